@@ -1,0 +1,124 @@
+# agentperf: one top-level build. bpf -> skeletons -> user -> tests.
+# `make V=1` is verbose, `make SANITIZE=1` builds with ASan+UBSan into build-san/.
+
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD ?= build
+SAN_FLAGS :=
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+	  -DAGENTPERF_VERSION='"$(VERSION)"' $(SAN_FLAGS) \
+	  -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags libbpf libcjson 2>/dev/null)
+LDFLAGS += $(SAN_FLAGS)
+BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+JSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+# Pure modules: no libbpf, no sockets' policy; unit-tested and fuzzable.
+PURE := names record runs control_proto procfs timefmt
+# I/O modules.
+DAEMON_IO := log tracker control history
+CLIENT_IO := client
+
+PURE_OBJS := $(patsubst %,$(BUILD)/user/%.o,$(PURE))
+DAEMON_OBJS := $(BUILD)/user/agentperfd.o $(patsubst %,$(BUILD)/user/%.o,$(DAEMON_IO)) $(PURE_OBJS)
+CLIENT_OBJS := $(BUILD)/user/agentperf.o $(patsubst %,$(BUILD)/user/%.o,$(CLIENT_IO)) $(PURE_OBJS)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+HELPERS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/integration/helpers/*.c))
+
+.PHONY: all deps run check test-unit test-integration clean
+all: $(BUILD)/agentperfd $(BUILD)/agentperf
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/helpers:
+	$(Q)mkdir -p $@
+
+# vmlinux.h comes from the running kernel's BTF; it is never committed.
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "no BTF at $(VMLINUX_BTF): need a kernel with CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c bpf/core_fixes.bpf.h include/tracker_abi.h $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(BUILD) -Iinclude -c $< -o $@
+
+$(BUILD)/%.bpf.o: $(BUILD)/%.tmp.bpf.o
+	$(call msg,BPFLINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/user/tracker.o: $(BUILD)/tracker.skel.h
+
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/tracker_abi.h | $(BUILD)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/agentperfd: $(DAEMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(BPF_LIBS) $(JSON_LIBS) -o $@
+
+$(BUILD)/agentperf: $(CLIENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(JSON_LIBS) -o $@
+
+# Each unit test links only the pure modules.
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(PURE_OBJS) $(JSON_LIBS) $(CMOCKA_LIBS) -o $@
+
+# Test workloads; static so that their own start-up costs as little as possible.
+$(BUILD)/helpers/%: tests/integration/helpers/%.c | $(BUILD)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread $< -o $@ -static
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+# `sudo make run`: set up, build, start the daemon in the foreground.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	@echo "agentperfd starting; in another terminal:  $(BUILD)/agentperf run --project demo -- make -j2"
+	$(Q)exec $(BUILD)/agentperfd
+
+# `sudo make check`: set up, build, every test.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS)
+	$(Q)$(MAKE) --no-print-directory test-unit
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit
+	$(Q)$(MAKE) --no-print-directory test-integration
+
+test-unit: $(UNIT_TESTS)
+	$(Q)scripts/run-unit-tests.sh $(UNIT_TESTS)
+
+test-integration: all $(HELPERS)
+	$(Q)BUILD=$(BUILD) tests/integration/run.sh
+
+clean:
+	rm -rf build build-san
+
+.DELETE_ON_ERROR:
+.SECONDARY:

@@ -1,0 +1,28 @@
+/* Kernel renames the tracker must survive, one flavour struct per change (libbpf-tools style). */
+#ifndef AGENTPERF_CORE_FIXES_BPF_H
+#define AGENTPERF_CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/* Linux 5.14 (commit 2f064a59a11f "sched: Change task_struct::state")
+ * renamed task_struct::state to __state. */
+struct task_struct___o {
+	volatile long int state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 get_task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___o *)t, state);
+}
+
+/* Values from include/linux/sched.h; macros are not in BTF. PF_USER_WORKER
+ * exists since 6.4 (vhost and io_uring workers); before that only
+ * PF_IO_WORKER did, with the same value. */
+#define TASK_DEAD 0x00000080
+#define PF_IO_WORKER 0x00000010
+#define PF_EXITING 0x00000004
+#define PF_USER_WORKER 0x00004000
+
+#endif

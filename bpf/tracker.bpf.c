@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Follows each run's process tree in task storage and credits the kernel's own
+ * on-CPU time (se.sum_exec_runtime) of its members to per-run counters. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "tracker_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Depth of the real_parent walk when seeding an existing tree. */
+#define SEED_MAX_DEPTH 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tracker_task);
+} task_runs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACKER_MAX_RUNS);
+	__type(key, __u32);
+	__type(value, struct tracker_counters);
+} run_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TRACKER_MAX_RUNS);
+	__type(key, __u32);
+	__type(value, struct tracker_run);
+} run_info SEC(".maps");
+
+/* Seeding request, written by userspace before each run of handle_seed. */
+__u32 seed_slot;
+__u32 seed_gen;
+__u32 seed_tgid;
+__u64 seed_marked;
+__u64 seed_failed;
+
+static __always_inline struct tracker_run *live_run(const struct tracker_task *t)
+{
+	__u32 slot = t->slot;
+	struct tracker_run *r = bpf_map_lookup_elem(&run_info, &slot);
+
+	/* A detached or finished run bumps/clears gen: its stragglers are ignored. */
+	if (!r || !t->gen || r->gen != t->gen)
+		return NULL;
+	return r;
+}
+
+static __always_inline struct tracker_counters *counters_of(__u32 slot)
+{
+	return bpf_map_lookup_elem(&run_counters, &slot);
+}
+
+/* Credit what the kernel accounted to p since the last credit. */
+static __always_inline void credit(struct task_struct *p, struct tracker_task *t,
+				   struct tracker_counters *c)
+{
+	__u64 sum = BPF_CORE_READ(p, se.sum_exec_runtime);
+
+	c->cpu_ns += sum - t->last_ns;
+	t->last_ns = sum;
+}
+
+static __always_inline int on_switch(struct task_struct *prev)
+{
+	struct tracker_task *t = bpf_task_storage_get(&task_runs, prev, 0, 0);
+	struct tracker_counters *c;
+	struct tracker_run *r;
+
+	if (!t)
+		return 0;
+	r = live_run(t);
+	if (!r)
+		return 0;
+	c = counters_of(t->slot);
+	if (!c)
+		return 0;
+	credit(prev, t, c);
+	/* The final switch of a dying task: most of a short-lived process's CPU
+	 * only becomes visible here, after sched_process_exit. */
+	if (get_task_state(prev) & TASK_DEAD) {
+		c->tasks_exited++;
+		r->last_exit_ns = bpf_ktime_get_boot_ns();
+	}
+	return 0;
+}
+
+static __always_inline int inherit(struct task_struct *parent, struct task_struct *child)
+{
+	struct tracker_task *pt = bpf_task_storage_get(&task_runs, parent, 0, 0);
+	struct tracker_counters *c;
+	struct tracker_task *ct;
+
+	if (!pt || !live_run(pt))
+		return 0;
+	c = counters_of(pt->slot);
+	if (!c)
+		return 0;
+	ct = bpf_task_storage_get(&task_runs, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ct) {
+		c->tasks_lost++;
+		return 0;
+	}
+	ct->slot = pt->slot;
+	ct->gen = pt->gen;
+	ct->last_ns = BPF_CORE_READ(child, se.sum_exec_runtime);
+	c->tasks_started++;
+	return 0;
+}
+
+static __always_inline int on_exit(struct task_struct *p)
+{
+	struct tracker_task *t = bpf_task_storage_get(&task_runs, p, 0, 0);
+	struct tracker_run *r;
+
+	if (!t)
+		return 0;
+	r = live_run(t);
+	if (!r || BPF_CORE_READ(p, tgid) != r->root_tgid)
+		return 0;
+	/* signal->live drops before this tracepoint: 0 means the root's whole
+	 * thread group is gone, and exit_code holds the group's status. */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	r->exit_code = BPF_CORE_READ(p, exit_code);
+	r->root_exited = 1;
+	return 0;
+}
+
+/* Variant "tp_btf" (default). */
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(prev);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	/* The tracepoint's parent, not child->real_parent: for CLONE_THREAD and
+	 * CLONE_PARENT the latter is the caller's parent. */
+	return inherit(parent, child);
+}
+
+SEC("tp_btf/task_newtask")
+int BPF_PROG(handle_task_newtask, struct task_struct *task, __u64 clone_flags)
+{
+	/* io_uring and vhost workers are made by create_io_thread/vhost_task,
+	 * which never reach sched_process_fork; current is their creator. */
+	if (!(BPF_CORE_READ(task, flags) & (PF_IO_WORKER | PF_USER_WORKER)))
+		return 0;
+	return inherit(bpf_get_current_task_btf(), task);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
+{
+	return on_exit(p);
+}
+
+/* Variant "raw_tp": raw tracepoint arguments are untyped, so the subject task
+ * is taken from current, which is prev at sched_switch and the dying task at
+ * sched_process_exit. Every new task (workers included) is caught at
+ * wake_up_new_task, where current is the creator. */
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(handle_sched_switch_raw)
+{
+	return on_switch(bpf_get_current_task_btf());
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(handle_sched_process_exit_raw)
+{
+	return on_exit(bpf_get_current_task_btf());
+}
+
+SEC("fentry/wake_up_new_task")
+int BPF_PROG(handle_wake_up_new_task, struct task_struct *p)
+{
+	return inherit(bpf_get_current_task_btf(), p);
+}
+
+/* Seeding: mark a task, and with seed_tgid's descendants, an existing tree. */
+
+static __always_inline bool in_tree(struct task_struct *task, __u32 tgid)
+{
+	struct task_struct *p = task;
+
+	for (int i = 0; i < SEED_MAX_DEPTH && p; i++) {
+		__u32 pid = BPF_CORE_READ(p, pid);
+
+		if (BPF_CORE_READ(p, tgid) == tgid)
+			return true;
+		if (pid <= 1)
+			return false;
+		p = BPF_CORE_READ(p, real_parent);
+	}
+	return false;
+}
+
+SEC("iter/task")
+int handle_seed(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct tracker_counters *c, *oc;
+	struct tracker_task *t;
+	struct tracker_run *old;
+	__u64 sum;
+
+	if (!task || !seed_gen)
+		return 0;
+	/* An exiting task may already have made its final switch: marking it
+	 * would leave the run waiting forever for its exit. */
+	if (BPF_CORE_READ(task, flags) & PF_EXITING)
+		return 0;
+	if (!in_tree(task, seed_tgid))
+		return 0;
+	c = counters_of(seed_slot);
+	if (!c)
+		return 0;
+	t = bpf_task_storage_get(&task_runs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		__sync_fetch_and_add(&seed_failed, 1);
+		return 0;
+	}
+	if (t->slot == seed_slot && t->gen == seed_gen)
+		return 0; /* second pass: already ours */
+	sum = BPF_CORE_READ(task, se.sum_exec_runtime);
+	/* Iterators run preemptibly: a sched_switch on this CPU may update the
+	 * same per-CPU counters, so the adds here are atomic. */
+	old = live_run(t);
+	if (old) {
+		/* Moving between runs: close the task out in its old run. */
+		oc = counters_of(t->slot);
+		if (oc) {
+			__sync_fetch_and_add(&oc->cpu_ns, sum - t->last_ns);
+			__sync_fetch_and_add(&oc->tasks_exited, 1);
+		}
+	}
+	t->slot = seed_slot;
+	t->gen = seed_gen;
+	t->last_ns = sum;
+	__sync_fetch_and_add(&c->tasks_started, 1);
+	__sync_fetch_and_add(&seed_marked, 1);
+	return 0;
+}

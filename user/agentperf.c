@@ -1,0 +1,440 @@
+/* agentperf: the client. Starts and attaches runs, lists them, asks agentperfd over its socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "names.h"
+#include "record.h"
+
+/* Exit statuses of `run` when agentperf itself fails, as env(1) uses them. */
+#define EXIT_RUN_FAILED 125
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+
+static const char *control_path;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: agentperf [--control PATH] COMMAND [ARG]...\n"
+		"Client of agentperfd: tracks agent runs and reports their CPU use.\n"
+		"\n"
+		"Commands:\n"
+		"  run --project NAME [--summary FILE] [--wait-all] -- CMD [ARG]...\n"
+		"        run CMD as a tracked run; exit with its status (128+signal if killed),\n"
+		"        print a summary on stderr; --summary writes the run record as JSON;\n"
+		"        --wait-all returns only when every task of the run has exited\n"
+		"  attach --project NAME --pid PID\n"
+		"        track a running process with its threads and descendants\n"
+		"  detach --project NAME\n"
+		"        stop tracking the project's live run and record it\n"
+		"  status [--json]\n"
+		"        live runs, one line each\n"
+		"  runs [--json] [--project NAME]\n"
+		"        run history, newest first\n"
+		"\n"
+		"Options:\n"
+		"  --control PATH   agentperfd's control socket [$AGENTPERF_CONTROL or\n"
+		"                   /run/agentperf/agentperf.sock]\n"
+		"  -h, --help       print this help and exit\n"
+		"      --version    print the version and exit\n"
+		"\n"
+		"Project names are 1-50 characters of A-Z a-z 0-9 _ and -.\n");
+}
+
+static int die_usage(const char *fmt, const char *arg)
+{
+	fputs("agentperf: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see agentperf --help)\n", stderr);
+	return 2;
+}
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "agentperf: %s\n", msg);
+	return 1;
+}
+
+/* Options shared by the subcommands; each accepts the ones it names. */
+struct sub_opts {
+	const char *project;
+	const char *summary;
+	const char *pid;
+	bool wait_all;
+	bool json;
+};
+
+/* Parses a subcommand's options; allowed lists the long options it takes. */
+static int parse_sub(int argc, char **argv, const char *allowed, struct sub_opts *o)
+{
+	enum { O_PROJECT = 256, O_SUMMARY, O_PID, O_WAIT_ALL, O_JSON };
+	static const struct option opts[] = {
+		{ "project", required_argument, NULL, O_PROJECT },
+		{ "summary", required_argument, NULL, O_SUMMARY },
+		{ "pid", required_argument, NULL, O_PID },
+		{ "wait-all", no_argument, NULL, O_WAIT_ALL },
+		{ "json", no_argument, NULL, O_JSON },
+		{ 0 },
+	};
+	int c, idx;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:", opts, &idx)) != -1) {
+		char want[32];
+
+		if (c == ':')
+			return die_usage("option %s needs a value", argv[optind - 1]);
+		if (c == '?')
+			return die_usage("unknown option %s", argv[optind - 1]);
+		snprintf(want, sizeof(want), " %s ", opts[idx].name);
+		if (!strstr(allowed, want))
+			return die_usage("option %s does not apply here", argv[optind - 1]);
+		switch (c) {
+		case O_PROJECT:
+			o->project = optarg;
+			break;
+		case O_SUMMARY:
+			o->summary = optarg;
+			break;
+		case O_PID:
+			o->pid = optarg;
+			break;
+		case O_WAIT_ALL:
+			o->wait_all = true;
+			break;
+		case O_JSON:
+			o->json = true;
+			break;
+		}
+	}
+	if (o->project && !names_project_valid(o->project))
+		return die_usage("invalid project name \"%s\": use 1-50 characters of A-Z a-z "
+				 "0-9 _ -",
+				 o->project);
+	return 0;
+}
+
+static int need_project(const struct sub_opts *o, const char *cmd)
+{
+	if (!o->project)
+		return die_usage("%s needs --project NAME", cmd);
+	return 0;
+}
+
+static int connect_daemon(void)
+{
+	char err[256];
+	int fd = client_connect(control_path, err, sizeof(err));
+
+	if (fd < 0)
+		fail(err);
+	return fd;
+}
+
+static int write_summary(const char *path, const cJSON *rec)
+{
+	char *json = cJSON_Print(rec);
+	FILE *f = fopen(path, "w");
+	int ok = json && f && fprintf(f, "%s\n", json) > 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	free(json);
+	if (!ok)
+		fprintf(stderr, "agentperf: cannot write %s: %s\n", path, strerror(errno));
+	return ok ? 0 : -1;
+}
+
+static int status_to_exit(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return EXIT_RUN_FAILED;
+}
+
+/* The child: wait for the go-ahead (the daemon has marked us), then exec. */
+static void __attribute__((noreturn)) child_exec(int go_fd, char **cmd)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(go_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(EXIT_RUN_FAILED); /* the parent has said why */
+	close(go_fd);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "agentperf: cannot run %s: %s\n", cmd[0], strerror(errno));
+	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct control_request req = { .cmd = CONTROL_RUN };
+	char err[256], summary[1024];
+	cJSON *reply, *rec;
+	struct sub_opts o;
+	int go[2], fd, st, ret;
+	const char *run_id;
+	pid_t child;
+
+	if ((ret = parse_sub(argc, argv, " project summary wait-all ", &o)) ||
+	    (ret = need_project(&o, "run")))
+		return ret;
+	if (optind >= argc)
+		return die_usage("%s needs a command after --", "run");
+	fd = connect_daemon();
+	if (fd < 0)
+		return EXIT_RUN_FAILED;
+	if (pipe2(go, O_CLOEXEC))
+		return fail(strerror(errno)), EXIT_RUN_FAILED;
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		return fail(strerror(errno)), EXIT_RUN_FAILED;
+	if (child == 0) {
+		close(go[1]);
+		close(fd);
+		child_exec(go[0], argv + optind);
+	}
+	close(go[0]);
+	/* The command gets the terminal's signals; we stay to report. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+
+	snprintf(req.project, sizeof(req.project), "%s", o.project);
+	req.pid = child;
+	reply = client_call(fd, &req, err, sizeof(err));
+	if (!reply) {
+		close(go[1]); /* the child exits without running anything */
+		waitpid(child, NULL, 0);
+		fail(err);
+		return EXIT_RUN_FAILED;
+	}
+	/* The wait below names the run by the id the daemon gave it. */
+	req = (struct control_request){ .cmd = CONTROL_WAIT, .all = o.wait_all };
+	run_id = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "run"),
+						 "run_id"));
+	snprintf(req.run_id, sizeof(req.run_id), "%s", run_id ? run_id : "");
+	cJSON_Delete(reply);
+	if (write(go[1], "g", 1) != 1) {
+		fail("cannot start the command");
+		return EXIT_RUN_FAILED;
+	}
+	close(go[1]);
+	while (waitpid(child, &st, 0) < 0)
+		if (errno != EINTR)
+			return fail(strerror(errno)), EXIT_RUN_FAILED;
+	ret = status_to_exit(st);
+	reply = client_call(fd, &req, err, sizeof(err));
+	close(fd);
+	if (!reply) {
+		fprintf(stderr, "agentperf: no summary: %s\n", err);
+		return ret;
+	}
+	rec = cJSON_GetObjectItemCaseSensitive(reply, "run");
+	record_summary(rec, summary, sizeof(summary));
+	fprintf(stderr, "%s\n", summary);
+	if (o.summary && write_summary(o.summary, rec) && ret == 0)
+		ret = 1;
+	cJSON_Delete(reply);
+	return ret;
+}
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > INT_MAX)
+		return -EINVAL;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+/* One request; prints the daemon's error and returns NULL on failure. */
+static cJSON *call(const struct control_request *req)
+{
+	char err[256];
+	int fd = connect_daemon();
+	cJSON *reply;
+
+	if (fd < 0)
+		return NULL;
+	reply = client_call(fd, req, err, sizeof(err));
+	close(fd);
+	if (!reply)
+		fail(err);
+	return reply;
+}
+
+static double rec_num(const cJSON *rec, const char *key)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(rec, key);
+
+	return cJSON_IsNumber(n) ? n->valuedouble : 0;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	struct control_request req = { .cmd = CONTROL_ATTACH };
+	struct sub_opts o;
+	cJSON *reply, *rec;
+	int ret;
+
+	if ((ret = parse_sub(argc, argv, " project pid ", &o)) ||
+	    (ret = need_project(&o, "attach")))
+		return ret;
+	if (!o.pid)
+		return die_usage("%s needs --pid PID", "attach");
+	if (parse_pid(o.pid, &req.pid))
+		return die_usage("invalid pid \"%s\": give a process id, a positive number", o.pid);
+	if (optind < argc)
+		return die_usage("unexpected argument \"%s\"", argv[optind]);
+	snprintf(req.project, sizeof(req.project), "%s", o.project);
+	reply = call(&req);
+	if (!reply)
+		return 1;
+	rec = cJSON_GetObjectItemCaseSensitive(reply, "run");
+	printf("attached pid %d to project %s as run %s (%.0f tasks)\n", req.pid, o.project,
+	       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "run_id")),
+	       rec_num(rec, "tasks_started"));
+	cJSON_Delete(reply);
+	return 0;
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	struct control_request req = { .cmd = CONTROL_DETACH };
+	struct sub_opts o;
+	char summary[1024];
+	cJSON *reply;
+	int ret;
+
+	if ((ret = parse_sub(argc, argv, " project ", &o)) || (ret = need_project(&o, "detach")))
+		return ret;
+	if (optind < argc)
+		return die_usage("unexpected argument \"%s\"", argv[optind]);
+	snprintf(req.project, sizeof(req.project), "%s", o.project);
+	reply = call(&req);
+	if (!reply)
+		return 1;
+	record_summary(cJSON_GetObjectItemCaseSensitive(reply, "run"), summary, sizeof(summary));
+	printf("%s\n", summary);
+	cJSON_Delete(reply);
+	return 0;
+}
+
+/* status and runs: the same listing of records. */
+static int cmd_list(int argc, char **argv, enum control_cmd cmd)
+{
+	struct control_request req = { .cmd = cmd };
+	const cJSON *runs, *rec;
+	struct sub_opts o;
+	char line[256];
+	cJSON *reply;
+	int ret;
+
+	if ((ret = parse_sub(argc, argv, cmd == CONTROL_RUNS ? " json project " : " json ", &o)))
+		return ret;
+	if (optind < argc)
+		return die_usage("unexpected argument \"%s\"", argv[optind]);
+	if (o.project)
+		snprintf(req.project, sizeof(req.project), "%s", o.project);
+	reply = call(&req);
+	if (!reply)
+		return 1;
+	runs = cJSON_GetObjectItemCaseSensitive(reply, "runs");
+	if (o.json) {
+		char *s = cJSON_PrintUnformatted(runs);
+
+		printf("%s\n", s ? s : "[]");
+		free(s);
+	} else if (cJSON_GetArraySize(runs) == 0) {
+		printf(cmd == CONTROL_STATUS ? "no live runs\n" : "no runs recorded yet\n");
+	} else {
+		record_table_header(line, sizeof(line));
+		printf("%s\n", line);
+		cJSON_ArrayForEach(rec, runs)
+		{
+			record_table_row(rec, line, sizeof(line));
+			printf("%s\n", line);
+		}
+	}
+	cJSON_Delete(reply);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_CONTROL = 256, O_VERSION };
+	static const struct option opts[] = {
+		{ "control", required_argument, NULL, O_CONTROL },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ 0 },
+	};
+	const char *cmd;
+	int c;
+
+	control_path = getenv("AGENTPERF_CONTROL");
+	if (!control_path || !*control_path)
+		control_path = "/run/agentperf/agentperf.sock";
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_CONTROL:
+			control_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case O_VERSION:
+			printf("agentperf %s\n", AGENTPERF_VERSION);
+			return 0;
+		case ':':
+			return die_usage("option %s needs a value", argv[optind - 1]);
+		default:
+			return die_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc, argv);
+	if (!strcmp(cmd, "attach"))
+		return cmd_attach(argc, argv);
+	if (!strcmp(cmd, "detach"))
+		return cmd_detach(argc, argv);
+	if (!strcmp(cmd, "status"))
+		return cmd_list(argc, argv, CONTROL_STATUS);
+	if (!strcmp(cmd, "runs"))
+		return cmd_list(argc, argv, CONTROL_RUNS);
+	if (!strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	return die_usage("unknown command \"%s\"", cmd);
+}

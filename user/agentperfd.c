@@ -1,0 +1,585 @@
+/* agentperfd: loads the BPF tracker, owns the control socket and the runs table. */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "control_proto.h"
+#include "history.h"
+#include "log.h"
+#include "procfs.h"
+#include "record.h"
+#include "runs.h"
+#include "timefmt.h"
+#include "tracker.h"
+
+#define TICK_MS 1000
+#define TICK_WAITING_MS 20 /* while a client waits for a run's end */
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+struct config {
+	const char *control_path;
+	const char *control_group;
+	const char *state_dir;
+	const char *proc_root;
+	int verbose;
+};
+
+struct daemon {
+	struct config cfg;
+	struct tracker *tracker;
+	struct control_server control;
+	struct runs runs;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: agentperfd [OPTION]...\n"
+		"Tracks agent runs' process trees in the kernel and credits their CPU time.\n"
+		"Runs in the foreground; stop it with SIGTERM or Ctrl-C.\n"
+		"\n"
+		"  --control PATH        control socket [/run/agentperf/agentperf.sock]\n"
+		"  --control-group GROUP group that may use the control socket (mode 0660)\n"
+		"  --state-dir DIR       run history, DIR/runs.jsonl [/var/lib/agentperf]\n"
+		"  --proc-root DIR       where /proc is [/proc] (tests)\n"
+		"  -v, --verbose         more log lines; twice for libbpf's debug output\n"
+		"      --version         print the version and exit\n"
+		"  -h, --help            print this help and exit\n"
+		"\n"
+		"Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE) and a kernel >= 5.11 with BTF.\n"
+		"Environment: AGENTPERF_BPF_VARIANT=tp_btf|raw_tp forces one program variant.\n");
+}
+
+static int parse_args(int argc, char **argv, struct config *cfg)
+{
+	enum { OPT_CONTROL = 256, OPT_GROUP, OPT_STATE, OPT_PROC, OPT_VERSION };
+	static const struct option opts[] = {
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-group", required_argument, NULL, OPT_GROUP },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "proc-root", required_argument, NULL, OPT_PROC },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*cfg = (struct config){
+		.control_path = "/run/agentperf/agentperf.sock",
+		.state_dir = "/var/lib/agentperf",
+		.proc_root = "/proc",
+	};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONTROL:
+			cfg->control_path = optarg;
+			break;
+		case OPT_GROUP:
+			cfg->control_group = optarg;
+			break;
+		case OPT_STATE:
+			cfg->state_dir = optarg;
+			break;
+		case OPT_PROC:
+			cfg->proc_root = optarg;
+			break;
+		case 'v':
+			cfg->verbose++;
+			break;
+		case OPT_VERSION:
+			printf("agentperfd %s\n", AGENTPERF_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			fprintf(stderr, "agentperfd: option %s needs a value (see --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(stderr, "agentperfd: unknown option %s (see --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "agentperfd: unexpected argument \"%s\" (see --help)\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The reasons agentperfd cannot start that a user can fix, each as one line. */
+static int preflight(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "agentperfd: must run as root to load BPF programs (try: sudo "
+				"agentperfd)\n");
+		return -EPERM;
+	}
+	if (access(VMLINUX_BTF, R_OK)) {
+		fprintf(stderr,
+			"agentperfd: this kernel exposes no BTF (%s is missing); use a kernel "
+			"built with CONFIG_DEBUG_INFO_BTF=y\n",
+			VMLINUX_BTF);
+		return -ENOENT;
+	}
+	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major < 5 || (major == 5 && minor < 11))) {
+		fprintf(stderr,
+			"agentperfd: Linux %s is too old; agentperfd needs 5.11 or newer (BPF "
+			"task storage)\n",
+			u.release);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static void reply_error(struct control_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reply_error(struct control_conn *c, const char *fmt, ...)
+{
+	char msg[256], *line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line = control_format_error(msg);
+	if (line)
+		control_reply(c, line);
+	free(line);
+}
+
+static void reply_ok(struct control_conn *c, const char *key, cJSON *item)
+{
+	char *line = control_format_ok(key, item);
+
+	if (line)
+		control_reply(c, line);
+	else
+		reply_error(c, "out of memory");
+	free(line);
+}
+
+static void reply_record(struct control_conn *c, const struct run *r)
+{
+	cJSON *rec = record_from_run(r);
+
+	if (!rec) {
+		reply_error(c, "out of memory");
+		return;
+	}
+	reply_ok(c, "run", rec);
+}
+
+static void sample(struct daemon *d, struct run *r, int64_t now)
+{
+	struct run_sample s;
+	int err = tracker_read(d->tracker, r->slot, &s);
+
+	if (err) {
+		log_warn("reading run %s: %s", r->run_id, strerror(-err));
+		return;
+	}
+	if (runs_apply(r, &s, now))
+		log_info("run %s of project %s ended: %s, %.3f CPU-seconds, %llu tasks", r->run_id,
+			 r->project, run_status_name(run_status(r)), (double)s.cpu_ns / 1e9,
+			 (unsigned long long)s.tasks_started);
+}
+
+static bool waiter_done(const struct control_conn *c, const struct run *r)
+{
+	return r->ended || r->detached || (!c->wait_all && r->last.root_exited);
+}
+
+/* Answers the waits that r now satisfies. */
+static void answer_waiters(struct daemon *d, const struct run *r)
+{
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
+		struct control_conn *c = &d->control.conns[i];
+
+		if (c->fd < 0 || !c->waiting || c->wait_slot != r->slot || c->wait_gen != r->gen ||
+		    !waiter_done(c, r))
+			continue;
+		c->waiting = false;
+		reply_record(c, r);
+	}
+}
+
+/* Writes the record of an ended or detached run and forgets it; a run whose
+ * record cannot be written yet stays for the next tick. */
+static void finalize(struct daemon *d, struct run *r)
+{
+	cJSON *rec = record_from_run(r);
+	int err = rec ? history_append(d->cfg.state_dir, rec) : -ENOMEM;
+
+	cJSON_Delete(rec);
+	if (err) {
+		log_err("cannot record run %s in %s (will retry): %s", r->run_id,
+			d->cfg.state_dir, strerror(-err));
+		return;
+	}
+	answer_waiters(d, r);
+	tracker_end_run(d->tracker, r->slot);
+	runs_release(r);
+}
+
+static bool anyone_waiting(const struct daemon *d)
+{
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (d->control.conns[i].fd >= 0 && d->control.conns[i].waiting)
+			return true;
+	return false;
+}
+
+static void tick(struct daemon *d)
+{
+	int64_t now = timefmt_now_ns() / 1000000000;
+
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &d->runs.run[i];
+
+		if (!r->used)
+			continue;
+		sample(d, r, now);
+		if (r->ended || r->detached)
+			finalize(d, r);
+		else
+			answer_waiters(d, r);
+	}
+}
+
+/* Checks that the peer may track pid; replies and returns false if not. */
+static bool may_track(struct daemon *d, struct control_conn *c, const struct control_request *req)
+{
+	struct procfs_status st;
+	int err = procfs_read_status(d->cfg.proc_root, req->pid, &st);
+
+	if (err == -ESRCH) {
+		reply_error(c, "no such process: %d", req->pid);
+		return false;
+	}
+	if (err) {
+		reply_error(c, "cannot read process %d: %s", req->pid, strerror(-err));
+		return false;
+	}
+	if (st.tgid != req->pid) {
+		reply_error(c, "%d is a thread of process %d; give the process id", req->pid,
+			    st.tgid);
+		return false;
+	}
+	if (c->peer.uid != 0 && (st.ruid != c->peer.uid || st.euid != c->peer.uid)) {
+		reply_error(c, "permission denied: process %d belongs to another user", req->pid);
+		return false;
+	}
+	if (req->cmd == CONTROL_RUN && st.ppid != c->peer.pid) {
+		reply_error(c, "process %d is not a child of the caller", req->pid);
+		return false;
+	}
+	if (st.state == 'Z' || st.state == 'X') {
+		reply_error(c, "process %d has already exited", req->pid);
+		return false;
+	}
+	return true;
+}
+
+static void do_track(struct daemon *d, struct control_conn *c, const struct control_request *req)
+{
+	int64_t now = timefmt_now_ns() / 1000000000;
+	struct run *r;
+	int marked;
+
+	if (!may_track(d, c, req))
+		return;
+	r = runs_begin(&d->runs, req->project, req->pid, now);
+	if (!r) {
+		reply_error(c, "too many live runs (%d); wait for some to end", TRACKER_MAX_RUNS);
+		return;
+	}
+	marked = tracker_begin_run(d->tracker, r->slot, r->gen, req->pid);
+	if (!marked)
+		marked = tracker_seed(d->tracker, r->slot, r->gen, req->pid,
+				      req->cmd == CONTROL_ATTACH);
+	if (marked <= 0) {
+		if (marked < 0)
+			reply_error(c, "cannot track process %d: %s", req->pid, strerror(-marked));
+		else
+			reply_error(c, "process %d exited before it could be tracked", req->pid);
+		tracker_end_run(d->tracker, r->slot);
+		runs_release(r);
+		return;
+	}
+	log_info("run %s of project %s: %s pid %d, %d task(s) (peer uid %u)", r->run_id,
+		 r->project, req->cmd == CONTROL_RUN ? "started" : "attached", req->pid, marked,
+		 (unsigned)c->peer.uid);
+	sample(d, r, now);
+	reply_record(c, r);
+}
+
+static bool may_control(const struct control_conn *c, const struct run *r,
+			const struct daemon *d)
+{
+	struct procfs_status st;
+
+	if (c->peer.uid == 0)
+		return true;
+	/* A run whose root is gone can be detached by anyone who may see it. */
+	if (procfs_read_status(d->cfg.proc_root, r->pid, &st))
+		return true;
+	return st.ruid == c->peer.uid;
+}
+
+static void do_detach(struct daemon *d, struct control_conn *c, const struct control_request *req)
+{
+	struct run *r = runs_find_project(&d->runs, req->project);
+	int64_t now = timefmt_now_ns() / 1000000000;
+
+	if (!r) {
+		reply_error(c, "project %s has no live run", req->project);
+		return;
+	}
+	if (!may_control(c, r, d)) {
+		reply_error(c, "permission denied: run %s belongs to another user", r->run_id);
+		return;
+	}
+	sample(d, r, now);
+	if (!r->ended)
+		runs_detach(r, now);
+	/* Stop crediting now, even if the record has to wait for the disk. */
+	tracker_end_run(d->tracker, r->slot);
+	log_info("run %s of project %s detached", r->run_id, r->project);
+	reply_record(c, r);
+	finalize(d, r);
+}
+
+static void do_status(struct daemon *d, struct control_conn *c)
+{
+	cJSON *arr = cJSON_CreateArray();
+	int64_t now = timefmt_now_ns() / 1000000000;
+
+	for (int i = 0; arr && i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &d->runs.run[i];
+		cJSON *rec;
+
+		if (!r->used)
+			continue;
+		sample(d, r, now);
+		rec = record_from_run(r);
+		if (!rec || !cJSON_AddItemToArray(arr, rec)) {
+			cJSON_Delete(rec);
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	if (!arr) {
+		reply_error(c, "out of memory");
+		return;
+	}
+	reply_ok(c, "runs", arr);
+}
+
+static void do_runs(struct daemon *d, struct control_conn *c, const struct control_request *req)
+{
+	cJSON *arr = history_read(d->cfg.state_dir, req->project, req->limit);
+
+	if (!arr) {
+		reply_error(c, "cannot read the run history in %s: %s", d->cfg.state_dir,
+			    strerror(errno));
+		return;
+	}
+	reply_ok(c, "runs", arr);
+}
+
+static void do_wait(struct daemon *d, struct control_conn *c, const struct control_request *req)
+{
+	struct run *r = runs_find_id(&d->runs, req->run_id);
+	cJSON *hist, *it;
+
+	if (r) {
+		sample(d, r, timefmt_now_ns() / 1000000000);
+		c->waiting = true;
+		c->wait_slot = r->slot;
+		c->wait_gen = r->gen;
+		c->wait_all = req->all;
+		if (r->ended || r->detached)
+			finalize(d, r);
+		else
+			answer_waiters(d, r);
+		return;
+	}
+	/* Already ended and recorded: the history has it. */
+	hist = history_read(d->cfg.state_dir, NULL, 0);
+	cJSON_ArrayForEach(it, hist)
+	{
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "run_id"));
+
+		if (id && !strcmp(id, req->run_id)) {
+			reply_ok(c, "run", cJSON_Duplicate(it, true));
+			cJSON_Delete(hist);
+			return;
+		}
+	}
+	cJSON_Delete(hist);
+	reply_error(c, "no such run: %s", req->run_id);
+}
+
+static void on_line(void *ctx, struct control_conn *c, char *line, size_t len)
+{
+	struct daemon *d = ctx;
+	struct control_request req;
+	char err[160];
+
+	if (c->waiting) {
+		reply_error(c, "a wait is in progress on this connection");
+		return;
+	}
+	if (control_parse_request(line, len, &req, err, sizeof(err))) {
+		reply_error(c, "%s", err);
+		return;
+	}
+	switch (req.cmd) {
+	case CONTROL_RUN:
+	case CONTROL_ATTACH:
+		do_track(d, c, &req);
+		break;
+	case CONTROL_DETACH:
+		do_detach(d, c, &req);
+		break;
+	case CONTROL_STATUS:
+		do_status(d, c);
+		break;
+	case CONTROL_RUNS:
+		do_runs(d, c, &req);
+		break;
+	case CONTROL_WAIT:
+		do_wait(d, c, &req);
+		break;
+	}
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void serve(struct daemon *d)
+{
+	int64_t next_tick = mono_ms();
+
+	while (!stop_requested) {
+		struct pollfd fds[CONTROL_MAX_CONNS + 1];
+		size_t n = control_pollfds(&d->control, fds, CONTROL_MAX_CONNS + 1);
+		int64_t now = mono_ms();
+		int timeout = next_tick > now ? (int)(next_tick - now) : 0;
+
+		if (poll(fds, n, timeout) > 0)
+			control_dispatch(&d->control, fds, n, on_line, d);
+		now = mono_ms();
+		if (now >= next_tick) {
+			tick(d);
+			next_tick = now + (anyone_waiting(d) ? TICK_WAITING_MS : TICK_MS);
+		} else if (anyone_waiting(d) && next_tick > now + TICK_WAITING_MS) {
+			next_tick = now + TICK_WAITING_MS;
+		}
+	}
+}
+
+/* Records every run still open: they are not tracked past this point. */
+static void shutdown_runs(struct daemon *d)
+{
+	int64_t now = timefmt_now_ns() / 1000000000;
+
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &d->runs.run[i];
+
+		if (!r->used)
+			continue;
+		sample(d, r, now);
+		runs_detach(r, now);
+		finalize(d, r);
+		if (r->used)
+			log_err("run %s was not recorded", r->run_id);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct daemon d = { 0 };
+	char err[256];
+	int ret = 1, e;
+
+	d.control.listen_fd = -1;
+	if (parse_args(argc, argv, &d.cfg))
+		return 2;
+	log_set_verbose(d.cfg.verbose);
+	libbpf_set_print(log_libbpf_print);
+	if (preflight())
+		return 1;
+	if ((e = history_prepare(d.cfg.state_dir))) {
+		fprintf(stderr, "agentperfd: cannot create state directory %s: %s\n",
+			d.cfg.state_dir, strerror(-e));
+		return 1;
+	}
+	runs_init(&d.runs);
+	/* Bind the control socket before loading BPF: a second daemon must be
+	 * told so in one line, not after loading its own programs. */
+	if (control_listen(&d.control, d.cfg.control_path, d.cfg.control_group, err,
+			   sizeof(err))) {
+		fprintf(stderr, "agentperfd: %s\n", err);
+		return 1;
+	}
+	d.tracker = tracker_open(getenv("AGENTPERF_BPF_VARIANT"));
+	if (!d.tracker) {
+		if (errno == EPERM || errno == EACCES)
+			fprintf(stderr, "agentperfd: not allowed to load BPF programs: needs "
+					"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE (run as root)\n");
+		else
+			fprintf(stderr, "agentperfd: cannot load the BPF programs: %s (run with "
+					"-v for libbpf's reasons)\n",
+				strerror(errno));
+		goto cleanup;
+	}
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("listening on %s; history in %s/runs.jsonl", d.cfg.control_path,
+		 d.cfg.state_dir);
+	serve(&d);
+	log_info("stopping");
+	shutdown_runs(&d);
+	ret = 0;
+cleanup:
+	control_close(&d.control);
+	tracker_free(d.tracker);
+	return ret;
+}

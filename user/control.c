@@ -1,0 +1,236 @@
+/* The control socket: a Unix stream socket speaking JSON lines, peers known by SO_PEERCRED. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "control_proto.h"
+#include "log.h"
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, const char *arg)
+{
+	snprintf(err, errlen, fmt, arg, strerror(e));
+	return -e;
+}
+
+static int mkdir_parent(const char *path)
+{
+	char copy[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	if (mkdir(dirname(copy), 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int control_listen(struct control_server *s, const char *path, const char *group, char *err,
+		   size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	gid_t gid = (gid_t)-1;
+	int fd, e;
+
+	memset(s, 0, sizeof(*s));
+	s->listen_fd = -1;
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
+		s->conns[i].fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	if (group) {
+		struct group *g = getgrnam(group);
+
+		if (!g) {
+			snprintf(err, errlen, "no such group: %s", group);
+			return -ENOENT;
+		}
+		gid = g->gr_gid;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	if ((e = -mkdir_parent(path)))
+		return fail(err, errlen, e, "cannot create the directory of %s: %s", path);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fail(err, errlen, errno, "socket for %s: %s", path);
+	/* A socket file that nobody answers on is left over from a crash. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
+		close(fd);
+		snprintf(err, errlen,
+			 "another agentperfd is already listening on %s (stop it, or use --control)",
+			 path);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	if (unlink(path) && errno != ENOENT)
+		return fail(err, errlen, errno, "cannot remove stale %s: %s", path);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fail(err, errlen, errno, "socket for %s: %s", path);
+	/* Never let the socket exist with looser permissions than 0660. */
+	mode_t old = umask(0117);
+
+	e = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
+	umask(old);
+	if (!e && gid != (gid_t)-1 && chown(path, (uid_t)-1, gid))
+		e = errno;
+	if (!e && chmod(path, 0660))
+		e = errno;
+	if (!e && listen(fd, 64))
+		e = errno;
+	if (e) {
+		close(fd);
+		return fail(err, errlen, e, "cannot listen on %s: %s", path);
+	}
+	s->listen_fd = fd;
+	return 0;
+}
+
+static void conn_close(struct control_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+void control_close(struct control_server *s)
+{
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
+		conn_close(&s->conns[i]);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->path);
+	}
+	s->listen_fd = -1;
+}
+
+size_t control_pollfds(struct control_server *s, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+
+	if (max == 0)
+		return 0;
+	fds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+	for (int i = 0; i < CONTROL_MAX_CONNS && n < max; i++)
+		if (s->conns[i].fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = s->conns[i].fd, .events = POLLIN };
+	return n;
+}
+
+static void accept_one(struct control_server *s)
+{
+	socklen_t len = sizeof(struct ucred);
+	struct control_conn *c = NULL;
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < CONTROL_MAX_CONNS && !c; i++)
+		if (s->conns[i].fd < 0)
+			c = &s->conns[i];
+	if (!c) {
+		char *msg = control_format_error("too many control connections; try again");
+
+		if (msg)
+			(void)!send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(msg);
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len)) {
+		log_warn("SO_PEERCRED: %s", strerror(errno));
+		conn_close(c);
+	}
+}
+
+/* Reads what is there; hands complete lines to on_line. */
+static void read_conn(struct control_server *s, struct control_conn *c, control_line_fn on_line,
+		      void *ctx)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->buf + c->len, CONTROL_LINE_MAX - c->len, 0);
+		char *nl;
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			conn_close(c);
+			return;
+		}
+		if (n < 0)
+			return;
+		c->len += (size_t)n;
+		while (c->fd >= 0 && (nl = memchr(c->buf, '\n', c->len))) {
+			size_t line_len = (size_t)(nl - c->buf);
+
+			*nl = '\0';
+			on_line(ctx, c, c->buf, line_len);
+			if (c->fd < 0)
+				return;
+			memmove(c->buf, nl + 1, c->len - line_len - 1);
+			c->len -= line_len + 1;
+		}
+		if (c->len == CONTROL_LINE_MAX) {
+			control_reply(c, "{\"ok\":false,\"error\":\"request line too long\"}\n");
+			conn_close(c);
+			return;
+		}
+	}
+}
+
+void control_dispatch(struct control_server *s, const struct pollfd *fds, size_t n,
+		      control_line_fn on_line, void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!fds[i].revents)
+			continue;
+		if (fds[i].fd == s->listen_fd) {
+			accept_one(s);
+			continue;
+		}
+		for (int j = 0; j < CONTROL_MAX_CONNS; j++)
+			if (s->conns[j].fd == fds[i].fd)
+				read_conn(s, &s->conns[j], on_line, ctx);
+	}
+}
+
+int control_reply(struct control_conn *c, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+
+	while (off < len) {
+		ssize_t w = send(c->fd, line + off, len - off, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+
+			/* Replies are small but history can be long: give a slow
+			 * reader a second, never the whole daemon. */
+			if (poll(&p, 1, 1000) == 1)
+				continue;
+			errno = ETIMEDOUT;
+		}
+		if (w < 0) {
+			int e = errno;
+
+			conn_close(c);
+			return -e;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* The control socket: a Unix stream socket speaking JSON lines (control_proto.h),
+ * each peer identified by SO_PEERCRED. */
+#ifndef AGENTPERF_CONTROL_H
+#define AGENTPERF_CONTROL_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONTROL_MAX_CONNS 64
+
+struct control_conn {
+	int fd;
+	struct ucred peer;
+	char buf[4096 + 1]; /* CONTROL_LINE_MAX and a NUL */
+	size_t len;
+	/* A deferred `wait` reply: which run, and whether to wait for its end. */
+	bool waiting;
+	uint32_t wait_slot;
+	uint32_t wait_gen;
+	bool wait_all;
+};
+
+struct control_server {
+	int listen_fd;
+	char path[108];
+	struct control_conn conns[CONTROL_MAX_CONNS];
+};
+
+/* Called for each complete request line (NUL-terminated, without its newline). */
+typedef void (*control_line_fn)(void *ctx, struct control_conn *c, char *line, size_t len);
+
+/* Binds PATH (mode 0660, group GROUP when non-NULL), creating its directory.
+ * A stale socket is replaced; a live one (another daemon) is -EADDRINUSE.
+ * Returns 0 or -errno, with a one-line reason in err. */
+int control_listen(struct control_server *s, const char *path, const char *group, char *err,
+		   size_t errlen);
+/* Closes every connection and the socket, and removes its path. */
+void control_close(struct control_server *s);
+/* Fills fds with the listener and connections; returns how many. */
+size_t control_pollfds(struct control_server *s, struct pollfd *fds, size_t max);
+/* Handles the events poll() reported in fds. */
+void control_dispatch(struct control_server *s, const struct pollfd *fds, size_t n,
+		      control_line_fn on_line, void *ctx);
+/* Sends one reply line (owns nothing). A peer that cannot take it within a
+ * second is dropped. Returns 0 or -errno. */
+int control_reply(struct control_conn *c, const char *line);
+
+#endif

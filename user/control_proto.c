@@ -1,0 +1,161 @@
+/* The control socket's protocol: one JSON object per line each way. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_proto.h"
+
+static const char *const cmd_names[] = {
+	[CONTROL_RUN] = "run",	     [CONTROL_ATTACH] = "attach", [CONTROL_DETACH] = "detach",
+	[CONTROL_STATUS] = "status", [CONTROL_RUNS] = "runs",	  [CONTROL_WAIT] = "wait",
+};
+
+static int fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return -EINVAL;
+}
+
+static bool needs_project(enum control_cmd c)
+{
+	return c == CONTROL_RUN || c == CONTROL_ATTACH || c == CONTROL_DETACH;
+}
+
+int control_parse_request(const char *line, size_t len, struct control_request *req, char *err,
+			  size_t errlen)
+{
+	cJSON *o = cJSON_ParseWithLength(line, len);
+	const cJSON *cmd, *project, *pid, *run_id, *all, *limit;
+	int ret = 0;
+	size_t i;
+
+	memset(req, 0, sizeof(*req));
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return fail(err, errlen, "request is not a JSON object");
+	}
+	cmd = cJSON_GetObjectItemCaseSensitive(o, "cmd");
+	project = cJSON_GetObjectItemCaseSensitive(o, "project");
+	pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
+	run_id = cJSON_GetObjectItemCaseSensitive(o, "run_id");
+	all = cJSON_GetObjectItemCaseSensitive(o, "all");
+	limit = cJSON_GetObjectItemCaseSensitive(o, "limit");
+
+	for (i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
+		if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, cmd_names[i]))
+			break;
+	if (i == sizeof(cmd_names) / sizeof(cmd_names[0])) {
+		ret = fail(err, errlen, "unknown or missing \"cmd\"");
+		goto out;
+	}
+	req->cmd = (enum control_cmd)i;
+
+	if (project) {
+		if (!cJSON_IsString(project) || !names_project_valid(project->valuestring)) {
+			ret = fail(err, errlen,
+				   "invalid project name (1-50 characters of A-Z a-z 0-9 _ -)");
+			goto out;
+		}
+		snprintf(req->project, sizeof(req->project), "%s", project->valuestring);
+	} else if (needs_project(req->cmd)) {
+		ret = fail(err, errlen, "missing \"project\"");
+		goto out;
+	}
+
+	if (req->cmd == CONTROL_RUN || req->cmd == CONTROL_ATTACH) {
+		if (!cJSON_IsNumber(pid) || pid->valuedouble < 1 || pid->valuedouble > 4194304 ||
+		    pid->valuedouble != (double)(int)pid->valuedouble) {
+			ret = fail(err, errlen, "missing or invalid \"pid\"");
+			goto out;
+		}
+		req->pid = (pid_t)pid->valueint;
+	}
+
+	if (req->cmd == CONTROL_WAIT) {
+		if (!cJSON_IsString(run_id) || !run_id->valuestring[0] ||
+		    strlen(run_id->valuestring) >= sizeof(req->run_id)) {
+			ret = fail(err, errlen, "missing or invalid \"run_id\"");
+			goto out;
+		}
+		snprintf(req->run_id, sizeof(req->run_id), "%s", run_id->valuestring);
+	}
+	if (all && !cJSON_IsBool(all)) {
+		ret = fail(err, errlen, "\"all\" must be true or false");
+		goto out;
+	}
+	req->all = cJSON_IsTrue(all);
+	if (limit) {
+		if (!cJSON_IsNumber(limit) || limit->valuedouble < 0 || limit->valuedouble > 1e6) {
+			ret = fail(err, errlen, "\"limit\" must be a number from 0 to 1000000");
+			goto out;
+		}
+		req->limit = (unsigned)limit->valuedouble;
+	}
+out:
+	cJSON_Delete(o);
+	return ret;
+}
+
+/* Prints o as one line with a newline, and frees it. */
+static char *line_of(cJSON *o)
+{
+	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+	char *line = NULL;
+
+	if (s && asprintf(&line, "%s\n", s) < 0)
+		line = NULL;
+	free(s);
+	cJSON_Delete(o);
+	return line;
+}
+
+char *control_format_request(const struct control_request *req)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddStringToObject(o, "cmd", cmd_names[req->cmd]);
+
+	if (ok && req->project[0])
+		ok = cJSON_AddStringToObject(o, "project", req->project);
+	if (ok && req->pid)
+		ok = cJSON_AddNumberToObject(o, "pid", req->pid);
+	if (ok && req->run_id[0])
+		ok = cJSON_AddStringToObject(o, "run_id", req->run_id);
+	if (ok && req->all)
+		ok = cJSON_AddTrueToObject(o, "all");
+	if (ok && req->limit)
+		ok = cJSON_AddNumberToObject(o, "limit", req->limit);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return line_of(o);
+}
+
+char *control_format_error(const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddFalseToObject(o, "ok") || !cJSON_AddStringToObject(o, "error", msg)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return line_of(o);
+}
+
+char *control_format_ok(const char *key, cJSON *item)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddTrueToObject(o, "ok")) {
+		cJSON_Delete(item);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	if (item && !cJSON_AddItemToObject(o, key, item)) {
+		cJSON_Delete(item);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return line_of(o);
+}

@@ -1,0 +1,48 @@
+/* The control socket's protocol: one JSON object per line each way.
+ * Request:  {"cmd":"run"|"attach"|"detach"|"status"|"runs"|"wait", ...}
+ * Reply:    {"ok":true, ...} or {"ok":false,"error":"one line"} */
+#ifndef AGENTPERF_CONTROL_PROTO_H
+#define AGENTPERF_CONTROL_PROTO_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "names.h"
+#include "runs.h"
+
+/* Longest request line a peer may send. */
+#define CONTROL_LINE_MAX 4096
+
+enum control_cmd {
+	CONTROL_RUN, /* mark the peer's own, not yet exec'd child as a new run */
+	CONTROL_ATTACH, /* track an existing process, its threads and descendants */
+	CONTROL_DETACH, /* stop tracking the project's live run */
+	CONTROL_STATUS, /* live runs */
+	CONTROL_RUNS, /* run history, newest first */
+	CONTROL_WAIT, /* reply when the run's root has exited, or with all: when it ended */
+};
+
+struct control_request {
+	enum control_cmd cmd;
+	char project[NAMES_PROJECT_MAX + 1]; /* empty when not given */
+	pid_t pid;
+	char run_id[RUNS_ID_MAX];
+	bool all;
+	unsigned limit; /* runs: at most this many (0: all) */
+};
+
+/* Parses one request line (need not be NUL-terminated). Returns 0, or
+ * -EINVAL with a one-line reason in err. */
+int control_parse_request(const char *line, size_t len, struct control_request *req, char *err,
+			  size_t errlen);
+/* The request as one JSON line with its newline; malloc'd, NULL on ENOMEM. */
+char *control_format_request(const struct control_request *req);
+/* {"ok":false,"error":msg} and its newline; malloc'd, NULL on ENOMEM. */
+char *control_format_error(const char *msg);
+/* {"ok":true,KEY:item} and its newline (item may be NULL: just ok). Takes
+ * ownership of item; malloc'd, NULL on ENOMEM. */
+char *control_format_ok(const char *key, cJSON *item);
+
+#endif

@@ -1,0 +1,142 @@
+/* The run record (SPEC.md "Run record") and its human renderings. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "record.h"
+#include "timefmt.h"
+
+static bool add_iso_or_null(cJSON *o, const char *key, int64_t unix_sec, bool have)
+{
+	char iso[TIMEFMT_ISO_LEN];
+
+	if (!have)
+		return cJSON_AddNullToObject(o, key);
+	return cJSON_AddStringToObject(o, key, timefmt_iso(unix_sec, iso));
+}
+
+cJSON *record_from_run(const struct run *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct run_sample *s = &r->last;
+	bool final = r->ended || r->detached;
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = cJSON_AddStringToObject(o, "project", r->project) &&
+	     cJSON_AddStringToObject(o, "run_id", r->run_id) &&
+	     cJSON_AddNumberToObject(o, "pid", r->pid) &&
+	     add_iso_or_null(o, "started_at", r->started_at, true) &&
+	     add_iso_or_null(o, "ended_at", r->ended_at, final) &&
+	     cJSON_AddStringToObject(o, "status", run_status_name(run_status(r)));
+	if (ok && s->root_exited && WIFEXITED(s->exit_status))
+		ok = cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(s->exit_status)) &&
+		     cJSON_AddNullToObject(o, "signal");
+	else if (ok && s->root_exited)
+		ok = cJSON_AddNullToObject(o, "exit_code") &&
+		     cJSON_AddNumberToObject(o, "signal", WTERMSIG(s->exit_status));
+	else if (ok)
+		ok = cJSON_AddNullToObject(o, "exit_code") && cJSON_AddNullToObject(o, "signal");
+	ok = ok && cJSON_AddNumberToObject(o, "cpu_seconds", (double)s->cpu_ns / 1e9) &&
+	     cJSON_AddNumberToObject(o, "cpu_ns", (double)s->cpu_ns) &&
+	     cJSON_AddNumberToObject(o, "tasks_started", (double)s->tasks_started) &&
+	     cJSON_AddNumberToObject(o, "tasks_alive", (double)run_tasks_alive(r)) &&
+	     cJSON_AddNumberToObject(o, "tasks_lost", (double)s->tasks_lost) &&
+	     /* Not measured yet: null, never a made-up zero. */
+	     cJSON_AddNullToObject(o, "peak_rss_bytes") && cJSON_AddNullToObject(o, "gpu_seconds") &&
+	     cJSON_AddBoolToObject(o, "detached", r->detached);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static const char *str_or(const cJSON *rec, const char *key, const char *dflt)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, key));
+
+	return s ? s : dflt;
+}
+
+static double num_or(const cJSON *rec, const char *key, double dflt)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(rec, key);
+
+	return cJSON_IsNumber(n) ? n->valuedouble : dflt;
+}
+
+/* Seconds between started_at and ended_at, or -1 while the run is open. */
+static double wall_seconds(const cJSON *rec)
+{
+	int64_t a, b;
+
+	if (timefmt_parse_iso(str_or(rec, "started_at", ""), &a) ||
+	    timefmt_parse_iso(str_or(rec, "ended_at", ""), &b) || b < a)
+		return -1;
+	return (double)(b - a);
+}
+
+static void describe_end(const cJSON *rec, char *buf, size_t len)
+{
+	double code = num_or(rec, "exit_code", -1), sig = num_or(rec, "signal", -1);
+
+	if (sig >= 0)
+		snprintf(buf, len, "%s (killed by signal %d)", str_or(rec, "status", "?"), (int)sig);
+	else if (code >= 0)
+		snprintf(buf, len, "%s (exit %d)", str_or(rec, "status", "?"), (int)code);
+	else
+		snprintf(buf, len, "%s", str_or(rec, "status", "?"));
+}
+
+void record_summary(const cJSON *rec, char *buf, size_t len)
+{
+	double cpu = num_or(rec, "cpu_seconds", 0), wall = wall_seconds(rec);
+	double alive = num_or(rec, "tasks_alive", 0), lost = num_or(rec, "tasks_lost", 0);
+	char end[96], dur[32], cores[64] = "", tail[160] = "";
+	int n;
+
+	describe_end(rec, end, sizeof(end));
+	if (wall > 0)
+		snprintf(cores, sizeof(cores), " (%.2f cores on average over %s)", cpu / wall,
+			 timefmt_duration(wall, dur, sizeof(dur)));
+	if (alive > 0)
+		snprintf(tail, sizeof(tail),
+			 " %.0f task%s still alive and tracked until %s exit (--wait-all waits for "
+			 "them).",
+			 alive, alive == 1 ? " is" : "s are", alive == 1 ? "its" : "their");
+	n = snprintf(buf, len, "agentperf: run %s of project %s %s: %.3f CPU-seconds%s in %.0f task%s.%s",
+		     str_or(rec, "run_id", "?"), str_or(rec, "project", "?"), end, cpu, cores,
+		     num_or(rec, "tasks_started", 0), num_or(rec, "tasks_started", 0) == 1 ? "" : "s",
+		     tail);
+	if (lost > 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n,
+			 " %.0f task%s could not be tracked (kernel memory): figures are low.", lost,
+			 lost == 1 ? "" : "s");
+}
+
+void record_table_header(char *buf, size_t len)
+{
+	snprintf(buf, len, "%-20s %-32s %-8s %-6s %12s %7s %6s %9s", "PROJECT", "RUN_ID",
+		 "STATUS", "EXIT", "CPU_SECONDS", "TASKS", "ALIVE", "WALL");
+}
+
+void record_table_row(const cJSON *rec, char *buf, size_t len)
+{
+	double code = num_or(rec, "exit_code", -1), sig = num_or(rec, "signal", -1);
+	double wall = wall_seconds(rec);
+	char exit_s[16] = "-", wall_s[32] = "-";
+
+	if (sig >= 0)
+		snprintf(exit_s, sizeof(exit_s), "sig%d", (int)sig);
+	else if (code >= 0)
+		snprintf(exit_s, sizeof(exit_s), "%d", (int)code);
+	if (wall >= 0)
+		timefmt_duration(wall, wall_s, sizeof(wall_s));
+	snprintf(buf, len, "%-20s %-32s %-8s %-6s %12.3f %7.0f %6.0f %9s",
+		 str_or(rec, "project", "?"), str_or(rec, "run_id", "?"),
+		 str_or(rec, "status", "?"), exit_s, num_or(rec, "cpu_seconds", 0),
+		 num_or(rec, "tasks_started", 0), num_or(rec, "tasks_alive", 0), wall_s);
+}

@@ -1,0 +1,19 @@
+/* The run record (SPEC.md "Run record") and its human renderings. */
+#ifndef AGENTPERF_RECORD_H
+#define AGENTPERF_RECORD_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runs.h"
+
+/* Builds the record of r; NULL on allocation failure. */
+cJSON *record_from_run(const struct run *r);
+/* One paragraph for `agentperf run` (no trailing newline); writes at most len bytes. */
+void record_summary(const cJSON *rec, char *buf, size_t len);
+/* Fixed-width table for `agentperf runs`/`status`: the header, then one row per record. */
+void record_table_header(char *buf, size_t len);
+void record_table_row(const cJSON *rec, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,122 @@
+/* The runs table: which run owns which BPF slot, and when a run has ended. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "runs.h"
+#include "timefmt.h"
+
+void runs_init(struct runs *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->next_gen = 1;
+}
+
+struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_unix)
+{
+	char iso[TIMEFMT_ISO_LEN];
+
+	for (uint32_t i = 0; i < TRACKER_MAX_RUNS; i++) {
+		uint32_t slot = (rs->next_slot + i) % TRACKER_MAX_RUNS;
+		struct run *r = &rs->run[slot];
+
+		if (r->used)
+			continue;
+		memset(r, 0, sizeof(*r));
+		r->used = true;
+		r->slot = slot;
+		r->gen = rs->next_gen++;
+		if (!rs->next_gen) /* gen 0 means "no run" to the BPF side */
+			rs->next_gen = 1;
+		snprintf(r->project, sizeof(r->project), "%s", project);
+		r->pid = pid;
+		r->started_at = now_unix;
+		snprintf(r->run_id, sizeof(r->run_id), "%d-%s", (int)pid,
+			 timefmt_iso(now_unix, iso));
+		rs->next_slot = (slot + 1) % TRACKER_MAX_RUNS;
+		return r;
+	}
+	errno = ENOSPC;
+	return NULL;
+}
+
+struct run *runs_find_id(struct runs *rs, const char *run_id)
+{
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++)
+		if (rs->run[i].used && !strcmp(rs->run[i].run_id, run_id))
+			return &rs->run[i];
+	return NULL;
+}
+
+struct run *runs_find_project(struct runs *rs, const char *project)
+{
+	struct run *best = NULL;
+
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &rs->run[i];
+
+		if (r->used && !r->ended && !r->detached && !strcmp(r->project, project) &&
+		    (!best || r->gen > best->gen))
+			best = r;
+	}
+	return best;
+}
+
+uint64_t run_tasks_alive(const struct run *r)
+{
+	/* Per-CPU sums are read one CPU after another: a task that starts on a
+	 * CPU already read and dies on one not yet read can make exited lead. */
+	if (r->last.tasks_exited >= r->last.tasks_started)
+		return 0;
+	return r->last.tasks_started - r->last.tasks_exited;
+}
+
+bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_unix)
+{
+	if (r->ended || r->detached)
+		return false;
+	r->last = *s;
+	if (!s->root_exited || run_tasks_alive(r) > 0)
+		return false;
+	r->ended = true;
+	r->ended_at = s->last_exit_unix_ns ? s->last_exit_unix_ns / 1000000000 : now_unix;
+	return true;
+}
+
+void runs_detach(struct run *r, int64_t now_unix)
+{
+	if (r->ended || r->detached)
+		return;
+	r->detached = true;
+	r->ended_at = now_unix;
+}
+
+void runs_release(struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+enum run_status run_status(const struct run *r)
+{
+	int st = r->last.exit_status;
+
+	if (!r->last.root_exited)
+		return RUN_RUNNING;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return RUN_STOPPED;
+	return RUN_CRASHED;
+}
+
+const char *run_status_name(enum run_status st)
+{
+	switch (st) {
+	case RUN_RUNNING:
+		return "running";
+	case RUN_STOPPED:
+		return "stopped";
+	case RUN_CRASHED:
+		return "crashed";
+	}
+	return "unknown";
+}

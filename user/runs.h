@@ -1,0 +1,65 @@
+/* The runs table: which run owns which BPF slot, and when a run has ended. */
+#ifndef AGENTPERF_RUNS_H
+#define AGENTPERF_RUNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "names.h"
+#include "tracker_abi.h"
+
+#define RUNS_ID_MAX 64
+
+/* One read of a run's kernel-side state (see include/tracker_abi.h). */
+struct run_sample {
+	uint64_t cpu_ns;
+	uint64_t tasks_started;
+	uint64_t tasks_exited;
+	uint64_t tasks_lost;
+	bool root_exited;
+	int exit_status; /* wait(2) status, valid once root_exited */
+	int64_t last_exit_unix_ns; /* 0 if no member has died yet */
+};
+
+enum run_status { RUN_RUNNING, RUN_STOPPED, RUN_CRASHED };
+
+struct run {
+	bool used;
+	bool ended; /* root gone and no task alive: the record is final */
+	bool detached; /* tracking given up (detach, daemon stop) before the end */
+	char project[NAMES_PROJECT_MAX + 1];
+	char run_id[RUNS_ID_MAX];
+	uint32_t slot;
+	uint32_t gen;
+	pid_t pid;
+	int64_t started_at; /* unix seconds */
+	int64_t ended_at; /* unix seconds, valid once ended or detached */
+	struct run_sample last;
+};
+
+struct runs {
+	struct run run[TRACKER_MAX_RUNS];
+	uint32_t next_gen;
+	uint32_t next_slot;
+};
+
+void runs_init(struct runs *rs);
+/* Claims a slot for a new run. Slots are handed out round-robin so a slot just
+ * released is the last to be reused. Returns NULL with errno ENOSPC when full. */
+struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_unix);
+/* Live run by run id or, newest first, by project; NULL when none. */
+struct run *runs_find_id(struct runs *rs, const char *run_id);
+struct run *runs_find_project(struct runs *rs, const char *project);
+/* Stores a fresh sample; returns true exactly once, when the run has just
+ * ended (its root has exited and no task of it is alive). */
+bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_unix);
+/* Ends tracking now without waiting for the tasks (detach, shutdown). */
+void runs_detach(struct run *r, int64_t now_unix);
+void runs_release(struct run *r);
+
+uint64_t run_tasks_alive(const struct run *r);
+enum run_status run_status(const struct run *r);
+const char *run_status_name(enum run_status st);
+
+#endif

@@ -1,0 +1,61 @@
+/* Time formats of the contract: ISO-8601 UTC seconds, and human durations. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "timefmt.h"
+
+char *timefmt_iso(int64_t unix_sec, char buf[TIMEFMT_ISO_LEN])
+{
+	time_t t = (time_t)unix_sec;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, TIMEFMT_ISO_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		buf[0] = '\0';
+	return buf;
+}
+
+int timefmt_parse_iso(const char *s, int64_t *unix_sec)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	if (!end || *end)
+		return -EINVAL;
+	*unix_sec = (int64_t)timegm(&tm);
+	return 0;
+}
+
+char *timefmt_duration(double seconds, char *buf, size_t len)
+{
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 1)
+		snprintf(buf, len, "%.0fms", seconds * 1000);
+	else if (seconds < 60)
+		snprintf(buf, len, "%.1fs", seconds);
+	else if (seconds < 3600)
+		snprintf(buf, len, "%dm%02ds", (int)seconds / 60, (int)seconds % 60);
+	else
+		snprintf(buf, len, "%dh%02dm", (int)seconds / 3600, (int)seconds % 3600 / 60);
+	return buf;
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t timefmt_now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+int64_t timefmt_boot_to_unix_ns(uint64_t boot_ns)
+{
+	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME) + (int64_t)boot_ns;
+}

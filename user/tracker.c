@@ -1,0 +1,201 @@
+/* The BPF tracker seen from userspace: load/attach, per-run slots, seeding, reads. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "timefmt.h"
+#include "tracker.h"
+#include "tracker.skel.h"
+
+struct tracker {
+	struct tracker_bpf *skel;
+	const char *variant;
+	int ncpus;
+	struct tracker_counters *percpu; /* scratch for one per-CPU lookup */
+};
+
+/* Programs of each variant; handle_seed belongs to both. */
+static void select_variant(struct tracker_bpf *skel, bool raw)
+{
+	bpf_program__set_autoload(skel->progs.handle_sched_switch, !raw);
+	bpf_program__set_autoload(skel->progs.handle_sched_process_fork, !raw);
+	bpf_program__set_autoload(skel->progs.handle_task_newtask, !raw);
+	bpf_program__set_autoload(skel->progs.handle_sched_process_exit, !raw);
+	bpf_program__set_autoload(skel->progs.handle_sched_switch_raw, raw);
+	bpf_program__set_autoload(skel->progs.handle_sched_process_exit_raw, raw);
+	bpf_program__set_autoload(skel->progs.handle_wake_up_new_task, raw);
+}
+
+static int load_variant(struct tracker *t, bool raw)
+{
+	int err;
+
+	t->skel = tracker_bpf__open();
+	if (!t->skel)
+		return -errno;
+	select_variant(t->skel, raw);
+	err = tracker_bpf__load(t->skel);
+	if (!err) {
+		/* handle_seed is run on demand through an iterator link, not attached. */
+		bpf_program__set_autoattach(t->skel->progs.handle_seed, false);
+		err = tracker_bpf__attach(t->skel);
+	}
+	if (err) {
+		tracker_bpf__destroy(t->skel);
+		t->skel = NULL;
+		return err;
+	}
+	t->variant = raw ? "raw_tp" : "tp_btf";
+	return 0;
+}
+
+struct tracker *tracker_open(const char *variant)
+{
+	struct tracker *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t)
+		return NULL;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		err = t->ncpus ? t->ncpus : -EINVAL;
+		goto fail;
+	}
+	t->percpu = calloc((size_t)t->ncpus, sizeof(*t->percpu));
+	if (!t->percpu) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (variant && strcmp(variant, "tp_btf") && strcmp(variant, "raw_tp")) {
+		log_err("unknown BPF variant \"%s\" (tp_btf or raw_tp)", variant);
+		err = -EINVAL;
+		goto fail;
+	}
+	err = load_variant(t, variant && !strcmp(variant, "raw_tp"));
+	if (err && !variant) {
+		log_warn("tp_btf programs did not load (%s); trying raw_tp", strerror(-err));
+		err = load_variant(t, true);
+	}
+	if (err) {
+		log_err("cannot load the BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	log_info("BPF programs attached (%s)", t->variant);
+	return t;
+fail:
+	tracker_free(t);
+	errno = -err;
+	return NULL;
+}
+
+void tracker_free(struct tracker *t)
+{
+	if (!t)
+		return;
+	tracker_bpf__destroy(t->skel);
+	free(t->percpu);
+	free(t);
+}
+
+const char *tracker_variant(const struct tracker *t)
+{
+	return t->variant;
+}
+
+int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root_tgid)
+{
+	struct tracker_run info = { .gen = gen, .root_tgid = (uint32_t)root_tgid };
+
+	memset(t->percpu, 0, (size_t)t->ncpus * sizeof(*t->percpu));
+	if (bpf_map__update_elem(t->skel->maps.run_counters, &slot, sizeof(slot), t->percpu,
+				 (size_t)t->ncpus * sizeof(*t->percpu), BPF_ANY))
+		return -errno;
+	if (bpf_map__update_elem(t->skel->maps.run_info, &slot, sizeof(slot), &info, sizeof(info),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* One full pass of the task iterator with the current seed parameters. */
+static int seed_pass(struct tracker *t)
+{
+	struct bpf_link *link = bpf_program__attach_iter(t->skel->progs.handle_seed, NULL);
+	char buf[64];
+	int fd, err = 0;
+	ssize_t n;
+
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		err = -errno;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
+int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, bool whole_tree)
+{
+	struct tracker_bpf__bss *bss = t->skel->bss;
+	int err;
+
+	bss->seed_slot = slot;
+	bss->seed_gen = gen;
+	bss->seed_tgid = (uint32_t)tgid;
+	bss->seed_marked = 0;
+	bss->seed_failed = 0;
+	err = seed_pass(t);
+	if (!err && whole_tree)
+		err = seed_pass(t);
+	bss->seed_gen = 0;
+	if (err)
+		return err;
+	if (bss->seed_failed)
+		log_warn("%llu task(s) of pid %d could not be marked (kernel memory)",
+			 (unsigned long long)bss->seed_failed, (int)tgid);
+	return (int)bss->seed_marked;
+}
+
+int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
+{
+	struct tracker_run info;
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_map__lookup_elem(t->skel->maps.run_counters, &slot, sizeof(slot), t->percpu,
+				 (size_t)t->ncpus * sizeof(*t->percpu), 0))
+		return -errno;
+	if (bpf_map__lookup_elem(t->skel->maps.run_info, &slot, sizeof(slot), &info, sizeof(info),
+				 0))
+		return -errno;
+	for (int i = 0; i < t->ncpus; i++) {
+		out->cpu_ns += t->percpu[i].cpu_ns;
+		out->tasks_started += t->percpu[i].tasks_started;
+		out->tasks_exited += t->percpu[i].tasks_exited;
+		out->tasks_lost += t->percpu[i].tasks_lost;
+	}
+	out->root_exited = info.root_exited != 0;
+	out->exit_status = info.exit_code;
+	out->last_exit_unix_ns = info.last_exit_ns ? timefmt_boot_to_unix_ns(info.last_exit_ns) : 0;
+	return 0;
+}
+
+int tracker_end_run(struct tracker *t, uint32_t slot)
+{
+	struct tracker_run info = { 0 };
+
+	if (bpf_map__update_elem(t->skel->maps.run_info, &slot, sizeof(slot), &info, sizeof(info),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* The BPF tracker seen from userspace: load/attach, per-run slots, seeding, reads. */
+#ifndef AGENTPERF_TRACKER_USER_H
+#define AGENTPERF_TRACKER_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runs.h"
+
+struct tracker;
+
+/* Loads and attaches the programs. variant is "tp_btf", "raw_tp" or NULL
+ * (tp_btf, falling back to raw_tp when tp_btf does not load). Returns NULL
+ * with errno set; the reason has been logged. */
+struct tracker *tracker_open(const char *variant);
+void tracker_free(struct tracker *t);
+const char *tracker_variant(const struct tracker *t);
+
+/* Zeroes the slot's counters and opens it for generation gen with root
+ * root_tgid. Returns 0 or -errno. */
+int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root_tgid);
+/* Marks tgid's threads and, with whole_tree, all its descendants (two passes,
+ * for forks that race the first). Returns how many tasks were marked, or -errno. */
+int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, bool whole_tree);
+/* Reads the slot's counters and root exit. Returns 0 or -errno. */
+int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out);
+/* Closes the slot: tasks still carrying it are ignored from now on. */
+int tracker_end_run(struct tracker *t, uint32_t slot);
+
+#endif
