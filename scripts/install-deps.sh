@@ -4,12 +4,12 @@
 set -euo pipefail
 
 # Build: compiler, BPF toolchain, libraries. Tests: cmocka, perf (benchmarks),
-# procps (pgrep/ps in tests), iproute2 (ss), make for the build workload.
+# procps, util-linux (setpriv), jq for the shell tests, make+gcc for the build workload.
 PACKAGES=(
 	build-essential clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libcjson-dev libcmocka-dev
-	linux-perf procps iproute2 util-linux
+	linux-perf procps iproute2 util-linux jq make gcc
 )
 
 missing=()

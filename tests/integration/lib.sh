@@ -1,0 +1,118 @@
+# Shared helpers of the root integration tests; sourced by each test_*.sh.
+# The oracle for CPU is the kernel's own cgroup-v1 cpuacct accounting.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+AP=$ROOT/$BUILD/agentperf
+APD=$ROOT/$BUILD/agentperfd
+H=$ROOT/$BUILD/helpers
+CG_BASE=/sys/fs/cgroup/cpuacct
+# Accuracy lines are collected here for the README and closing notes.
+RESULTS=${RESULTS:-$ROOT/$BUILD/accuracy.txt}
+# Agreement asked of every oracle comparison: 0.1 %.
+TOLERANCE_PPM=1000
+
+T=$(mktemp -d /tmp/agentperf-test.XXXXXX)
+export AGENTPERF_CONTROL=$T/ctl.sock
+DPID=
+CGROUPS=()
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "$T/daemon.log" ] && sed 's/^/  daemon: /' "$T/daemon.log" | tail -20 >&2
+	exit 1
+}
+
+cleanup() {
+	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	for cg in "${CGROUPS[@]}"; do
+		# Leftover tasks go back to the root group so the directory can go.
+		for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do echo "$p" >"$CG_BASE/cgroup.procs" 2>/dev/null || true; done
+		rmdir "$cg" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# Root and BPF are required; in CI a test that cannot run fails, never skips.
+need_root() {
+	local why=
+	[ "$(id -u)" = 0 ] || why="needs root"
+	[ -z "$why" ] && [ ! -w "$CG_BASE" ] && why="needs a writable cgroup-v1 cpuacct at $CG_BASE"
+	[ -z "$why" ] && [ ! -r /sys/kernel/btf/vmlinux ] && why="needs kernel BTF"
+	[ -z "$why" ] && return 0
+	[ "${CI:-}" = true ] && fail "$why (CI=true: a test that cannot run is a failure)"
+	echo "SKIP: $why"
+	exit 77
+}
+
+daemon_start() {
+	"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" "$@" >"$T/daemon.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 100); do
+		[ -S "$AGENTPERF_CONTROL" ] && grep -q "listening" "$T/daemon.log" && return 0
+		kill -0 "$DPID" 2>/dev/null || fail "agentperfd exited at start"
+		sleep 0.1
+	done
+	fail "agentperfd did not start in 10 s"
+}
+
+daemon_stop() {
+	kill -TERM "$DPID"
+	local rc=0
+	wait "$DPID" || rc=$?
+	DPID=
+	[ "$rc" = 0 ] || fail "agentperfd exited $rc on SIGTERM"
+}
+
+# cg_new NAME: a fresh cpuacct group; prints its path.
+cg_new() {
+	local cg=$CG_BASE/agentperf-test-$$-$1
+	mkdir "$cg"
+	echo 0 >"$cg/cpuacct.usage"
+	CGROUPS+=("$cg")
+	echo "$cg"
+}
+
+# compare LABEL RUN_NS CPUACCT_NS PREJOIN_NS: the run must equal what the
+# kernel accounted to the group plus what the workload used before joining it.
+compare() {
+	local label=$1 run=$2 cg=$3 pre=$4
+	local oracle=$((cg + pre)) diff abs ppm
+	diff=$((run - oracle))
+	abs=${diff#-}
+	ppm=$((abs * 1000000 / oracle))
+	local line
+	line=$(awk -v l="$label" -v r="$run" -v c="$cg" -v p="$pre" -v d="$diff" -v o="$oracle" 'BEGIN {
+		printf "%-22s run %7.3f s  cpuacct %7.3f s  pre-join %5.3f ms  diff %+8d ns  (%+.4f %%)",
+			l, r / 1e9, c / 1e9, p / 1e6, d, 100 * d / o }')
+	echo "$line"
+	echo "$line" >>"$RESULTS"
+	[ "$ppm" -le "$TOLERANCE_PPM" ] || fail "$label: run and kernel disagree by more than 0.1 %"
+}
+
+# oracle_run LABEL CMD [ARG]...: CMD as a tracked run (--wait-all) inside a
+# fresh cpuacct group; compares the run record with the group.
+oracle_run() {
+	local label=$1
+	shift
+	local cg
+	cg=$(cg_new "$label")
+	"$AP" run --project "$label" --wait-all --summary "$T/$label.json" -- \
+		"$H/cgexec" -o "$T/$label.pre" "$cg" "$@" 2>"$T/$label.err" ||
+		fail "$label: workload failed: $(cat "$T/$label.err")"
+	check_record "$T/$label.json"
+	[ "$(jq -r .tasks_alive "$T/$label.json")" = 0 ] || fail "$label: tasks still alive after --wait-all"
+	compare "$label" "$(jq -r .cpu_ns "$T/$label.json")" "$(cat "$cg/cpuacct.usage")" "$(cat "$T/$label.pre")"
+}
+
+# check_record FILE: every field of SPEC.md's run record is there.
+check_record() {
+	local f
+	for f in project run_id pid started_at ended_at status exit_code signal cpu_seconds \
+		tasks_started tasks_alive peak_rss_bytes gpu_seconds; do
+		jq -e "has(\"$f\")" "$1" >/dev/null || fail "record $1 lacks $f"
+	done
+	jq -e '.run_id == "\(.pid)-\(.started_at)"' "$1" >/dev/null || fail "run_id is not {pid}-{started_at}"
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every root integration test; prints one line per test and a total.
+set -uo pipefail
+cd "$(dirname "$0")"
+export BUILD=${BUILD:-build}
+ROOT=$(cd ../.. && pwd)
+export RESULTS=$ROOT/$BUILD/accuracy.txt
+: >"$RESULTS"
+pass=0 failn=0 skip=0
+for t in test_*.sh; do
+	start=$(date +%s.%N)
+	out=$(bash "$t" 2>&1)
+	rc=$?
+	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+	case $rc in
+	0) pass=$((pass + 1)); echo "ok    $t (${secs}s)" ;;
+	77) skip=$((skip + 1)); echo "skip  $t: $(tail -1 <<<"$out")" ;;
+	*) failn=$((failn + 1)); echo "FAIL  $t (${secs}s)"; sed 's/^/      /' <<<"$out" ;;
+	esac
+done
+if [ -s "$RESULTS" ]; then
+	echo "CPU attribution vs. the kernel's cpuacct:"
+	sed 's/^/  /' "$RESULTS"
+fi
+echo "integration: $pass passed, $failn failed, $skip skipped"
+[ "$failn" = 0 ]
