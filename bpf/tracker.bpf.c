@@ -34,6 +34,18 @@ struct {
 	__type(value, struct tracker_run);
 } run_info SEC(".maps");
 
+/* raw_tp variant only: children of members between fork and their first
+ * switch-out, by tid. Raw tracepoint arguments are untrusted pointers, so the
+ * child's storage is made when it is current, i.e. at that switch. */
+#define PENDING_MAX 65536
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PENDING_MAX);
+	__type(key, __u32);
+	__type(value, struct tracker_task);
+} pending_tasks SEC(".maps");
+__u64 pending_count;
+
 /* Seeding request, written by userspace before each run of handle_seed. */
 __u32 seed_slot;
 __u32 seed_gen;
@@ -52,6 +64,8 @@ static __always_inline struct tracker_run *live_run(const struct tracker_task *t
 	return r;
 }
 
+
+
 static __always_inline struct tracker_counters *counters_of(__u32 slot)
 {
 	return bpf_map_lookup_elem(&run_counters, &slot);
@@ -67,20 +81,15 @@ static __always_inline void credit(struct task_struct *p, struct tracker_task *t
 	t->last_ns = sum;
 }
 
-static __always_inline int on_switch(struct task_struct *prev)
+static __always_inline void account(struct task_struct *prev, struct tracker_task *t)
 {
-	struct tracker_task *t = bpf_task_storage_get(&task_runs, prev, 0, 0);
 	struct tracker_counters *c;
 	struct tracker_run *r;
 
-	if (!t)
-		return 0;
 	r = live_run(t);
-	if (!r)
-		return 0;
-	c = counters_of(t->slot);
+	c = r ? counters_of(t->slot) : NULL;
 	if (!c)
-		return 0;
+		return;
 	credit(prev, t, c);
 	/* The final switch of a dying task: most of a short-lived process's CPU
 	 * only becomes visible here, after sched_process_exit. */
@@ -88,6 +97,14 @@ static __always_inline int on_switch(struct task_struct *prev)
 		c->tasks_exited++;
 		r->last_exit_ns = bpf_ktime_get_boot_ns();
 	}
+}
+
+static __always_inline int on_switch(struct task_struct *prev)
+{
+	struct tracker_task *t = bpf_task_storage_get(&task_runs, prev, 0, 0);
+
+	if (t)
+		account(prev, t);
 	return 0;
 }
 
@@ -166,26 +183,99 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
 }
 
 /* Variant "raw_tp": raw tracepoint arguments are untyped, so the subject task
- * is taken from current, which is prev at sched_switch and the dying task at
- * sched_process_exit. Every new task (workers included) is caught at
- * wake_up_new_task, where current is the creator. */
+ * is taken from current: prev at sched_switch, the dying task at
+ * sched_process_exit, the creator at sched_process_fork and task_newtask. */
+
+/* t has no storage: if it is a parked child, give it storage now. Called only
+ * where t is a trusted pointer: current, or the seed iterator's task. */
+static __always_inline struct tracker_task *adopt(struct task_struct *t)
+{
+	__u32 tid = BPF_CORE_READ(t, pid);
+	struct tracker_task *pv = bpf_map_lookup_elem(&pending_tasks, &tid);
+	struct tracker_counters *c;
+	struct tracker_task v, *st;
+
+	if (!pv)
+		return NULL;
+	v = *pv;
+	bpf_map_delete_elem(&pending_tasks, &tid);
+	__sync_fetch_and_sub(&pending_count, 1);
+	st = bpf_task_storage_get(&task_runs, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (st) {
+		*st = v;
+		return st;
+	}
+	/* No memory for storage: close the task out here, as if it had exited. */
+	if (live_run(&v) && (c = counters_of(v.slot))) {
+		__sync_fetch_and_add(&c->cpu_ns, BPF_CORE_READ(t, se.sum_exec_runtime));
+		__sync_fetch_and_add(&c->tasks_exited, 1);
+		__sync_fetch_and_add(&c->tasks_lost, 1);
+	}
+	return NULL;
+}
+
+static __always_inline struct tracker_task *storage_of(struct task_struct *t)
+{
+	struct tracker_task *st = bpf_task_storage_get(&task_runs, t, 0, 0);
+
+	if (!st && pending_count)
+		st = adopt(t);
+	return st;
+}
+
+static __always_inline int park_child(struct task_struct *child)
+{
+	struct tracker_task *pt = storage_of(bpf_get_current_task_btf());
+	struct tracker_counters *c;
+	struct tracker_task v;
+	__u32 tid;
+
+	if (!pt || !live_run(pt))
+		return 0;
+	c = counters_of(pt->slot);
+	if (!c)
+		return 0;
+	/* A new task's sum_exec_runtime starts at 0: last_ns 0 loses nothing. */
+	v = (struct tracker_task){ .slot = pt->slot, .gen = pt->gen, .last_ns = 0 };
+	tid = BPF_CORE_READ(child, pid);
+	if (bpf_map_update_elem(&pending_tasks, &tid, &v, BPF_ANY)) {
+		c->tasks_lost++;
+		return 0;
+	}
+	__sync_fetch_and_add(&pending_count, 1);
+	c->tasks_started++;
+	return 0;
+}
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(handle_sched_switch_raw)
 {
-	return on_switch(bpf_get_current_task_btf());
+	struct task_struct *prev = bpf_get_current_task_btf();
+	struct tracker_task *t = storage_of(prev);
+
+	if (t)
+		account(prev, t);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(handle_sched_process_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return park_child(child);
+}
+
+SEC("raw_tp/task_newtask")
+int BPF_PROG(handle_task_newtask_raw, struct task_struct *task, __u64 clone_flags)
+{
+	if (!(BPF_CORE_READ(task, flags) & (PF_IO_WORKER | PF_USER_WORKER)))
+		return 0;
+	return park_child(task);
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(handle_sched_process_exit_raw)
 {
 	return on_exit(bpf_get_current_task_btf());
-}
-
-SEC("fentry/wake_up_new_task")
-int BPF_PROG(handle_wake_up_new_task, struct task_struct *p)
-{
-	return inherit(bpf_get_current_task_btf(), p);
 }
 
 /* Seeding: mark a task, and with seed_tgid's descendants, an existing tree. */
@@ -226,7 +316,10 @@ int handle_seed(struct bpf_iter__task *ctx)
 	c = counters_of(seed_slot);
 	if (!c)
 		return 0;
-	t = bpf_task_storage_get(&task_runs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/* A child parked by the raw_tp variant is already counted in its run. */
+	t = storage_of(task);
+	if (!t)
+		t = bpf_task_storage_get(&task_runs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
 		__sync_fetch_and_add(&seed_failed, 1);
 		return 0;

@@ -9,7 +9,7 @@ PACKAGES=(
 	build-essential clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libcjson-dev libcmocka-dev
-	linux-perf procps iproute2 util-linux jq make gcc
+	linux-perf procps iproute2 util-linux jq socat make gcc
 )
 
 missing=()

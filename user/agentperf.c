@@ -99,7 +99,7 @@ static int parse_sub(int argc, char **argv, const char *allowed, struct sub_opts
 			return die_usage("unknown option %s", argv[optind - 1]);
 		snprintf(want, sizeof(want), " %s ", opts[idx].name);
 		if (!strstr(allowed, want))
-			return die_usage("option %s does not apply here", argv[optind - 1]);
+			return die_usage("option --%s does not apply here", opts[idx].name);
 		switch (c) {
 		case O_PROJECT:
 			o->project = optarg;

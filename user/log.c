@@ -41,6 +41,6 @@ int log_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 		return 0;
 	if (level == LIBBPF_INFO && log_verbose < 1)
 		return 0;
-	fputs("agentperfd: libbpf: ", stderr);
+	fputs("agentperfd: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }

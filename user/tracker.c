@@ -26,8 +26,9 @@ static void select_variant(struct tracker_bpf *skel, bool raw)
 	bpf_program__set_autoload(skel->progs.handle_task_newtask, !raw);
 	bpf_program__set_autoload(skel->progs.handle_sched_process_exit, !raw);
 	bpf_program__set_autoload(skel->progs.handle_sched_switch_raw, raw);
+	bpf_program__set_autoload(skel->progs.handle_sched_process_fork_raw, raw);
+	bpf_program__set_autoload(skel->progs.handle_task_newtask_raw, raw);
 	bpf_program__set_autoload(skel->progs.handle_sched_process_exit_raw, raw);
-	bpf_program__set_autoload(skel->progs.handle_wake_up_new_task, raw);
 }
 
 static int load_variant(struct tracker *t, bool raw)

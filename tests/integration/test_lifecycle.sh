@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Run lifecycle through the CLI: exit status pass-through, stopped/crashed,
+# summaries, --summary, escaped daemons with and without --wait-all, status,
+# runs history, detach, and a clean SIGTERM that records what was live.
+. "$(dirname "$0")/lib.sh"
+need_root
+daemon_start
+
+# Exit status is passed through; a non-zero exit is "crashed".
+rc=0; "$AP" run --project life --summary "$T/a.json" -- sh -c 'exit 3' 2>"$T/a.err" || rc=$?
+[ "$rc" = 3 ] || fail "exit 3 came back as $rc"
+jq -e '.status == "crashed" and .exit_code == 3 and .signal == null and .ended_at != null' "$T/a.json" >/dev/null ||
+	fail "exit 3 record: $(cat "$T/a.json")"
+grep -q "^agentperf: run .* of project life crashed (exit 3): .* CPU-seconds" "$T/a.err" || fail "summary: $(cat "$T/a.err")"
+
+# Killed by a signal: 128+signal, and the record names the signal.
+rc=0; "$AP" run --project life --summary "$T/b.json" -- sh -c 'kill -KILL $$' 2>/dev/null || rc=$?
+[ "$rc" = 137 ] || fail "SIGKILL came back as $rc"
+jq -e '.status == "crashed" and .exit_code == null and .signal == 9' "$T/b.json" >/dev/null || fail "signal record: $(cat "$T/b.json")"
+
+# Exit 0 is "stopped"; a missing command is 127 with one clear line.
+"$AP" run --project life --summary "$T/c.json" -- true 2>/dev/null || fail "true failed"
+jq -e '.status == "stopped" and .exit_code == 0' "$T/c.json" >/dev/null || fail "stopped record"
+rc=0; "$AP" run --project life -- /nonexistent/cmd 2>"$T/d.err" || rc=$?
+[ "$rc" = 127 ] || fail "missing command gave $rc"
+grep -q "agentperf: cannot run /nonexistent/cmd: No such file or directory" "$T/d.err" || fail "missing command: $(cat "$T/d.err")"
+
+# Without --wait-all, run returns when the root exits and says what is still alive;
+# the escaped task stays tracked and the record closes when it exits.
+start=$(date +%s%N)
+"$AP" run --project esc --summary "$T/e.json" -- sh -c "(setsid '$H/burn' 1 600 &); exit 0" 2>"$T/e.err"
+[ $((($(date +%s%N) - start) / 1000000)) -lt 500 ] || fail "run waited for the escaped daemon"
+jq -e '.ended_at == null and .tasks_alive >= 1' "$T/e.json" >/dev/null || fail "escaped: $(cat "$T/e.json")"
+grep -q "still alive" "$T/e.err" || fail "summary does not say tasks are alive: $(cat "$T/e.err")"
+"$AP" status | grep -q "^esc " || fail "status does not list the live run"
+"$AP" status --json | jq -e '.[] | select(.project == "esc") | .ended_at == null' >/dev/null || fail "status --json"
+for _ in $(seq 50); do
+	"$AP" runs --json --project esc | jq -e 'length == 1' >/dev/null && break
+	sleep 0.1
+done
+"$AP" runs --json --project esc | jq -e '.[0] | .ended_at != null and .tasks_alive == 0 and .cpu_seconds > 0.55' >/dev/null ||
+	fail "escaped run's record: $("$AP" runs --json --project esc)"
+
+# --wait-all waits for escaped tasks.
+start=$(date +%s%N)
+"$AP" run --project esc2 --wait-all --summary "$T/f.json" -- sh -c "(setsid '$H/burn' 1 400 &); exit 0" 2>/dev/null
+[ $((($(date +%s%N) - start) / 1000000)) -ge 400 ] || fail "--wait-all returned before the daemon exited"
+jq -e '.ended_at != null and .tasks_alive == 0' "$T/f.json" >/dev/null || fail "--wait-all record"
+
+# History: newest first, filtered by project, readable as a table.
+"$AP" runs --json --project life | jq -e 'length == 4 and .[0].status == "crashed" and .[0].exit_code == 127' >/dev/null ||
+	fail "history: $("$AP" runs --json --project life)"
+"$AP" runs | head -1 | grep -q "^PROJECT  *RUN_ID  *STATUS" || fail "runs table header"
+[ "$(wc -l <"$T/state/runs.jsonl")" = 6 ] || fail "runs.jsonl should hold 6 records"
+
+# detach ends tracking at once and records the run.
+sleep 30 &
+sp=$!
+"$AP" attach --project det --pid "$sp" >/dev/null
+"$AP" detach --project det | grep -q "run $sp-" || fail "detach output"
+"$AP" runs --json --project det | jq -e '.[0].detached == true and .[0].ended_at != null' >/dev/null || fail "detached record"
+"$AP" detach --project det 2>"$T/g.err" && fail "second detach succeeded"
+grep -q "project det has no live run" "$T/g.err" || fail "detach error: $(cat "$T/g.err")"
+
+# SIGTERM: clean exit 0, live runs recorded, socket removed.
+"$AP" attach --project live --pid "$sp" >/dev/null
+daemon_stop
+kill "$sp"
+jq -s -e 'map(select(.project == "live")) | length == 1 and .[0].detached' "$T/state/runs.jsonl" >/dev/null ||
+	fail "live run not recorded at shutdown"
+[ ! -e "$AGENTPERF_CONTROL" ] || fail "control socket left behind"
+grep -q "stopping" "$T/daemon.log" || fail "no clean teardown"
