@@ -33,10 +33,10 @@ BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz
 JSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
-# Pure modules: no libbpf, no sockets' policy; unit-tested and fuzzable.
-PURE := names record runs control_proto procfs timefmt
-# I/O modules.
-DAEMON_IO := log tracker control history
+# Modules with no libbpf and no sockets: unit-tested directly (history touches files only).
+PURE := names record runs control_proto procfs timefmt history
+# Modules that talk to the kernel or sockets.
+DAEMON_IO := log tracker control
 CLIENT_IO := client
 
 PURE_OBJS := $(patsubst %,$(BUILD)/user/%.o,$(PURE))
@@ -110,6 +110,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-integration
 
 test-unit: $(UNIT_TESTS)
 	$(Q)scripts/run-unit-tests.sh $(UNIT_TESTS)

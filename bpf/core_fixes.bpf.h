@@ -10,11 +10,12 @@ struct task_struct___o {
 	volatile long int state;
 } __attribute__((preserve_access_index));
 
+/* t must be a trusted BTF pointer: these are plain loads, not probe reads. */
 static __always_inline __u32 get_task_state(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___o *)t, state);
+		return t->__state;
+	return ((struct task_struct___o *)t)->state;
 }
 
 /* Values from include/linux/sched.h; macros are not in BTF. PF_USER_WORKER

@@ -71,11 +71,25 @@ static __always_inline struct tracker_counters *counters_of(__u32 slot)
 	return bpf_map_lookup_elem(&run_counters, &slot);
 }
 
+/* Hot paths take trusted task pointers (tp_btf arguments, current, the
+ * iterator's task) and read them with plain loads: BPF_CORE_READ would make
+ * each read a bpf_probe_read_kernel call, costly behind retpolines. Only the
+ * raw_tp variant's untyped arguments go through BPF_CORE_READ. */
+
+/* Most tasks carry no BPF local storage at all: one load settles that without
+ * the storage helper's call, trylock and migrate_disable. */
+static __always_inline struct tracker_task *member_of(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->bpf_storage) && !t->bpf_storage)
+		return NULL;
+	return bpf_task_storage_get(&task_runs, t, 0, 0);
+}
+
 /* Credit what the kernel accounted to p since the last credit. */
 static __always_inline void credit(struct task_struct *p, struct tracker_task *t,
 				   struct tracker_counters *c)
 {
-	__u64 sum = BPF_CORE_READ(p, se.sum_exec_runtime);
+	__u64 sum = p->se.sum_exec_runtime;
 
 	c->cpu_ns += sum - t->last_ns;
 	t->last_ns = sum;
@@ -101,7 +115,7 @@ static __always_inline void account(struct task_struct *prev, struct tracker_tas
 
 static __always_inline int on_switch(struct task_struct *prev)
 {
-	struct tracker_task *t = bpf_task_storage_get(&task_runs, prev, 0, 0);
+	struct tracker_task *t = member_of(prev);
 
 	if (t)
 		account(prev, t);
@@ -110,7 +124,7 @@ static __always_inline int on_switch(struct task_struct *prev)
 
 static __always_inline int inherit(struct task_struct *parent, struct task_struct *child)
 {
-	struct tracker_task *pt = bpf_task_storage_get(&task_runs, parent, 0, 0);
+	struct tracker_task *pt = member_of(parent);
 	struct tracker_counters *c;
 	struct tracker_task *ct;
 
@@ -126,26 +140,26 @@ static __always_inline int inherit(struct task_struct *parent, struct task_struc
 	}
 	ct->slot = pt->slot;
 	ct->gen = pt->gen;
-	ct->last_ns = BPF_CORE_READ(child, se.sum_exec_runtime);
+	ct->last_ns = child->se.sum_exec_runtime;
 	c->tasks_started++;
 	return 0;
 }
 
 static __always_inline int on_exit(struct task_struct *p)
 {
-	struct tracker_task *t = bpf_task_storage_get(&task_runs, p, 0, 0);
+	struct tracker_task *t = member_of(p);
 	struct tracker_run *r;
 
 	if (!t)
 		return 0;
 	r = live_run(t);
-	if (!r || BPF_CORE_READ(p, tgid) != r->root_tgid)
+	if (!r || p->tgid != r->root_tgid)
 		return 0;
 	/* signal->live drops before this tracepoint: 0 means the root's whole
 	 * thread group is gone, and exit_code holds the group's status. */
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (p->signal->live.counter != 0)
 		return 0;
-	r->exit_code = BPF_CORE_READ(p, exit_code);
+	r->exit_code = p->exit_code;
 	r->root_exited = 1;
 	return 0;
 }
@@ -171,7 +185,7 @@ int BPF_PROG(handle_task_newtask, struct task_struct *task, __u64 clone_flags)
 {
 	/* io_uring and vhost workers are made by create_io_thread/vhost_task,
 	 * which never reach sched_process_fork; current is their creator. */
-	if (!(BPF_CORE_READ(task, flags) & (PF_IO_WORKER | PF_USER_WORKER)))
+	if (!(task->flags & (PF_IO_WORKER | PF_USER_WORKER)))
 		return 0;
 	return inherit(bpf_get_current_task_btf(), task);
 }
@@ -190,7 +204,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
  * where t is a trusted pointer: current, or the seed iterator's task. */
 static __always_inline struct tracker_task *adopt(struct task_struct *t)
 {
-	__u32 tid = BPF_CORE_READ(t, pid);
+	__u32 tid = t->pid;
 	struct tracker_task *pv = bpf_map_lookup_elem(&pending_tasks, &tid);
 	struct tracker_counters *c;
 	struct tracker_task v, *st;
@@ -207,7 +221,7 @@ static __always_inline struct tracker_task *adopt(struct task_struct *t)
 	}
 	/* No memory for storage: close the task out here, as if it had exited. */
 	if (live_run(&v) && (c = counters_of(v.slot))) {
-		__sync_fetch_and_add(&c->cpu_ns, BPF_CORE_READ(t, se.sum_exec_runtime));
+		__sync_fetch_and_add(&c->cpu_ns, t->se.sum_exec_runtime);
 		__sync_fetch_and_add(&c->tasks_exited, 1);
 		__sync_fetch_and_add(&c->tasks_lost, 1);
 	}
@@ -216,7 +230,7 @@ static __always_inline struct tracker_task *adopt(struct task_struct *t)
 
 static __always_inline struct tracker_task *storage_of(struct task_struct *t)
 {
-	struct tracker_task *st = bpf_task_storage_get(&task_runs, t, 0, 0);
+	struct tracker_task *st = member_of(t);
 
 	if (!st && pending_count)
 		st = adopt(t);
@@ -309,7 +323,7 @@ int handle_seed(struct bpf_iter__task *ctx)
 		return 0;
 	/* An exiting task may already have made its final switch: marking it
 	 * would leave the run waiting forever for its exit. */
-	if (BPF_CORE_READ(task, flags) & PF_EXITING)
+	if (task->flags & PF_EXITING)
 		return 0;
 	if (!in_tree(task, seed_tgid))
 		return 0;
@@ -326,7 +340,7 @@ int handle_seed(struct bpf_iter__task *ctx)
 	}
 	if (t->slot == seed_slot && t->gen == seed_gen)
 		return 0; /* second pass: already ours */
-	sum = BPF_CORE_READ(task, se.sum_exec_runtime);
+	sum = task->se.sum_exec_runtime;
 	/* Iterators run preemptibly: a sched_switch on this CPU may update the
 	 * same per-CPU counters, so the adds here are atomic. */
 	old = live_run(t);

@@ -1,0 +1,119 @@
+/* The run record against golden JSON, and its human renderings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+
+static struct runs rs;
+
+static char *render(const struct run *r)
+{
+	cJSON *o = record_from_run(r);
+	char *s;
+
+	assert_non_null(o);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void test_running(void **state)
+{
+	struct run *r;
+	struct run_sample s = { .cpu_ns = 412731000000ULL, .tasks_started = 1893, .tasks_exited = 1856 };
+	char *json;
+
+	runs_init(&rs);
+	r = runs_begin(&rs, "demo", 4242, 1795514400);
+	runs_apply(r, &s, 1795514592);
+	json = render(r);
+	assert_string_equal(json,
+		"{\"project\":\"demo\",\"run_id\":\"4242-2026-11-24T10:00:00Z\",\"pid\":4242,"
+		"\"started_at\":\"2026-11-24T10:00:00Z\",\"ended_at\":null,\"status\":\"running\","
+		"\"exit_code\":null,\"signal\":null,\"cpu_seconds\":412.731,\"cpu_ns\":412731000000,"
+		"\"tasks_started\":1893,\"tasks_alive\":37,\"tasks_lost\":0,\"peak_rss_bytes\":null,"
+		"\"gpu_seconds\":null,\"detached\":false}");
+	free(json);
+}
+
+static void test_stopped_and_crashed(void **state)
+{
+	struct run_sample s = { .cpu_ns = 1500000000, .tasks_started = 2, .tasks_exited = 2,
+				.root_exited = true, .last_exit_unix_ns = INT64_C(1795514592000000000) };
+	struct run *r;
+	char *json;
+
+	runs_init(&rs);
+	r = runs_begin(&rs, "demo", 7, 1795514400);
+	runs_apply(r, &s, 1795514600);
+	json = render(r);
+	assert_non_null(strstr(json, "\"ended_at\":\"2026-11-24T10:03:12Z\",\"status\":\"stopped\","
+				     "\"exit_code\":0,\"signal\":null,\"cpu_seconds\":1.5,"));
+	free(json);
+
+	r = runs_begin(&rs, "demo", 8, 1795514400);
+	s.exit_status = SIGSEGV | 0x80; /* killed, core dumped */
+	runs_apply(r, &s, 1795514600);
+	json = render(r);
+	assert_non_null(strstr(json, "\"status\":\"crashed\",\"exit_code\":null,\"signal\":11,"));
+	free(json);
+}
+
+static void test_summary(void **state)
+{
+	cJSON *rec = cJSON_Parse(
+		"{\"project\":\"demo\",\"run_id\":\"7-2026-11-24T10:00:00Z\",\"started_at\":"
+		"\"2026-11-24T10:00:00Z\",\"ended_at\":\"2026-11-24T10:03:12Z\",\"status\":\"crashed\","
+		"\"exit_code\":2,\"signal\":null,\"cpu_seconds\":384.5,\"tasks_started\":1893,"
+		"\"tasks_alive\":0,\"tasks_lost\":0}");
+	char buf[512];
+
+	record_summary(rec, buf, sizeof(buf));
+	assert_string_equal(buf, "agentperf: run 7-2026-11-24T10:00:00Z of project demo crashed (exit 2): "
+				 "384.500 CPU-seconds (2.00 cores on average over 3m12s) in 1893 tasks.");
+	cJSON_Delete(rec);
+
+	rec = cJSON_Parse("{\"project\":\"p\",\"run_id\":\"1-x\",\"status\":\"running\",\"ended_at\":null,"
+			  "\"signal\":null,\"exit_code\":null,\"cpu_seconds\":0.25,\"tasks_started\":1,"
+			  "\"tasks_alive\":1,\"tasks_lost\":2}");
+	record_summary(rec, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "running: 0.250 CPU-seconds in 1 task. 1 task is still alive"));
+	assert_non_null(strstr(buf, "2 tasks could not be tracked"));
+	/* Truncation never overruns. */
+	record_summary(rec, buf, 16);
+	assert_int_equal(strlen(buf), 15);
+	cJSON_Delete(rec);
+}
+
+static void test_table(void **state)
+{
+	cJSON *rec = cJSON_Parse("{\"project\":\"demo\",\"run_id\":\"7-2026-11-24T10:00:00Z\","
+				 "\"started_at\":\"2026-11-24T10:00:00Z\",\"ended_at\":null,"
+				 "\"status\":\"crashed\",\"exit_code\":null,\"signal\":9,"
+				 "\"cpu_seconds\":1.5,\"tasks_started\":3,\"tasks_alive\":1}");
+	char head[256], row[256];
+
+	record_table_header(head, sizeof(head));
+	record_table_row(rec, row, sizeof(row));
+	assert_int_equal(strlen(head), strlen(row));
+	assert_non_null(strstr(row, "sig9"));
+	assert_non_null(strstr(row, "1.500"));
+	cJSON_Delete(rec);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_running),
+		cmocka_unit_test(test_stopped_and_crashed),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,137 @@
+/* The runs table: slots, generations, run ids, end detection, status. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "runs.h"
+
+static struct runs rs;
+
+static int setup(void **state)
+{
+	runs_init(&rs);
+	return 0;
+}
+
+static void test_begin_ids(void **state)
+{
+	struct run *r = runs_begin(&rs, "demo", 4242, 1795514400);
+
+	assert_non_null(r);
+	assert_string_equal(r->run_id, "4242-2026-11-24T10:00:00Z");
+	assert_string_equal(r->project, "demo");
+	assert_int_not_equal(r->gen, 0);
+	assert_ptr_equal(runs_find_id(&rs, "4242-2026-11-24T10:00:00Z"), r);
+	assert_ptr_equal(runs_find_project(&rs, "demo"), r);
+	assert_null(runs_find_project(&rs, "other"));
+	assert_null(runs_find_id(&rs, "nope"));
+}
+
+static void test_round_robin_and_full(void **state)
+{
+	struct run *a = runs_begin(&rs, "a", 1, 0);
+	uint32_t slot = a->slot, gen = a->gen;
+	struct run *b;
+
+	runs_release(a);
+	/* A slot just released is the last one handed out again. */
+	b = runs_begin(&rs, "b", 2, 0);
+	assert_int_not_equal(b->slot, slot);
+	assert_true(b->gen > gen);
+	for (int i = 2; i < TRACKER_MAX_RUNS; i++)
+		assert_non_null(runs_begin(&rs, "c", 3, 0));
+	/* Every slot but one is taken; the last goes, then none. */
+	assert_non_null(runs_begin(&rs, "d", 4, 0));
+	errno = 0;
+	assert_null(runs_begin(&rs, "e", 5, 0));
+	assert_int_equal(errno, ENOSPC);
+}
+
+static void test_newest_per_project(void **state)
+{
+	struct run *old = runs_begin(&rs, "p", 1, 0);
+	struct run *new = runs_begin(&rs, "p", 2, 1);
+
+	assert_ptr_equal(runs_find_project(&rs, "p"), new);
+	runs_detach(new, 5);
+	assert_ptr_equal(runs_find_project(&rs, "p"), old);
+}
+
+static void test_end_needs_root_exit_and_no_task(void **state)
+{
+	struct run *r = runs_begin(&rs, "p", 1, 100);
+	struct run_sample s = { .cpu_ns = 5, .tasks_started = 3, .tasks_exited = 2 };
+
+	assert_false(runs_apply(r, &s, 101));
+	assert_int_equal(run_tasks_alive(r), 1);
+	assert_int_equal(run_status(r), RUN_RUNNING);
+	/* Root gone, a daemon still alive: not ended. */
+	s.root_exited = true;
+	s.exit_status = 0;
+	assert_false(runs_apply(r, &s, 102));
+	assert_int_equal(run_status(r), RUN_STOPPED);
+	/* Last task gone: ended exactly once, at the last death. */
+	s.tasks_exited = 3;
+	s.last_exit_unix_ns = INT64_C(103500000000);
+	assert_true(runs_apply(r, &s, 110));
+	assert_int_equal(r->ended_at, 103);
+	assert_false(runs_apply(r, &s, 111));
+}
+
+static void test_status_from_wait_status(void **state)
+{
+	struct run *r = runs_begin(&rs, "p", 1, 0);
+	struct run_sample s = { .root_exited = true, .tasks_started = 1, .tasks_exited = 1 };
+
+	s.exit_status = 3 << 8; /* exit(3) */
+	runs_apply(r, &s, 1);
+	assert_int_equal(run_status(r), RUN_CRASHED);
+	r->ended = false;
+	s.exit_status = SIGKILL; /* killed */
+	runs_apply(r, &s, 1);
+	assert_int_equal(run_status(r), RUN_CRASHED);
+	assert_string_equal(run_status_name(RUN_CRASHED), "crashed");
+	assert_string_equal(run_status_name(RUN_STOPPED), "stopped");
+	assert_string_equal(run_status_name(RUN_RUNNING), "running");
+}
+
+static void test_alive_never_negative(void **state)
+{
+	struct run *r = runs_begin(&rs, "p", 1, 0);
+	struct run_sample s = { .tasks_started = 4, .tasks_exited = 5 };
+
+	runs_apply(r, &s, 1);
+	assert_int_equal(run_tasks_alive(r), 0);
+}
+
+static void test_detach(void **state)
+{
+	struct run *r = runs_begin(&rs, "p", 1, 0);
+	struct run_sample s = { .tasks_started = 1 };
+
+	runs_detach(r, 42);
+	assert_true(r->detached);
+	assert_int_equal(r->ended_at, 42);
+	/* A detached run takes no more samples. */
+	assert_false(runs_apply(r, &s, 50));
+	assert_int_equal(r->last.tasks_started, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_begin_ids, setup),
+		cmocka_unit_test_setup(test_round_robin_and_full, setup),
+		cmocka_unit_test_setup(test_newest_per_project, setup),
+		cmocka_unit_test_setup(test_end_needs_root_exit_and_no_task, setup),
+		cmocka_unit_test_setup(test_status_from_wait_status, setup),
+		cmocka_unit_test_setup(test_alive_never_negative, setup),
+		cmocka_unit_test_setup(test_detach, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
