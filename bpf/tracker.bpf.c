@@ -64,8 +64,6 @@ static __always_inline struct tracker_run *live_run(const struct tracker_task *t
 	return r;
 }
 
-
-
 static __always_inline struct tracker_counters *counters_of(__u32 slot)
 {
 	return bpf_map_lookup_elem(&run_counters, &slot);

@@ -98,16 +98,20 @@ daemon_stop
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
+# Median of the per-round ratios B_i/A_i: robust to rounds the VM slowed as a whole.
+paired() { paste "$1" "$2" | awk '{ printf "%.4f\n", $2 / $1 }' | median | awk '{ printf "%.3f", $1 }'; }
 {
-	echo "Overhead, $REPS interleaved rounds, medians ($(uname -r), $(nproc) CPUs):"
+	echo "Overhead, $REPS interleaved rounds ($(uname -r), $(nproc) CPUs): medians of each mode, their"
+	echo "ratios, and the medians of the per-round ratios (paired):"
 	echo
-	echo "| workload | none | untracked | tracked | untracked/none | tracked/none |"
-	echo "|---|---|---|---|---|---|"
+	echo "| workload | none | untracked | tracked | untracked/none | tracked/none | paired untracked/none | paired tracked/none |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for w in pipe storm; do
 		n=$(median <"$T/$w.none") u=$(median <"$T/$w.untracked") t=$(median <"$T/$w.tracked")
 		unit=$([ $w = pipe ] && echo "µs/op" || echo "ms")
 		label=$([ $w = pipe ] && echo "perf bench sched pipe -l $PIPE_LOOPS (pinned)" || echo "$FORKS × fork+exec /bin/true")
-		echo "| $label | $n $unit | $u $unit | $t $unit | $(ratio "$n" "$u") | $(ratio "$n" "$t") |"
+		echo "| $label | $n $unit | $u $unit | $t $unit | $(ratio "$n" "$u") | $(ratio "$n" "$t") |" \
+			"$(paired "$T/$w.none" "$T/$w.untracked") | $(paired "$T/$w.none" "$T/$w.tracked") |"
 	done
 	echo
 	echo "BPF programs' own cost (kernel.bpf_stats_enabled, run_time_ns / run_cnt):"
