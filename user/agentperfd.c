@@ -259,7 +259,7 @@ static bool anyone_waiting(const struct daemon *d)
 
 static void tick(struct daemon *d)
 {
-	int64_t now = timefmt_now_ns() / 1000000000;
+	int64_t now = timefmt_now_ns();
 
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
@@ -310,7 +310,7 @@ static bool may_track(struct daemon *d, struct control_conn *c, const struct con
 
 static void do_track(struct daemon *d, struct control_conn *c, const struct control_request *req)
 {
-	int64_t now = timefmt_now_ns() / 1000000000;
+	int64_t now = timefmt_now_ns();
 	struct run *r;
 	int marked;
 
@@ -357,7 +357,7 @@ static bool may_control(const struct control_conn *c, const struct run *r,
 static void do_detach(struct daemon *d, struct control_conn *c, const struct control_request *req)
 {
 	struct run *r = runs_find_project(&d->runs, req->project);
-	int64_t now = timefmt_now_ns() / 1000000000;
+	int64_t now = timefmt_now_ns();
 
 	if (!r) {
 		reply_error(c, "project %s has no live run", req->project);
@@ -380,7 +380,7 @@ static void do_detach(struct daemon *d, struct control_conn *c, const struct con
 static void do_status(struct daemon *d, struct control_conn *c)
 {
 	cJSON *arr = cJSON_CreateArray();
-	int64_t now = timefmt_now_ns() / 1000000000;
+	int64_t now = timefmt_now_ns();
 
 	for (int i = 0; arr && i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
@@ -421,7 +421,7 @@ static void do_wait(struct daemon *d, struct control_conn *c, const struct contr
 	cJSON *hist, *it;
 
 	if (r) {
-		sample(d, r, timefmt_now_ns() / 1000000000);
+		sample(d, r, timefmt_now_ns());
 		c->waiting = true;
 		c->wait_slot = r->slot;
 		c->wait_gen = r->gen;
@@ -515,7 +515,7 @@ static void serve(struct daemon *d)
 /* Records every run still open: they are not tracked past this point. */
 static void shutdown_runs(struct daemon *d)
 {
-	int64_t now = timefmt_now_ns() / 1000000000;
+	int64_t now = timefmt_now_ns();
 
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];

@@ -28,8 +28,8 @@ cJSON *record_from_run(const struct run *r)
 	ok = cJSON_AddStringToObject(o, "project", r->project) &&
 	     cJSON_AddStringToObject(o, "run_id", r->run_id) &&
 	     cJSON_AddNumberToObject(o, "pid", r->pid) &&
-	     add_iso_or_null(o, "started_at", r->started_at, true) &&
-	     add_iso_or_null(o, "ended_at", r->ended_at, final) &&
+	     add_iso_or_null(o, "started_at", r->started_ns / 1000000000, true) &&
+	     add_iso_or_null(o, "ended_at", r->ended_ns / 1000000000, final) &&
 	     cJSON_AddStringToObject(o, "status", run_status_name(run_status(r)));
 	if (ok && s->root_exited && WIFEXITED(s->exit_status))
 		ok = cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(s->exit_status)) &&
@@ -39,6 +39,13 @@ cJSON *record_from_run(const struct run *r)
 		     cJSON_AddNumberToObject(o, "signal", WTERMSIG(s->exit_status));
 	else if (ok)
 		ok = cJSON_AddNullToObject(o, "exit_code") && cJSON_AddNullToObject(o, "signal");
+	/* Wall time to the millisecond: the ISO stamps have only seconds. */
+	if (ok && final)
+		ok = cJSON_AddNumberToObject(
+			o, "wall_seconds",
+			(double)((r->ended_ns - r->started_ns + 500000) / 1000000) / 1000);
+	else if (ok)
+		ok = cJSON_AddNullToObject(o, "wall_seconds");
 	ok = ok && cJSON_AddNumberToObject(o, "cpu_seconds", (double)s->cpu_ns / 1e9) &&
 	     cJSON_AddNumberToObject(o, "cpu_ns", (double)s->cpu_ns) &&
 	     cJSON_AddNumberToObject(o, "tasks_started", (double)s->tasks_started) &&
@@ -68,15 +75,10 @@ static double num_or(const cJSON *rec, const char *key, double dflt)
 	return cJSON_IsNumber(n) ? n->valuedouble : dflt;
 }
 
-/* Seconds between started_at and ended_at, or -1 while the run is open. */
+/* The run's wall time, or -1 while the run is open. */
 static double wall_seconds(const cJSON *rec)
 {
-	int64_t a, b;
-
-	if (timefmt_parse_iso(str_or(rec, "started_at", ""), &a) ||
-	    timefmt_parse_iso(str_or(rec, "ended_at", ""), &b) || b < a)
-		return -1;
-	return (double)(b - a);
+	return num_or(rec, "wall_seconds", -1);
 }
 
 static void describe_end(const cJSON *rec, char *buf, size_t len)

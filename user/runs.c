@@ -13,7 +13,7 @@ void runs_init(struct runs *rs)
 	rs->next_gen = 1;
 }
 
-struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_unix)
+struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_ns)
 {
 	char iso[TIMEFMT_ISO_LEN];
 
@@ -31,9 +31,9 @@ struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t 
 			rs->next_gen = 1;
 		snprintf(r->project, sizeof(r->project), "%s", project);
 		r->pid = pid;
-		r->started_at = now_unix;
+		r->started_ns = now_ns;
 		snprintf(r->run_id, sizeof(r->run_id), "%d-%s", (int)pid,
-			 timefmt_iso(now_unix, iso));
+			 timefmt_iso(now_ns / 1000000000, iso));
 		rs->next_slot = (slot + 1) % TRACKER_MAX_RUNS;
 		return r;
 	}
@@ -72,7 +72,7 @@ uint64_t run_tasks_alive(const struct run *r)
 	return r->last.tasks_started - r->last.tasks_exited;
 }
 
-bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_unix)
+bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_ns)
 {
 	if (r->ended || r->detached)
 		return false;
@@ -80,16 +80,16 @@ bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_unix)
 	if (!s->root_exited || run_tasks_alive(r) > 0)
 		return false;
 	r->ended = true;
-	r->ended_at = s->last_exit_unix_ns ? s->last_exit_unix_ns / 1000000000 : now_unix;
+	r->ended_ns = s->last_exit_unix_ns ? s->last_exit_unix_ns : now_ns;
 	return true;
 }
 
-void runs_detach(struct run *r, int64_t now_unix)
+void runs_detach(struct run *r, int64_t now_ns)
 {
 	if (r->ended || r->detached)
 		return;
 	r->detached = true;
-	r->ended_at = now_unix;
+	r->ended_ns = now_ns;
 }
 
 void runs_release(struct run *r)

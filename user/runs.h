@@ -33,8 +33,8 @@ struct run {
 	uint32_t slot;
 	uint32_t gen;
 	pid_t pid;
-	int64_t started_at; /* unix seconds */
-	int64_t ended_at; /* unix seconds, valid once ended or detached */
+	int64_t started_ns; /* unix time in ns */
+	int64_t ended_ns; /* unix time in ns, valid once ended or detached */
 	struct run_sample last;
 };
 
@@ -47,15 +47,15 @@ struct runs {
 void runs_init(struct runs *rs);
 /* Claims a slot for a new run. Slots are handed out round-robin so a slot just
  * released is the last to be reused. Returns NULL with errno ENOSPC when full. */
-struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_unix);
+struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_ns);
 /* Live run by run id or, newest first, by project; NULL when none. */
 struct run *runs_find_id(struct runs *rs, const char *run_id);
 struct run *runs_find_project(struct runs *rs, const char *project);
 /* Stores a fresh sample; returns true exactly once, when the run has just
  * ended (its root has exited and no task of it is alive). */
-bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_unix);
+bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_ns);
 /* Ends tracking now without waiting for the tasks (detach, shutdown). */
-void runs_detach(struct run *r, int64_t now_unix);
+void runs_detach(struct run *r, int64_t now_ns);
 void runs_release(struct run *r);
 
 uint64_t run_tasks_alive(const struct run *r);

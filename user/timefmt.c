@@ -1,5 +1,4 @@
 /* Time formats of the contract: ISO-8601 UTC seconds, and human durations. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,17 +13,6 @@ char *timefmt_iso(int64_t unix_sec, char buf[TIMEFMT_ISO_LEN])
 	if (!gmtime_r(&t, &tm) || !strftime(buf, TIMEFMT_ISO_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		buf[0] = '\0';
 	return buf;
-}
-
-int timefmt_parse_iso(const char *s, int64_t *unix_sec)
-{
-	struct tm tm = { 0 };
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-
-	if (!end || *end)
-		return -EINVAL;
-	*unix_sec = (int64_t)timegm(&tm);
-	return 0;
 }
 
 char *timefmt_duration(double seconds, char *buf, size_t len)

@@ -9,8 +9,6 @@
 
 /* "2026-11-24T10:00:00Z"; returns buf (empty string if the time cannot be represented). */
 char *timefmt_iso(int64_t unix_sec, char buf[TIMEFMT_ISO_LEN]);
-/* Parses what timefmt_iso writes; 0 or -EINVAL. */
-int timefmt_parse_iso(const char *s, int64_t *unix_sec);
 /* "850ms", "12.4s", "3m12s", "2h05m"; returns buf. */
 char *timefmt_duration(double seconds, char *buf, size_t len);
 /* Wall-clock now in nanoseconds, and CLOCK_BOOTTIME converted to wall-clock ns. */

@@ -110,7 +110,7 @@ oracle_run() {
 # check_record FILE: every field of SPEC.md's run record is there.
 check_record() {
 	local f
-	for f in project run_id pid started_at ended_at status exit_code signal cpu_seconds \
+	for f in project run_id pid started_at ended_at status exit_code signal wall_seconds cpu_seconds \
 		tasks_started tasks_alive peak_rss_bytes gpu_seconds; do
 		jq -e "has(\"$f\")" "$1" >/dev/null || fail "record $1 lacks $f"
 	done

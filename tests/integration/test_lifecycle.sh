@@ -45,7 +45,8 @@ done
 start=$(date +%s%N)
 "$AP" run --project esc2 --wait-all --summary "$T/f.json" -- sh -c "(setsid '$H/burn' 1 400 &); exit 0" 2>/dev/null
 [ $((($(date +%s%N) - start) / 1000000)) -ge 400 ] || fail "--wait-all returned before the daemon exited"
-jq -e '.ended_at != null and .tasks_alive == 0' "$T/f.json" >/dev/null || fail "--wait-all record"
+jq -e '.ended_at != null and .tasks_alive == 0 and .wall_seconds >= 0.4 and .wall_seconds < 5' "$T/f.json" >/dev/null ||
+	fail "--wait-all record: $(cat "$T/f.json")"
 
 # History: newest first, filtered by project, readable as a table.
 "$AP" runs --json --project life | jq -e 'length == 4 and .[0].status == "crashed" and .[0].exit_code == 127' >/dev/null ||

@@ -30,13 +30,13 @@ static void test_running(void **state)
 	char *json;
 
 	runs_init(&rs);
-	r = runs_begin(&rs, "demo", 4242, 1795514400);
-	runs_apply(r, &s, 1795514592);
+	r = runs_begin(&rs, "demo", 4242, INT64_C(1795514400) * 1000000000);
+	runs_apply(r, &s, INT64_C(1795514592) * 1000000000);
 	json = render(r);
 	assert_string_equal(json,
 		"{\"project\":\"demo\",\"run_id\":\"4242-2026-11-24T10:00:00Z\",\"pid\":4242,"
 		"\"started_at\":\"2026-11-24T10:00:00Z\",\"ended_at\":null,\"status\":\"running\","
-		"\"exit_code\":null,\"signal\":null,\"cpu_seconds\":412.731,\"cpu_ns\":412731000000,"
+		"\"exit_code\":null,\"signal\":null,\"wall_seconds\":null,\"cpu_seconds\":412.731,\"cpu_ns\":412731000000,"
 		"\"tasks_started\":1893,\"tasks_alive\":37,\"tasks_lost\":0,\"peak_rss_bytes\":null,"
 		"\"gpu_seconds\":null,\"detached\":false}");
 	free(json);
@@ -50,16 +50,18 @@ static void test_stopped_and_crashed(void **state)
 	char *json;
 
 	runs_init(&rs);
-	r = runs_begin(&rs, "demo", 7, 1795514400);
-	runs_apply(r, &s, 1795514600);
+	r = runs_begin(&rs, "demo", 7, INT64_C(1795514399876543210));
+	runs_apply(r, &s, INT64_C(1795514600) * 1000000000);
 	json = render(r);
-	assert_non_null(strstr(json, "\"ended_at\":\"2026-11-24T10:03:12Z\",\"status\":\"stopped\","
-				     "\"exit_code\":0,\"signal\":null,\"cpu_seconds\":1.5,"));
+	/* Wall time from the nanosecond stamps, to the millisecond. */
+	assert_non_null(strstr(json, "\"started_at\":\"2026-11-24T09:59:59Z\",\"ended_at\":"
+				     "\"2026-11-24T10:03:12Z\",\"status\":\"stopped\",\"exit_code\":0,"
+				     "\"signal\":null,\"wall_seconds\":192.123,\"cpu_seconds\":1.5,"));
 	free(json);
 
-	r = runs_begin(&rs, "demo", 8, 1795514400);
+	r = runs_begin(&rs, "demo", 8, INT64_C(1795514400) * 1000000000);
 	s.exit_status = SIGSEGV | 0x80; /* killed, core dumped */
-	runs_apply(r, &s, 1795514600);
+	runs_apply(r, &s, INT64_C(1795514600) * 1000000000);
 	json = render(r);
 	assert_non_null(strstr(json, "\"status\":\"crashed\",\"exit_code\":null,\"signal\":11,"));
 	free(json);
@@ -70,7 +72,7 @@ static void test_summary(void **state)
 	cJSON *rec = cJSON_Parse(
 		"{\"project\":\"demo\",\"run_id\":\"7-2026-11-24T10:00:00Z\",\"started_at\":"
 		"\"2026-11-24T10:00:00Z\",\"ended_at\":\"2026-11-24T10:03:12Z\",\"status\":\"crashed\","
-		"\"exit_code\":2,\"signal\":null,\"cpu_seconds\":384.5,\"tasks_started\":1893,"
+		"\"exit_code\":2,\"signal\":null,\"wall_seconds\":192,\"cpu_seconds\":384.5,\"tasks_started\":1893,"
 		"\"tasks_alive\":0,\"tasks_lost\":0}");
 	char buf[512];
 
@@ -95,7 +97,7 @@ static void test_table(void **state)
 {
 	cJSON *rec = cJSON_Parse("{\"project\":\"demo\",\"run_id\":\"7-2026-11-24T10:00:00Z\","
 				 "\"started_at\":\"2026-11-24T10:00:00Z\",\"ended_at\":null,"
-				 "\"status\":\"crashed\",\"exit_code\":null,\"signal\":9,"
+				 "\"status\":\"crashed\",\"exit_code\":null,\"signal\":9,\"wall_seconds\":0.25,"
 				 "\"cpu_seconds\":1.5,\"tasks_started\":3,\"tasks_alive\":1}");
 	char head[256], row[256];
 
@@ -104,6 +106,7 @@ static void test_table(void **state)
 	assert_int_equal(strlen(head), strlen(row));
 	assert_non_null(strstr(row, "sig9"));
 	assert_non_null(strstr(row, "1.500"));
+	assert_non_null(strstr(row, "250ms"));
 	cJSON_Delete(rec);
 }
 

@@ -20,7 +20,7 @@ static int setup(void **state)
 
 static void test_begin_ids(void **state)
 {
-	struct run *r = runs_begin(&rs, "demo", 4242, 1795514400);
+	struct run *r = runs_begin(&rs, "demo", 4242, INT64_C(1795514400) * 1000000000);
 
 	assert_non_null(r);
 	assert_string_equal(r->run_id, "4242-2026-11-24T10:00:00Z");
@@ -64,7 +64,7 @@ static void test_newest_per_project(void **state)
 
 static void test_end_needs_root_exit_and_no_task(void **state)
 {
-	struct run *r = runs_begin(&rs, "p", 1, 100);
+	struct run *r = runs_begin(&rs, "p", 1, INT64_C(100000000000));
 	struct run_sample s = { .cpu_ns = 5, .tasks_started = 3, .tasks_exited = 2 };
 
 	assert_false(runs_apply(r, &s, 101));
@@ -78,8 +78,8 @@ static void test_end_needs_root_exit_and_no_task(void **state)
 	/* Last task gone: ended exactly once, at the last death. */
 	s.tasks_exited = 3;
 	s.last_exit_unix_ns = INT64_C(103500000000);
-	assert_true(runs_apply(r, &s, 110));
-	assert_int_equal(r->ended_at, 103);
+	assert_true(runs_apply(r, &s, INT64_C(110000000000)));
+	assert_int_equal(r->ended_ns, INT64_C(103500000000));
 	assert_false(runs_apply(r, &s, 111));
 }
 
@@ -116,7 +116,7 @@ static void test_detach(void **state)
 
 	runs_detach(r, 42);
 	assert_true(r->detached);
-	assert_int_equal(r->ended_at, 42);
+	assert_int_equal(r->ended_ns, 42);
 	/* A detached run takes no more samples. */
 	assert_false(runs_apply(r, &s, 50));
 	assert_int_equal(r->last.tasks_started, 0);
