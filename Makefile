@@ -27,17 +27,18 @@ endif
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	  -DAGENTPERF_VERSION='"$(VERSION)"' $(SAN_FLAGS) \
-	  -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags libbpf libcjson 2>/dev/null)
+	  -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags libbpf libcjson libwebsockets 2>/dev/null)
 LDFLAGS += $(SAN_FLAGS)
 BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
-JSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+JSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+LWS_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null || echo -lwebsockets)
 
 # Modules with no libbpf and no sockets: unit-tested directly (history touches files only).
-PURE := names record runs control_proto procfs timefmt history
+PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects
 # Modules that talk to the kernel or sockets.
-DAEMON_IO := log tracker control
-CLIENT_IO := client
+DAEMON_IO := log tracker control server
+CLIENT_IO := client watch
 
 PURE_OBJS := $(patsubst %,$(BUILD)/user/%.o,$(PURE))
 DAEMON_OBJS := $(BUILD)/user/agentperfd.o $(patsubst %,$(BUILD)/user/%.o,$(DAEMON_IO)) $(PURE_OBJS)
@@ -79,11 +80,11 @@ $(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/tracker_abi.h | $(BUILD
 
 $(BUILD)/agentperfd: $(DAEMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(BPF_LIBS) $(JSON_LIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(BPF_LIBS) $(LWS_LIBS) $(JSON_LIBS) -o $@
 
 $(BUILD)/agentperf: $(CLIENT_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(JSON_LIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LWS_LIBS) $(JSON_LIBS) -o $@
 
 # Each unit test links only the pure modules.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)/tests

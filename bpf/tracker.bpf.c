@@ -357,3 +357,42 @@ int handle_seed(struct bpf_iter__task *ctx)
 	__sync_fetch_and_add(&seed_marked, 1);
 	return 0;
 }
+
+/* Sampling: one pass over all tasks per tick gathers, per live run, the CPU
+ * its running members have used since their last switch (so that 1 s samples
+ * stay smooth), the RSS of its processes and whether its root is stopped.
+ * Userspace zeroes these before each pass and reads them after. */
+__u64 sample_inflight_ns[TRACKER_MAX_RUNS];
+__u64 sample_rss_pages[TRACKER_MAX_RUNS];
+__u8 sample_root_stopped[TRACKER_MAX_RUNS];
+
+SEC("iter/task")
+int handle_sample(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct tracker_task *t;
+	struct tracker_run *r;
+	struct mm_struct *mm;
+	__u32 slot;
+
+	if (!task)
+		return 0;
+	t = member_of(task);
+	if (!t || !(r = live_run(t)))
+		return 0;
+	slot = t->slot;
+	if (slot >= TRACKER_MAX_RUNS)
+		return 0;
+	__sync_fetch_and_add(&sample_inflight_ns[slot], task->se.sum_exec_runtime - t->last_ns);
+	if (task->pid != task->tgid)
+		return 0;
+	/* RSS is per process: count each thread group once, through its leader. */
+	mm = task->mm;
+	if (mm)
+		__sync_fetch_and_add(&sample_rss_pages[slot],
+				     mm_counter(mm, MM_FILEPAGES) + mm_counter(mm, MM_ANONPAGES) +
+					     mm_counter(mm, MM_SHMEMPAGES));
+	if (task->tgid == r->root_tgid)
+		sample_root_stopped[slot] = (get_task_state(task) & TASK_STOPPED_OR_TRACED) != 0;
+	return 0;
+}

@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	libcjson-dev libcmocka-dev
+	libcjson-dev libcmocka-dev libwebsockets-dev python3-websockets
 	linux-perf procps iproute2 util-linux jq socat make gcc
 )
 

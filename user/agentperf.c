@@ -13,6 +13,7 @@
 #include "client.h"
 #include "names.h"
 #include "record.h"
+#include "watch.h"
 
 /* Exit statuses of `run` when agentperf itself fails, as env(1) uses them. */
 #define EXIT_RUN_FAILED 125
@@ -20,6 +21,7 @@
 #define EXIT_NOT_FOUND 127
 
 static const char *control_path;
+static const char *server_addr;
 
 static void usage(FILE *f)
 {
@@ -40,10 +42,17 @@ static void usage(FILE *f)
 		"        live runs, one line each\n"
 		"  runs [--json] [--project NAME]\n"
 		"        run history, newest first\n"
+		"  tokens --project NAME --add N | --set-current N [--set-total N]\n"
+		"        report the agent's token counts for the project's dashboards\n"
+		"  watch NAME\n"
+		"        print each perf_metrics message of project NAME as one JSON line\n"
 		"\n"
 		"Options:\n"
 		"  --control PATH   agentperfd's control socket [$AGENTPERF_CONTROL or\n"
 		"                   /run/agentperf/agentperf.sock]\n"
+		"  --server HOST:PORT  agentperfd's HTTP/WebSocket address, for watch\n"
+		"                   [$AGENTPERF_SERVER or 127.0.0.1:8765]; a token, if the\n"
+		"                   daemon wants one, comes from $AGENTPERF_TOKEN\n"
 		"  -h, --help       print this help and exit\n"
 		"      --version    print the version and exit\n"
 		"\n"
@@ -69,6 +78,7 @@ struct sub_opts {
 	const char *project;
 	const char *summary;
 	const char *pid;
+	const char *add, *set_current, *set_total;
 	bool wait_all;
 	bool json;
 };
@@ -76,8 +86,11 @@ struct sub_opts {
 /* Parses a subcommand's options; allowed lists the long options it takes. */
 static int parse_sub(int argc, char **argv, const char *allowed, struct sub_opts *o)
 {
-	enum { O_PROJECT = 256, O_SUMMARY, O_PID, O_WAIT_ALL, O_JSON };
+	enum { O_PROJECT = 256, O_SUMMARY, O_PID, O_WAIT_ALL, O_JSON, O_ADD, O_SETCUR, O_SETTOT };
 	static const struct option opts[] = {
+		{ "add", required_argument, NULL, O_ADD },
+		{ "set-current", required_argument, NULL, O_SETCUR },
+		{ "set-total", required_argument, NULL, O_SETTOT },
 		{ "project", required_argument, NULL, O_PROJECT },
 		{ "summary", required_argument, NULL, O_SUMMARY },
 		{ "pid", required_argument, NULL, O_PID },
@@ -115,6 +128,15 @@ static int parse_sub(int argc, char **argv, const char *allowed, struct sub_opts
 			break;
 		case O_JSON:
 			o->json = true;
+			break;
+		case O_ADD:
+			o->add = optarg;
+			break;
+		case O_SETCUR:
+			o->set_current = optarg;
+			break;
+		case O_SETTOT:
+			o->set_total = optarg;
 			break;
 		}
 	}
@@ -382,11 +404,77 @@ static int cmd_list(int argc, char **argv, enum control_cmd cmd)
 	return 0;
 }
 
+/* A token count: a whole number from 0 to 10^15. */
+static int parse_count(const char *opt, const char *s, int64_t *v)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno || end == s || *end || x < 0 || x > PROJECTS_TOKENS_MAX)
+		return die_usage("%s wants a whole number from 0 to 10^15", opt);
+	*v = x;
+	return 0;
+}
+
+static int cmd_tokens(int argc, char **argv)
+{
+	struct control_request req = { .cmd = CONTROL_TOKENS };
+	struct tokens_update *t = &req.tokens;
+	struct sub_opts o;
+	cJSON *reply, *tok;
+	int ret;
+
+	if ((ret = parse_sub(argc, argv, " project add set-current set-total ", &o)) ||
+	    (ret = need_project(&o, "tokens")))
+		return ret;
+	if (optind < argc)
+		return die_usage("unexpected argument \"%s\"", argv[optind]);
+	if (!o.add == !(o.set_current || o.set_total))
+		return die_usage("%s needs --add N, or --set-current N and/or --set-total N",
+				 "tokens");
+	if ((t->add = o.add) && (ret = parse_count("--add", o.add, &t->add_n)))
+		return ret;
+	if ((t->set_current = o.set_current) &&
+	    (ret = parse_count("--set-current", o.set_current, &t->current)))
+		return ret;
+	if ((t->set_total = o.set_total) &&
+	    (ret = parse_count("--set-total", o.set_total, &t->total)))
+		return ret;
+	snprintf(req.project, sizeof(req.project), "%s", o.project);
+	reply = call(&req);
+	if (!reply)
+		return 1;
+	tok = cJSON_GetObjectItemCaseSensitive(reply, "tokens");
+	printf("project %s: %.0f tokens this run, %.0f this session\n", o.project,
+	       rec_num(tok, "current_run"), rec_num(tok, "total_session"));
+	cJSON_Delete(reply);
+	return 0;
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	struct sub_opts o;
+	int ret;
+
+	if ((ret = parse_sub(argc, argv, " ", &o)))
+		return ret;
+	if (optind + 1 != argc)
+		return die_usage("%s needs exactly one project NAME", "watch");
+	if (!names_project_valid(argv[optind]))
+		return die_usage("invalid project name \"%s\": use 1-50 characters of A-Z a-z "
+				 "0-9 _ -",
+				 argv[optind]);
+	return watch_run(server_addr, argv[optind], getenv("AGENTPERF_TOKEN"));
+}
+
 int main(int argc, char **argv)
 {
-	enum { O_CONTROL = 256, O_VERSION };
+	enum { O_CONTROL = 256, O_VERSION, O_SERVER };
 	static const struct option opts[] = {
 		{ "control", required_argument, NULL, O_CONTROL },
+		{ "server", required_argument, NULL, O_SERVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ 0 },
@@ -397,11 +485,17 @@ int main(int argc, char **argv)
 	control_path = getenv("AGENTPERF_CONTROL");
 	if (!control_path || !*control_path)
 		control_path = "/run/agentperf/agentperf.sock";
+	server_addr = getenv("AGENTPERF_SERVER");
+	if (!server_addr || !*server_addr)
+		server_addr = "127.0.0.1:8765";
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_CONTROL:
 			control_path = optarg;
+			break;
+		case O_SERVER:
+			server_addr = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -432,6 +526,10 @@ int main(int argc, char **argv)
 		return cmd_list(argc, argv, CONTROL_STATUS);
 	if (!strcmp(cmd, "runs"))
 		return cmd_list(argc, argv, CONTROL_RUNS);
+	if (!strcmp(cmd, "tokens"))
+		return cmd_tokens(argc, argv);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(argc, argv);
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;

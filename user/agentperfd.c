@@ -2,43 +2,27 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "control.h"
 #include "control_proto.h"
+#include "daemon.h"
 #include "history.h"
 #include "log.h"
 #include "procfs.h"
 #include "record.h"
-#include "runs.h"
 #include "timefmt.h"
-#include "tracker.h"
+#include "wsrules.h"
 
 #define TICK_MS 1000
 #define TICK_WAITING_MS 20 /* while a client waits for a run's end */
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
-
-struct config {
-	const char *control_path;
-	const char *control_group;
-	const char *state_dir;
-	const char *proc_root;
-	int verbose;
-};
-
-struct daemon {
-	struct config cfg;
-	struct tracker *tracker;
-	struct control_server control;
-	struct runs runs;
-};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -55,6 +39,15 @@ static void usage(FILE *f)
 		"Tracks agent runs' process trees in the kernel and credits their CPU time.\n"
 		"Runs in the foreground; stop it with SIGTERM or Ctrl-C.\n"
 		"\n"
+		"  --listen HOST:PORT    HTTP/WebSocket address [127.0.0.1:8765]; a non-loopback\n"
+		"                        HOST needs --allow-remote\n"
+		"  --allow-remote        allow a non-loopback --listen; then --token-file is required\n"
+		"  --token-file PATH     bearer token (first line); clients send\n"
+		"                        \"Authorization: Bearer T\" or ?token=T\n"
+		"  --allow-origin ORIGIN another allowed WebSocket Origin (repeatable)\n"
+		"  --interval-running MS perf_metrics period while a run is live [1000]\n"
+		"  --interval-idle MS    perf_metrics period otherwise [3000]\n"
+		"  --max-clients N       WebSocket clients at most [256]\n"
 		"  --control PATH        control socket [/run/agentperf/agentperf.sock]\n"
 		"  --control-group GROUP group that may use the control socket (mode 0660)\n"
 		"  --state-dir DIR       run history, DIR/runs.jsonl [/var/lib/agentperf]\n"
@@ -67,10 +60,73 @@ static void usage(FILE *f)
 		"Environment: AGENTPERF_BPF_VARIANT=tp_btf|raw_tp forces one program variant.\n");
 }
 
+/* A whole number in [lo, hi], or -EINVAL after one clear line. */
+static int parse_num(const char *opt, const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "agentperfd: %s wants a whole number from %ld to %ld, not \"%s\"\n",
+			opt, lo, hi, s);
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* The token is the file's first line; it is never logged. */
+static int read_token(const char *path, char **out)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		fprintf(stderr, "agentperfd: cannot read --token-file %s: %s\n", path,
+			strerror(errno));
+		return -errno;
+	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n <= 0) {
+		free(line);
+		fprintf(stderr, "agentperfd: --token-file %s has an empty first line\n", path);
+		return -EINVAL;
+	}
+	*out = line;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
-	enum { OPT_CONTROL = 256, OPT_GROUP, OPT_STATE, OPT_PROC, OPT_VERSION };
+	enum {
+		OPT_CONTROL = 256,
+		OPT_GROUP,
+		OPT_STATE,
+		OPT_PROC,
+		OPT_VERSION,
+		OPT_LISTEN,
+		OPT_REMOTE,
+		OPT_TOKEN,
+		OPT_ORIGIN,
+		OPT_IRUN,
+		OPT_IIDLE,
+		OPT_MAXC,
+	};
 	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "allow-remote", no_argument, NULL, OPT_REMOTE },
+		{ "token-file", required_argument, NULL, OPT_TOKEN },
+		{ "allow-origin", required_argument, NULL, OPT_ORIGIN },
+		{ "interval-running", required_argument, NULL, OPT_IRUN },
+		{ "interval-idle", required_argument, NULL, OPT_IIDLE },
+		{ "max-clients", required_argument, NULL, OPT_MAXC },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "control-group", required_argument, NULL, OPT_GROUP },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -80,16 +136,51 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const char *listen = "127.0.0.1:8765", *token_file = NULL;
 	int c;
 
 	*cfg = (struct config){
 		.control_path = "/run/agentperf/agentperf.sock",
 		.state_dir = "/var/lib/agentperf",
 		.proc_root = "/proc",
+		.interval_running_ms = 1000,
+		.interval_idle_ms = 3000,
+		.max_clients = 256,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (c) {
+		case OPT_LISTEN:
+			listen = optarg;
+			break;
+		case OPT_REMOTE:
+			cfg->allow_remote = true;
+			break;
+		case OPT_TOKEN:
+			token_file = optarg;
+			break;
+		case OPT_ORIGIN:
+			if (cfg->n_allow_origin == DAEMON_MAX_ORIGINS) {
+				fprintf(stderr, "agentperfd: at most %d --allow-origin\n",
+					DAEMON_MAX_ORIGINS);
+				return -EINVAL;
+			}
+			cfg->allow_origin[cfg->n_allow_origin++] = optarg;
+			break;
+		case OPT_IRUN:
+			if (parse_num("--interval-running", optarg, 100, 3600000,
+				      &cfg->interval_running_ms))
+				return -EINVAL;
+			break;
+		case OPT_IIDLE:
+			if (parse_num("--interval-idle", optarg, 100, 3600000,
+				      &cfg->interval_idle_ms))
+				return -EINVAL;
+			break;
+		case OPT_MAXC:
+			if (parse_num("--max-clients", optarg, 1, 100000, &cfg->max_clients))
+				return -EINVAL;
+			break;
 		case OPT_CONTROL:
 			cfg->control_path = optarg;
 			break;
@@ -126,6 +217,26 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			argv[optind]);
 		return -EINVAL;
 	}
+	if (wsrules_parse_listen(listen, cfg->listen_host, sizeof(cfg->listen_host),
+				 &cfg->listen_port)) {
+		fprintf(stderr, "agentperfd: --listen wants HOST:PORT or [IPV6]:PORT, not \"%s\"\n",
+			listen);
+		return -EINVAL;
+	}
+	if (!wsrules_is_loopback(cfg->listen_host) && !cfg->allow_remote) {
+		fprintf(stderr,
+			"agentperfd: --listen %s is not a loopback address: add --allow-remote "
+			"(with --token-file)\n",
+			listen);
+		return -EINVAL;
+	}
+	if (cfg->allow_remote && !token_file) {
+		fprintf(stderr, "agentperfd: --allow-remote needs --token-file: remote clients "
+				"must authenticate\n");
+		return -EINVAL;
+	}
+	if (token_file && read_token(token_file, &cfg->token))
+		return -EINVAL;
 	return 0;
 }
 
@@ -197,7 +308,7 @@ static void reply_record(struct control_conn *c, const struct run *r)
 	reply_ok(c, "run", rec);
 }
 
-static void sample(struct daemon *d, struct run *r, int64_t now)
+void daemon_sample_run(struct daemon *d, struct run *r, int64_t now)
 {
 	struct run_sample s;
 	int err = tracker_read(d->tracker, r->slot, &s);
@@ -246,6 +357,13 @@ static void finalize(struct daemon *d, struct run *r)
 	}
 	answer_waiters(d, r);
 	tracker_end_run(d->tracker, r->slot);
+	/* The project keeps showing its last run until a new one starts. */
+	struct project *p = projects_get(&d->projects, r->project);
+
+	if (p && p->has_run && !strcmp(p->run.run_id, r->run_id)) {
+		p->run = *r;
+		server_project_changed(d, p);
+	}
 	runs_release(r);
 }
 
@@ -257,7 +375,7 @@ static bool anyone_waiting(const struct daemon *d)
 	return false;
 }
 
-static void tick(struct daemon *d)
+void daemon_tick(struct daemon *d)
 {
 	int64_t now = timefmt_now_ns();
 
@@ -266,12 +384,13 @@ static void tick(struct daemon *d)
 
 		if (!r->used)
 			continue;
-		sample(d, r, now);
+		daemon_sample_run(d, r, now);
 		if (r->ended || r->detached)
 			finalize(d, r);
 		else
 			answer_waiters(d, r);
 	}
+	server_schedule_tick(d, anyone_waiting(d) ? TICK_WAITING_MS : TICK_MS);
 }
 
 /* Checks that the peer may track pid; replies and returns false if not. */
@@ -311,11 +430,17 @@ static bool may_track(struct daemon *d, struct control_conn *c, const struct con
 static void do_track(struct daemon *d, struct control_conn *c, const struct control_request *req)
 {
 	int64_t now = timefmt_now_ns();
+	struct project *p;
 	struct run *r;
 	int marked;
 
 	if (!may_track(d, c, req))
 		return;
+	p = projects_add(&d->projects, req->project);
+	if (!p) {
+		reply_error(c, "too many projects (%d)", PROJECTS_MAX);
+		return;
+	}
 	r = runs_begin(&d->runs, req->project, req->pid, now);
 	if (!r) {
 		reply_error(c, "too many live runs (%d); wait for some to end", TRACKER_MAX_RUNS);
@@ -337,7 +462,9 @@ static void do_track(struct daemon *d, struct control_conn *c, const struct cont
 	log_info("run %s of project %s: %s pid %d, %d task(s) (peer uid %u)", r->run_id,
 		 r->project, req->cmd == CONTROL_RUN ? "started" : "attached", req->pid, marked,
 		 (unsigned)c->peer.uid);
-	sample(d, r, now);
+	daemon_sample_run(d, r, now);
+	projects_run_started(p, r);
+	server_project_changed(d, p);
 	reply_record(c, r);
 }
 
@@ -367,7 +494,7 @@ static void do_detach(struct daemon *d, struct control_conn *c, const struct con
 		reply_error(c, "permission denied: run %s belongs to another user", r->run_id);
 		return;
 	}
-	sample(d, r, now);
+	daemon_sample_run(d, r, now);
 	if (!r->ended)
 		runs_detach(r, now);
 	/* Stop crediting now, even if the record has to wait for the disk. */
@@ -388,7 +515,7 @@ static void do_status(struct daemon *d, struct control_conn *c)
 
 		if (!r->used)
 			continue;
-		sample(d, r, now);
+		daemon_sample_run(d, r, now);
 		rec = record_from_run(r);
 		if (!rec || !cJSON_AddItemToArray(arr, rec)) {
 			cJSON_Delete(rec);
@@ -421,7 +548,7 @@ static void do_wait(struct daemon *d, struct control_conn *c, const struct contr
 	cJSON *hist, *it;
 
 	if (r) {
-		sample(d, r, timefmt_now_ns());
+		daemon_sample_run(d, r, timefmt_now_ns());
 		c->waiting = true;
 		c->wait_slot = r->slot;
 		c->wait_gen = r->gen;
@@ -430,6 +557,8 @@ static void do_wait(struct daemon *d, struct control_conn *c, const struct contr
 			finalize(d, r);
 		else
 			answer_waiters(d, r);
+		if (c->waiting)
+			server_schedule_tick(d, TICK_WAITING_MS);
 		return;
 	}
 	/* Already ended and recorded: the history has it. */
@@ -448,7 +577,30 @@ static void do_wait(struct daemon *d, struct control_conn *c, const struct contr
 	reply_error(c, "no such run: %s", req->run_id);
 }
 
-static void on_line(void *ctx, struct control_conn *c, char *line, size_t len)
+static void do_tokens(struct daemon *d, struct control_conn *c, const struct control_request *req)
+{
+	struct project *p = projects_add(&d->projects, req->project);
+	cJSON *o;
+
+	if (!p) {
+		reply_error(c, "too many projects (%d)", PROJECTS_MAX);
+		return;
+	}
+	if (projects_tokens(p, &req->tokens)) {
+		reply_error(c, "token counts must stay within 0 to 10^15");
+		return;
+	}
+	server_project_changed(d, p);
+	o = cJSON_CreateObject();
+	if (o) {
+		cJSON_AddStringToObject(o, "project", p->name);
+		cJSON_AddNumberToObject(o, "current_run", (double)p->tokens_current);
+		cJSON_AddNumberToObject(o, "total_session", (double)p->tokens_total);
+	}
+	reply_ok(c, "tokens", o);
+}
+
+void daemon_on_control_line(void *ctx, struct control_conn *c, char *line, size_t len)
 {
 	struct daemon *d = ctx;
 	struct control_request req;
@@ -479,36 +631,20 @@ static void on_line(void *ctx, struct control_conn *c, char *line, size_t len)
 	case CONTROL_WAIT:
 		do_wait(d, c, &req);
 		break;
+	case CONTROL_TOKENS:
+		do_tokens(d, c, &req);
+		break;
 	}
 }
 
-static int64_t mono_ms(void)
+/* 1000 WebSocket clients need more descriptors than the usual 1024. */
+static void raise_fd_limit(void)
 {
-	struct timespec ts;
+	struct rlimit rl;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void serve(struct daemon *d)
-{
-	int64_t next_tick = mono_ms();
-
-	while (!stop_requested) {
-		struct pollfd fds[CONTROL_MAX_CONNS + 1];
-		size_t n = control_pollfds(&d->control, fds, CONTROL_MAX_CONNS + 1);
-		int64_t now = mono_ms();
-		int timeout = next_tick > now ? (int)(next_tick - now) : 0;
-
-		if (poll(fds, n, timeout) > 0)
-			control_dispatch(&d->control, fds, n, on_line, d);
-		now = mono_ms();
-		if (now >= next_tick) {
-			tick(d);
-			next_tick = now + (anyone_waiting(d) ? TICK_WAITING_MS : TICK_MS);
-		} else if (anyone_waiting(d) && next_tick > now + TICK_WAITING_MS) {
-			next_tick = now + TICK_WAITING_MS;
-		}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
 
@@ -522,7 +658,7 @@ static void shutdown_runs(struct daemon *d)
 
 		if (!r->used)
 			continue;
-		sample(d, r, now);
+		daemon_sample_run(d, r, now);
 		runs_detach(r, now);
 		finalize(d, r);
 		if (r->used)
@@ -538,6 +674,7 @@ int main(int argc, char **argv)
 	int ret = 1, e;
 
 	d.control.listen_fd = -1;
+	d.control.epoll_fd = -1;
 	if (parse_args(argc, argv, &d.cfg))
 		return 2;
 	log_set_verbose(d.cfg.verbose);
@@ -550,8 +687,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	runs_init(&d.runs);
-	/* Bind the control socket before loading BPF: a second daemon must be
-	 * told so in one line, not after loading its own programs. */
+	projects_init(&d.projects);
+	d.ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	raise_fd_limit();
+	/* Claim the addresses before loading BPF: a second daemon must be told
+	 * so in one line, not after loading its own programs. */
+	if (server_check_listen(&d, err, sizeof(err))) {
+		fprintf(stderr, "agentperfd: %s\n", err);
+		return 1;
+	}
 	if (control_listen(&d.control, d.cfg.control_path, d.cfg.control_group, err,
 			   sizeof(err))) {
 		fprintf(stderr, "agentperfd: %s\n", err);
@@ -569,17 +713,28 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	if (server_start(&d, err, sizeof(err))) {
+		fprintf(stderr, "agentperfd: %s\n", err);
+		goto cleanup;
+	}
+
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("listening on %s; history in %s/runs.jsonl", d.cfg.control_path,
-		 d.cfg.state_dir);
-	serve(&d);
+	log_info("listening on %s:%d (HTTP, WebSocket) and %s; history in %s/runs.jsonl",
+		 d.cfg.listen_host, d.cfg.listen_port, d.cfg.control_path, d.cfg.state_dir);
+	/* One thread, one loop: lws polls the port, the control socket and the
+	 * timers; a signal interrupts its poll and ends the loop. */
+	while (!stop_requested && lws_service(d.lws, 0) >= 0)
+		;
 	log_info("stopping");
 	shutdown_runs(&d);
 	ret = 0;
 cleanup:
+	server_stop(&d);
 	control_close(&d.control);
 	tracker_free(d.tracker);
+	projects_free(&d.projects);
+	free(d.cfg.token);
 	return ret;
 }

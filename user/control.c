@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@ int control_listen(struct control_server *s, const char *path, const char *group
 
 	memset(s, 0, sizeof(*s));
 	s->listen_fd = -1;
+	s->epoll_fd = -1;
 	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -89,8 +92,17 @@ int control_listen(struct control_server *s, const char *path, const char *group
 		e = errno;
 	if (!e && listen(fd, 64))
 		e = errno;
+	if (!e && (s->epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		e = errno;
+	if (!e && epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd,
+			    &(struct epoll_event){ .events = EPOLLIN, .data.ptr = NULL }))
+		e = errno;
 	if (e) {
 		close(fd);
+		if (s->epoll_fd >= 0)
+			close(s->epoll_fd);
+		s->epoll_fd = -1;
+		unlink(path);
 		return fail(err, errlen, e, "cannot listen on %s: %s", path);
 	}
 	s->listen_fd = fd;
@@ -113,20 +125,15 @@ void control_close(struct control_server *s)
 		close(s->listen_fd);
 		unlink(s->path);
 	}
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
 	s->listen_fd = -1;
+	s->epoll_fd = -1;
 }
 
-size_t control_pollfds(struct control_server *s, struct pollfd *fds, size_t max)
+int control_fd(const struct control_server *s)
 {
-	size_t n = 0;
-
-	if (max == 0)
-		return 0;
-	fds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
-	for (int i = 0; i < CONTROL_MAX_CONNS && n < max; i++)
-		if (s->conns[i].fd >= 0)
-			fds[n++] = (struct pollfd){ .fd = s->conns[i].fd, .events = POLLIN };
-	return n;
+	return s->epoll_fd;
 }
 
 static void accept_one(struct control_server *s)
@@ -153,6 +160,12 @@ static void accept_one(struct control_server *s)
 	c->fd = fd;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len)) {
 		log_warn("SO_PEERCRED: %s", strerror(errno));
+		conn_close(c);
+		return;
+	}
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = c })) {
+		log_warn("epoll: %s", strerror(errno));
 		conn_close(c);
 	}
 }
@@ -190,19 +203,18 @@ static void read_conn(struct control_server *s, struct control_conn *c, control_
 	}
 }
 
-void control_dispatch(struct control_server *s, const struct pollfd *fds, size_t n,
-		      control_line_fn on_line, void *ctx)
+void control_service(struct control_server *s, control_line_fn on_line, void *ctx)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (!fds[i].revents)
-			continue;
-		if (fds[i].fd == s->listen_fd) {
+	struct epoll_event ev[CONTROL_MAX_CONNS + 1];
+	int n = epoll_wait(s->epoll_fd, ev, CONTROL_MAX_CONNS + 1, 0);
+
+	for (int i = 0; i < n; i++) {
+		struct control_conn *c = ev[i].data.ptr;
+
+		if (!c)
 			accept_one(s);
-			continue;
-		}
-		for (int j = 0; j < CONTROL_MAX_CONNS; j++)
-			if (s->conns[j].fd == fds[i].fd)
-				read_conn(s, &s->conns[j], on_line, ctx);
+		else if (c->fd >= 0) /* an earlier line may have closed it */
+			read_conn(s, c, on_line, ctx);
 	}
 }
 

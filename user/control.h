@@ -3,7 +3,6 @@
 #ifndef AGENTPERF_CONTROL_H
 #define AGENTPERF_CONTROL_H
 
-#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +24,7 @@ struct control_conn {
 
 struct control_server {
 	int listen_fd;
+	int epoll_fd; /* the listener and every connection */
 	char path[108];
 	struct control_conn conns[CONTROL_MAX_CONNS];
 };
@@ -39,11 +39,11 @@ int control_listen(struct control_server *s, const char *path, const char *group
 		   size_t errlen);
 /* Closes every connection and the socket, and removes its path. */
 void control_close(struct control_server *s);
-/* Fills fds with the listener and connections; returns how many. */
-size_t control_pollfds(struct control_server *s, struct pollfd *fds, size_t max);
-/* Handles the events poll() reported in fds. */
-void control_dispatch(struct control_server *s, const struct pollfd *fds, size_t n,
-		      control_line_fn on_line, void *ctx);
+/* An fd that is readable whenever the control socket has work: give it to
+ * the event loop, and call control_service when it is readable. */
+int control_fd(const struct control_server *s);
+/* Accepts, reads and dispatches whatever is ready, without blocking. */
+void control_service(struct control_server *s, control_line_fn on_line, void *ctx);
 /* Sends one reply line (owns nothing). A peer that cannot take it within a
  * second is dropped. Returns 0 or -errno. */
 int control_reply(struct control_conn *c, const char *line);

@@ -1,5 +1,6 @@
 /* The control socket's protocol: one JSON object per line each way. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 static const char *const cmd_names[] = {
 	[CONTROL_RUN] = "run",	     [CONTROL_ATTACH] = "attach", [CONTROL_DETACH] = "detach",
 	[CONTROL_STATUS] = "status", [CONTROL_RUNS] = "runs",	  [CONTROL_WAIT] = "wait",
+	[CONTROL_TOKENS] = "tokens",
 };
 
 static int fail(char *err, size_t errlen, const char *msg)
@@ -17,9 +19,28 @@ static int fail(char *err, size_t errlen, const char *msg)
 	return -EINVAL;
 }
 
+/* An optional whole token count; false (with err set) when present but bad. */
+static bool token_count(const cJSON *o, const char *key, bool *have, int64_t *v, char *err,
+			size_t errlen)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	*have = n != NULL;
+	if (!n)
+		return true;
+	if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
+	    n->valuedouble > (double)PROJECTS_TOKENS_MAX || n->valuedouble != floor(n->valuedouble)) {
+		snprintf(err, errlen, "\"%s\" must be a whole number from 0 to 10^15", key);
+		return false;
+	}
+	*v = (int64_t)n->valuedouble;
+	return true;
+}
+
 static bool needs_project(enum control_cmd c)
 {
-	return c == CONTROL_RUN || c == CONTROL_ATTACH || c == CONTROL_DETACH;
+	return c == CONTROL_RUN || c == CONTROL_ATTACH || c == CONTROL_DETACH ||
+	       c == CONTROL_TOKENS;
 }
 
 int control_parse_request(const char *line, size_t len, struct control_request *req, char *err,
@@ -85,6 +106,21 @@ int control_parse_request(const char *line, size_t len, struct control_request *
 		goto out;
 	}
 	req->all = cJSON_IsTrue(all);
+	if (req->cmd == CONTROL_TOKENS) {
+		struct tokens_update *t = &req->tokens;
+
+		if (!token_count(o, "add", &t->add, &t->add_n, err, errlen) ||
+		    !token_count(o, "set_current", &t->set_current, &t->current, err, errlen) ||
+		    !token_count(o, "set_total", &t->set_total, &t->total, err, errlen)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (t->add == (t->set_current || t->set_total)) {
+			ret = fail(err, errlen, "tokens takes \"add\", or \"set_current\" and/or "
+						"\"set_total\"");
+			goto out;
+		}
+	}
 	if (limit) {
 		if (!cJSON_IsNumber(limit) || limit->valuedouble < 0 || limit->valuedouble > 1e6) {
 			ret = fail(err, errlen, "\"limit\" must be a number from 0 to 1000000");
@@ -125,6 +161,12 @@ char *control_format_request(const struct control_request *req)
 		ok = cJSON_AddTrueToObject(o, "all");
 	if (ok && req->limit)
 		ok = cJSON_AddNumberToObject(o, "limit", req->limit);
+	if (ok && req->tokens.add)
+		ok = cJSON_AddNumberToObject(o, "add", (double)req->tokens.add_n);
+	if (ok && req->tokens.set_current)
+		ok = cJSON_AddNumberToObject(o, "set_current", (double)req->tokens.current);
+	if (ok && req->tokens.set_total)
+		ok = cJSON_AddNumberToObject(o, "set_total", (double)req->tokens.total);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "names.h"
+#include "projects.h"
 #include "runs.h"
 
 /* Longest request line a peer may send. */
@@ -22,6 +23,7 @@ enum control_cmd {
 	CONTROL_STATUS, /* live runs */
 	CONTROL_RUNS, /* run history, newest first */
 	CONTROL_WAIT, /* reply when the run's root has exited, or with all: when it ended */
+	CONTROL_TOKENS, /* token counts of the project: add, set_current, set_total */
 };
 
 struct control_request {
@@ -31,6 +33,7 @@ struct control_request {
 	char run_id[RUNS_ID_MAX];
 	bool all;
 	unsigned limit; /* runs: at most this many (0: all) */
+	struct tokens_update tokens;
 };
 
 /* Parses one request line (need not be NUL-terminated). Returns 0, or

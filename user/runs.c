@@ -102,7 +102,7 @@ enum run_status run_status(const struct run *r)
 	int st = r->last.exit_status;
 
 	if (!r->last.root_exited)
-		return RUN_RUNNING;
+		return r->last.root_stopped ? RUN_PAUSED : RUN_RUNNING;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return RUN_STOPPED;
 	return RUN_CRASHED;
@@ -113,6 +113,8 @@ const char *run_status_name(enum run_status st)
 	switch (st) {
 	case RUN_RUNNING:
 		return "running";
+	case RUN_PAUSED:
+		return "paused";
 	case RUN_STOPPED:
 		return "stopped";
 	case RUN_CRASHED:

@@ -20,9 +20,13 @@ struct run_sample {
 	bool root_exited;
 	int exit_status; /* wait(2) status, valid once root_exited */
 	int64_t last_exit_unix_ns; /* 0 if no member has died yet */
+	/* From the latest sampling pass (tracker_refresh_live): */
+	uint64_t inflight_ns; /* members' CPU not yet credited at a switch */
+	uint64_t rss_bytes; /* RSS of the run's live processes */
+	bool root_stopped; /* the root is in stopped (T) state */
 };
 
-enum run_status { RUN_RUNNING, RUN_STOPPED, RUN_CRASHED };
+enum run_status { RUN_RUNNING, RUN_PAUSED, RUN_STOPPED, RUN_CRASHED };
 
 struct run {
 	bool used;

@@ -15,6 +15,7 @@ struct tracker {
 	struct tracker_bpf *skel;
 	const char *variant;
 	int ncpus;
+	long page_size;
 	struct tracker_counters *percpu; /* scratch for one per-CPU lookup */
 };
 
@@ -41,8 +42,9 @@ static int load_variant(struct tracker *t, bool raw)
 	select_variant(t->skel, raw);
 	err = tracker_bpf__load(t->skel);
 	if (!err) {
-		/* handle_seed is run on demand through an iterator link, not attached. */
+		/* Iterators run on demand through their own links, not attached. */
 		bpf_program__set_autoattach(t->skel->progs.handle_seed, false);
+		bpf_program__set_autoattach(t->skel->progs.handle_sample, false);
 		err = tracker_bpf__attach(t->skel);
 	}
 	if (err) {
@@ -61,6 +63,7 @@ struct tracker *tracker_open(const char *variant)
 
 	if (!t)
 		return NULL;
+	t->page_size = sysconf(_SC_PAGESIZE);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		err = t->ncpus ? t->ncpus : -EINVAL;
@@ -121,10 +124,10 @@ int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root
 	return 0;
 }
 
-/* One full pass of the task iterator with the current seed parameters. */
-static int seed_pass(struct tracker *t)
+/* One full pass of a task iterator program. */
+static int iter_pass(struct bpf_program *prog)
 {
-	struct bpf_link *link = bpf_program__attach_iter(t->skel->progs.handle_seed, NULL);
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
 	char buf[64];
 	int fd, err = 0;
 	ssize_t n;
@@ -156,9 +159,9 @@ int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, boo
 	bss->seed_tgid = (uint32_t)tgid;
 	bss->seed_marked = 0;
 	bss->seed_failed = 0;
-	err = seed_pass(t);
+	err = iter_pass(t->skel->progs.handle_seed);
 	if (!err && whole_tree)
-		err = seed_pass(t);
+		err = iter_pass(t->skel->progs.handle_seed);
 	bss->seed_gen = 0;
 	if (err)
 		return err;
@@ -166,6 +169,16 @@ int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, boo
 		log_warn("%llu task(s) of pid %d could not be marked (kernel memory)",
 			 (unsigned long long)bss->seed_failed, (int)tgid);
 	return (int)bss->seed_marked;
+}
+
+int tracker_refresh_live(struct tracker *t)
+{
+	struct tracker_bpf__bss *bss = t->skel->bss;
+
+	memset(bss->sample_inflight_ns, 0, sizeof(bss->sample_inflight_ns));
+	memset(bss->sample_rss_pages, 0, sizeof(bss->sample_rss_pages));
+	memset(bss->sample_root_stopped, 0, sizeof(bss->sample_root_stopped));
+	return iter_pass(t->skel->progs.handle_sample);
 }
 
 int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
@@ -188,6 +201,13 @@ int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
 	out->root_exited = info.root_exited != 0;
 	out->exit_status = info.exit_code;
 	out->last_exit_unix_ns = info.last_exit_ns ? timefmt_boot_to_unix_ns(info.last_exit_ns) : 0;
+	if (slot < TRACKER_MAX_RUNS) {
+		struct tracker_bpf__bss *bss = t->skel->bss;
+
+		out->inflight_ns = bss->sample_inflight_ns[slot];
+		out->rss_bytes = bss->sample_rss_pages[slot] * (uint64_t)t->page_size;
+		out->root_stopped = bss->sample_root_stopped[slot] != 0;
+	}
 	return 0;
 }
 

@@ -23,7 +23,11 @@ int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root
 /* Marks tgid's threads and, with whole_tree, all its descendants (two passes,
  * for forks that race the first). Returns how many tasks were marked, or -errno. */
 int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, bool whole_tree);
-/* Reads the slot's counters and root exit. Returns 0 or -errno. */
+/* One sampling pass over all tasks: in-flight CPU, RSS and root state of every
+ * live run, for the tracker_read calls that follow. Returns 0 or -errno. */
+int tracker_refresh_live(struct tracker *t);
+/* Reads the slot's counters and root exit, with the figures of the latest
+ * tracker_refresh_live. Returns 0 or -errno. */
 int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out);
 /* Closes the slot: tasks still carrying it are ignored from now on. */
 int tracker_end_run(struct tracker *t, uint32_t slot);

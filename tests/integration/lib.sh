@@ -47,8 +47,26 @@ need_root() {
 	exit 77
 }
 
+# A loopback port nothing listens on, for this test's daemon.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+	fail "no free port"
+}
+
+# daemon_start [FLAG]...: agentperfd on a fresh control socket, state dir and
+# port (AGENTPERF_SERVER), unless the flags name their own --listen.
 daemon_start() {
-	"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" "$@" >"$T/daemon.log" 2>&1 &
+	local listen=()
+	case " $* " in *" --listen "*) ;; *)
+		PORT=$(free_port)
+		export AGENTPERF_SERVER=127.0.0.1:$PORT
+		listen=(--listen "$AGENTPERF_SERVER") ;;
+	esac
+	"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" "${listen[@]}" "$@" >"$T/daemon.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 100); do
 		[ -S "$AGENTPERF_CONTROL" ] && grep -q "listening" "$T/daemon.log" && return 0

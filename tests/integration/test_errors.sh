@@ -29,6 +29,15 @@ expect 2 "invalid pid \"-4\"" "$AP" attach --project p --pid -4
 expect 2 "option --pid does not apply here" "$AP" detach --project p --pid 3
 expect 2 "unknown option --nope" "$APD" --nope
 expect 2 "needs a value" "$APD" --state-dir
+expect 2 "--listen wants HOST:PORT" "$APD" --listen 8765
+expect 2 "--listen 0.0.0.0:8765 is not a loopback address: add --allow-remote" "$APD" --listen 0.0.0.0:8765
+expect 2 "--allow-remote needs --token-file" "$APD" --listen 0.0.0.0:8765 --allow-remote
+expect 2 "--interval-running wants a whole number from 100 to 3600000" "$APD" --interval-running 5
+expect 2 "--max-clients wants a whole number" "$APD" --max-clients lots
+expect 2 "cannot read --token-file /nonexistent" "$APD" --token-file /nonexistent
+expect 2 "tokens needs --add N" "$AP" tokens --project p
+expect 2 "--add wants a whole number" "$AP" tokens --project p --add 1.5
+expect 2 "watch needs exactly one project NAME" "$AP" watch
 expect 1 "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$APD" --control "$T/x.sock"
 "$AP" --help | grep -q "attach --project NAME --pid PID" || fail "--help"
 "$APD" --help | grep -q -- "--state-dir DIR" || fail "agentperfd --help"
@@ -36,7 +45,11 @@ expect 1 "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "
 daemon_start --control-group nogroup
 # A second daemon on the same socket is refused in one line.
 expect 1 "another agentperfd is already listening on $AGENTPERF_CONTROL" \
-	"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state2"
+	"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state2" --listen "127.0.0.1:$(free_port)"
+# ... and so is a second daemon on a taken port, after the socket is free.
+expect 1 "cannot listen on 127.0.0.1:$PORT: Address already in use" \
+	"$APD" --control "$T/other.sock" --state-dir "$T/state2" --listen "127.0.0.1:$PORT"
+[ ! -e "$T/other.sock" ] || fail "a daemon that could not start left its socket behind"
 expect 1 "no such process: 999999" "$AP" attach --project p --pid 999999
 "$H/burn" 2 3000 &
 burner=$!

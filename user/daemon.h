@@ -1,0 +1,66 @@
+/* The one struct that owns agentperfd's state, shared by its modules. */
+#ifndef AGENTPERF_DAEMON_H
+#define AGENTPERF_DAEMON_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+
+#include "control.h"
+#include "projects.h"
+#include "runs.h"
+#include "tracker.h"
+
+#define DAEMON_MAX_ORIGINS 16
+
+struct config {
+	const char *control_path;
+	const char *control_group;
+	const char *state_dir;
+	const char *proc_root;
+	char listen_host[256];
+	int listen_port;
+	bool allow_remote;
+	char *token; /* from --token-file; NULL: no token required */
+	const char *allow_origin[DAEMON_MAX_ORIGINS];
+	size_t n_allow_origin;
+	int interval_running_ms;
+	int interval_idle_ms;
+	int max_clients;
+	int verbose;
+};
+
+struct daemon {
+	struct config cfg;
+	struct tracker *tracker;
+	struct control_server control;
+	struct runs runs;
+	struct projects projects;
+	struct lws_context *lws;
+	lws_sorted_usec_list_t tick_sul; /* run bookkeeping: ends, waits */
+	lws_sorted_usec_list_t send_sul; /* perf_metrics cadence */
+	int ncpus;
+	int clients; /* open WebSocket sessions */
+};
+
+/* agentperfd.c: reads a live run's kernel state into r (and notices its end). */
+void daemon_sample_run(struct daemon *d, struct run *r, int64_t now_ns);
+/* agentperfd.c: a control request line (the control socket's handler). */
+void daemon_on_control_line(void *ctx, struct control_conn *c, char *line, size_t len);
+/* agentperfd.c: the run bookkeeping tick. */
+void daemon_tick(struct daemon *d);
+
+/* server.c: whether the HTTP/WebSocket address can be bound, checked before
+ * anything is loaded. Returns 0, or -errno with a one-line reason in err. */
+int server_check_listen(const struct daemon *d, char *err, size_t errlen);
+/* server.c: creates the lws context listening on cfg.listen_host:listen_port,
+ * with the control socket and the timers on its loop. Returns 0, or -errno
+ * with a one-line reason in err. */
+int server_start(struct daemon *d, char *err, size_t errlen);
+void server_stop(struct daemon *d);
+/* server.c: the project's state changed (new run, tokens): snapshot it now
+ * if anyone is watching. */
+void server_project_changed(struct daemon *d, struct project *p);
+/* server.c: (re)arms the run bookkeeping tick, ms from now. */
+void server_schedule_tick(struct daemon *d, int ms);
+
+#endif

@@ -1,0 +1,138 @@
+/* The perf_metrics message (SPEC.md, v1) and the arithmetic behind its figures. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "metrics.h"
+
+double metrics_round1(double x)
+{
+	double r;
+
+	if (!isfinite(x))
+		return 0;
+	r = round(x * 10) / 10;
+	return r == 0 ? 0 : r; /* folds -0 into 0 */
+}
+
+static double clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+void metrics_cpu(const struct metrics_cpu_sample *prev, const struct metrics_cpu_sample *cur,
+		 int ncpus, double *percent, double *cores, double *host_percent)
+{
+	double dt, drun;
+
+	*percent = *cores = *host_percent = 0;
+	if (!prev || cur->mono_ns <= prev->mono_ns || ncpus < 1)
+		return;
+	dt = (double)(cur->mono_ns - prev->mono_ns);
+	drun = cur->run_cpu_ns > prev->run_cpu_ns ? (double)(cur->run_cpu_ns - prev->run_cpu_ns) : 0;
+	*cores = clamp(drun / dt, 0, ncpus);
+	*percent = clamp(100 * *cores / ncpus, 0, 100);
+	if (cur->host_total > prev->host_total && cur->host_busy >= prev->host_busy)
+		*host_percent = clamp(100.0 * (double)(cur->host_busy - prev->host_busy) /
+					      (double)(cur->host_total - prev->host_total),
+				      0, 100);
+}
+
+static void iso_ms(int64_t ms, char buf[32])
+{
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&sec, &tm) || !(n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm))) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+static cJSON *num1(double x)
+{
+	return cJSON_CreateNumber(metrics_round1(x));
+}
+
+/* Adds key: string, or null when s is NULL. */
+static cJSON *str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static bool has_n(const cJSON *o, const char *key, int n)
+{
+	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, key)) == n;
+}
+
+static bool complete(const cJSON *o)
+{
+	return cJSON_GetArraySize(o) == 8 && has_n(o, "run", 5) && has_n(o, "tokens", 3) &&
+	       has_n(o, "cpu", 4) && has_n(o, "memory", 4) && has_n(o, "gpu", 4);
+}
+
+char *metrics_render(const struct metrics_view *v, size_t headroom, size_t *len)
+{
+	cJSON *o = cJSON_CreateObject(), *run, *tokens, *cpu, *mem, *gpu;
+	char ts[32], *json, *out = NULL;
+
+	iso_ms(v->now_ms, ts);
+	cJSON_AddStringToObject(o, "type", "perf_metrics");
+	cJSON_AddStringToObject(o, "timestamp", ts);
+	cJSON_AddStringToObject(o, "project", v->project);
+
+	run = cJSON_AddObjectToObject(o, "run");
+	cJSON_AddStringToObject(run, "status", v->has_run ? v->status : "stopped");
+	cJSON_AddItemToObject(run, "pid", v->has_run ? cJSON_CreateNumber(v->pid) : cJSON_CreateNull());
+	cJSON_AddItemToObject(run, "started_at", str_or_null(v->has_run ? v->started_at : NULL));
+	cJSON_AddItemToObject(run, "run_id", str_or_null(v->has_run ? v->run_id : NULL));
+	cJSON_AddNumberToObject(run, "tasks", v->has_run ? (double)v->tasks : 0);
+
+	tokens = cJSON_AddObjectToObject(o, "tokens");
+	if (v->tokens_available) {
+		cJSON_AddNumberToObject(tokens, "current_run", (double)v->tokens_current);
+		cJSON_AddNumberToObject(tokens, "total_session", (double)v->tokens_total);
+	} else {
+		cJSON_AddNullToObject(tokens, "current_run");
+		cJSON_AddNullToObject(tokens, "total_session");
+	}
+	cJSON_AddBoolToObject(tokens, "available", v->tokens_available);
+
+	cpu = cJSON_AddObjectToObject(o, "cpu");
+	cJSON_AddItemToObject(cpu, "percent", num1(v->cpu_percent));
+	cJSON_AddItemToObject(cpu, "cores", num1(v->cpu_cores));
+	cJSON_AddItemToObject(cpu, "host_percent", num1(v->host_percent));
+	cJSON_AddItemToObject(cpu, "run_seconds", num1(v->run_seconds));
+
+	mem = cJSON_AddObjectToObject(o, "memory");
+	cJSON_AddItemToObject(mem, "used_gb", num1(v->mem_used_gb));
+	cJSON_AddItemToObject(mem, "total_gb", num1(v->mem_total_gb));
+	cJSON_AddItemToObject(mem, "percent", num1(v->mem_percent));
+	cJSON_AddItemToObject(mem, "run_rss_gb", num1(v->run_rss_gb));
+
+	/* No DRM fdinfo sampling yet: the host reports no usable GPU. */
+	gpu = cJSON_AddObjectToObject(o, "gpu");
+	cJSON_AddFalseToObject(gpu, "available");
+	cJSON_AddNullToObject(gpu, "percent");
+	cJSON_AddNullToObject(gpu, "vram_used_gb");
+	cJSON_AddNullToObject(gpu, "vram_total_gb");
+
+	/* cJSON's adders fail quietly on ENOMEM (and ignore a NULL parent), so
+	 * the document is checked once, whole, before it is sent. */
+	json = complete(o) ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!json)
+		return NULL;
+	*len = strlen(json);
+	out = malloc(headroom + *len + 1);
+	if (out)
+		memcpy(out + headroom, json, *len + 1);
+	free(json);
+	return out;
+}

@@ -1,0 +1,104 @@
+/* Per-project state behind the WebSocket stream. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "projects.h"
+
+void projects_init(struct projects *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+}
+
+void projects_free(struct projects *ps)
+{
+	for (int i = 0; i < PROJECTS_MAX; i++)
+		free(ps->p[i].msg);
+	memset(ps, 0, sizeof(*ps));
+}
+
+struct project *projects_get(struct projects *ps, const char *name)
+{
+	for (int i = 0; i < PROJECTS_MAX; i++)
+		if (ps->p[i].used && !strcmp(ps->p[i].name, name))
+			return &ps->p[i];
+	return NULL;
+}
+
+static bool holds_nothing(const struct project *p)
+{
+	return !p->subscribers && !p->has_run && !p->tokens_available;
+}
+
+struct project *projects_add(struct projects *ps, const char *name)
+{
+	struct project *p = projects_get(ps, name), *spare = NULL;
+
+	if (p)
+		return p;
+	for (int i = 0; i < PROJECTS_MAX && !spare; i++)
+		if (!ps->p[i].used)
+			spare = &ps->p[i];
+	for (int i = 0; i < PROJECTS_MAX && !spare; i++)
+		if (holds_nothing(&ps->p[i]))
+			spare = &ps->p[i];
+	if (!spare) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	free(spare->msg);
+	memset(spare, 0, sizeof(*spare));
+	spare->used = true;
+	snprintf(spare->name, sizeof(spare->name), "%s", name);
+	return spare;
+}
+
+void projects_run_started(struct project *p, const struct run *r)
+{
+	p->has_run = true;
+	p->run = *r;
+	p->have_prev = false;
+	p->tokens_current = 0;
+}
+
+static bool in_range(int64_t v)
+{
+	return v >= 0 && v <= PROJECTS_TOKENS_MAX;
+}
+
+int projects_tokens(struct project *p, const struct tokens_update *u)
+{
+	int64_t cur = p->tokens_current, total = p->tokens_total;
+
+	if (!u->add && !u->set_current && !u->set_total)
+		return -EINVAL;
+	if ((u->add && !in_range(u->add_n)) || (u->set_current && !in_range(u->current)) ||
+	    (u->set_total && !in_range(u->total)))
+		return -EINVAL;
+	if (u->add) {
+		cur += u->add_n;
+		total += u->add_n;
+	}
+	if (u->set_current) {
+		/* The session total follows this run's correction. */
+		total += u->current - cur;
+		cur = u->current;
+	}
+	if (u->set_total)
+		total = u->total;
+	if (!in_range(cur) || !in_range(total))
+		return -EINVAL;
+	p->tokens_current = cur;
+	p->tokens_total = total < cur ? cur : total;
+	p->tokens_available = true;
+	return 0;
+}
+
+void projects_set_message(struct project *p, char *msg, size_t len)
+{
+	free(p->msg);
+	p->msg = msg;
+	p->msg_len = len;
+	p->gen++;
+}

@@ -1,0 +1,62 @@
+/* Per-project state behind the WebSocket stream: tokens, the latest run, the
+ * CPU baseline, and the latest serialized perf_metrics shared by subscribers. */
+#ifndef AGENTPERF_PROJECTS_H
+#define AGENTPERF_PROJECTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "names.h"
+#include "runs.h"
+
+#define PROJECTS_MAX 1024
+/* Token counts are bounded so that every sum stays exact in a JSON double. */
+#define PROJECTS_TOKENS_MAX INT64_C(1000000000000000)
+
+struct ws_session;
+
+struct project {
+	bool used;
+	char name[NAMES_PROJECT_MAX + 1];
+	bool tokens_available;
+	int64_t tokens_current; /* this run's */
+	int64_t tokens_total; /* every run of the project since the daemon started */
+	bool has_run;
+	struct run run; /* the latest run, live or final, as last sampled */
+	bool have_prev;
+	struct metrics_cpu_sample prev; /* baseline of the next cpu.* interval */
+	char *msg; /* latest perf_metrics after PROJECTS_HEADROOM spare bytes */
+	size_t msg_len;
+	uint64_t gen; /* bumped with each new msg */
+	int64_t next_due_ms; /* monotonic ms of the next snapshot */
+	unsigned subscribers;
+	struct ws_session *sessions;
+};
+
+struct projects {
+	struct project p[PROJECTS_MAX];
+};
+
+struct tokens_update {
+	bool add, set_current, set_total;
+	int64_t add_n, current, total;
+};
+
+void projects_init(struct projects *ps);
+void projects_free(struct projects *ps);
+struct project *projects_get(struct projects *ps, const char *name);
+/* The project, created if needed. An entry that holds nothing (no subscriber,
+ * run or tokens) may be reused. NULL with errno ENOSPC when all hold something. */
+struct project *projects_add(struct projects *ps, const char *name);
+/* A new run of the project: it becomes the latest, and the current-run token
+ * count starts again from zero. */
+void projects_run_started(struct project *p, const struct run *r);
+/* Applies `agentperf tokens`. Returns 0, or -EINVAL (negative, too large, or
+ * nothing asked) leaving p unchanged. */
+int projects_tokens(struct project *p, const struct tokens_update *u);
+/* Replaces the latest message (takes ownership of msg). */
+void projects_set_message(struct project *p, char *msg, size_t len);
+
+#endif

@@ -1,0 +1,518 @@
+/* agentperfd's one port (lws): /healthz, the perf_metrics WebSocket per
+ * project, and the loop that also carries the control socket and timers. */
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "host.h"
+#include "log.h"
+#include "metrics.h"
+#include "timefmt.h"
+#include "wsrules.h"
+
+/* Client frames above this close the connection with 1009. */
+#define WS_RX_MAX 4096
+/* Client messages we look into (a ping is ~16 bytes); longer ones are ignored. */
+#define WS_MSG_KEEP 256
+#define CLOSE_INVALID_PROJECT 4000
+
+struct ws_session {
+	struct lws *wsi;
+	struct project *project; /* NULL until established with a valid name */
+	struct ws_session *prev, *next; /* the project's subscribers */
+	uint64_t sent_gen;
+	bool invalid_name;
+	bool pong_due;
+	size_t rx_len;
+	char rx[WS_MSG_KEEP];
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* --- snapshots ------------------------------------------------------------ */
+
+static bool live_status(const struct project *p)
+{
+	enum run_status st = run_status(&p->run);
+
+	return p->has_run && !p->run.ended && !p->run.detached &&
+	       (st == RUN_RUNNING || st == RUN_PAUSED);
+}
+
+/* Builds the project's next message from what was just sampled. */
+static void build_message(struct daemon *d, struct project *p, const struct host_mem *mem,
+			  const struct host_cpu *hcpu, int64_t now_mono, int64_t now_real)
+{
+	const struct run *r = &p->run;
+	bool open = p->has_run && !r->ended && !r->detached;
+	struct metrics_cpu_sample cur = {
+		.run_cpu_ns = r->last.cpu_ns + (open ? r->last.inflight_ns : 0),
+		.mono_ns = now_mono,
+		.host_busy = hcpu ? hcpu->busy : 0,
+		.host_total = hcpu ? hcpu->total : 0,
+	};
+	struct metrics_cpu_sample since_start = { 0 };
+	const struct metrics_cpu_sample *prev = NULL;
+	struct metrics_view v = { .project = p->name, .now_ms = now_real / 1000000 };
+	char started[TIMEFMT_ISO_LEN];
+	double gib = 1024.0 * 1024 * 1024;
+	size_t len;
+	char *msg;
+
+	if (p->have_prev) {
+		prev = &p->prev;
+		/* Counters are read before the in-flight pass: never show a dip. */
+		if (cur.run_cpu_ns < prev->run_cpu_ns)
+			cur.run_cpu_ns = prev->run_cpu_ns;
+	} else if (open) {
+		/* No baseline yet (first watcher): the run's average since it
+		 * started, and the host's since boot. */
+		since_start.mono_ns = now_mono - (now_real - r->started_ns);
+		prev = &since_start;
+	} else {
+		prev = &since_start;
+		since_start.mono_ns = now_mono; /* no interval: no run CPU */
+	}
+	metrics_cpu(prev, &cur, d->ncpus, &v.cpu_percent, &v.cpu_cores, &v.host_percent);
+	if (!p->have_prev && hcpu && hcpu->total)
+		v.host_percent = 100.0 * (double)hcpu->busy / (double)hcpu->total;
+	p->prev = cur;
+	p->have_prev = true;
+
+	v.has_run = p->has_run;
+	v.status = run_status_name(run_status(r));
+	v.pid = r->pid;
+	v.started_at = timefmt_iso(r->started_ns / 1000000000, started);
+	v.run_id = r->run_id;
+	v.tasks = open ? run_tasks_alive(r) : 0;
+	v.run_seconds = (double)cur.run_cpu_ns / 1e9;
+	v.run_rss_gb = open ? (double)r->last.rss_bytes / gib : 0;
+	v.tokens_available = p->tokens_available;
+	v.tokens_current = p->tokens_current;
+	v.tokens_total = p->tokens_total;
+	if (mem && mem->total_bytes) {
+		v.mem_total_gb = (double)mem->total_bytes / gib;
+		v.mem_used_gb = (double)(mem->total_bytes - mem->available_bytes) / gib;
+		v.mem_percent = 100.0 * (double)(mem->total_bytes - mem->available_bytes) /
+				(double)mem->total_bytes;
+	}
+	msg = metrics_render(&v, LWS_PRE, &len);
+	if (!msg) {
+		log_warn("no memory for %s's perf_metrics", p->name);
+		return;
+	}
+	projects_set_message(p, msg, len);
+	for (struct ws_session *s = p->sessions; s; s = s->next)
+		lws_callback_on_writable(s->wsi);
+}
+
+static void on_send_sul(lws_sorted_usec_list_t *sul);
+
+/* Snapshots every watched project that is due, and `only` whether due or not. */
+static void snapshot_due(struct daemon *d, struct project *only)
+{
+	int64_t now = mono_ns(), now_real = timefmt_now_ns(), next = INT64_MAX;
+	bool sampled = false, have_mem = false, have_cpu = false;
+	struct host_mem mem;
+	struct host_cpu hcpu;
+
+	for (int i = 0; i < PROJECTS_MAX; i++) {
+		struct project *p = &d->projects.p[i];
+		struct run *r;
+
+		if (!p->used || !p->subscribers)
+			continue;
+		if (p != only && p->next_due_ms * 1000000 > now) {
+			if (p->next_due_ms * 1000000 < next)
+				next = p->next_due_ms * 1000000;
+			continue;
+		}
+		if (!sampled) {
+			/* One pass over the tasks and one read of /proc for all. */
+			int err = d->tracker ? tracker_refresh_live(d->tracker) : 0;
+
+			if (err)
+				log_warn("sampling pass: %s", strerror(-err));
+			have_mem = !host_read_meminfo(d->cfg.proc_root, &mem);
+			have_cpu = !host_read_stat(d->cfg.proc_root, &hcpu);
+			sampled = true;
+		}
+		r = runs_find_project(&d->runs, p->name);
+		if (r) {
+			daemon_sample_run(d, r, now_real);
+			p->run = *r;
+			p->has_run = true;
+		}
+		build_message(d, p, have_mem ? &mem : NULL, have_cpu ? &hcpu : NULL, now, now_real);
+		p->next_due_ms =
+			now / 1000000 +
+			(live_status(p) ? d->cfg.interval_running_ms : d->cfg.interval_idle_ms);
+		if (p->next_due_ms * 1000000 < next)
+			next = p->next_due_ms * 1000000;
+	}
+	if (next != INT64_MAX) {
+		int64_t wait_us = (next - mono_ns()) / 1000;
+
+		lws_sul_schedule(d->lws, 0, &d->send_sul, on_send_sul,
+				 wait_us > 1000 ? wait_us : 1000);
+	}
+}
+
+static void on_send_sul(lws_sorted_usec_list_t *sul)
+{
+	struct daemon *d = lws_container_of(sul, struct daemon, send_sul);
+
+	snapshot_due(d, NULL);
+}
+
+void server_project_changed(struct daemon *d, struct project *p)
+{
+	if (p->subscribers)
+		snapshot_due(d, p);
+}
+
+static void on_tick_sul(lws_sorted_usec_list_t *sul)
+{
+	struct daemon *d = lws_container_of(sul, struct daemon, tick_sul);
+
+	daemon_tick(d);
+}
+
+void server_schedule_tick(struct daemon *d, int ms)
+{
+	lws_sul_schedule(d->lws, 0, &d->tick_sul, on_tick_sul, (lws_usec_t)ms * 1000);
+}
+
+/* --- HTTP and WebSocket --------------------------------------------------- */
+
+static int http_reply(struct lws *wsi, unsigned int status, const char *body)
+{
+	uint8_t buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+	size_t n = strlen(body);
+
+	if (lws_add_http_common_headers(wsi, status, "text/plain", n, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	memcpy(start, body, n);
+	if (lws_write(wsi, start, n, LWS_WRITE_HTTP_FINAL) != (int)n)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static void header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len)
+{
+	if (lws_hdr_total_length(wsi, h) <= 0 || lws_hdr_copy(wsi, buf, len, h) < 0)
+		buf[0] = '\0';
+}
+
+/* Before the upgrade: 404 for other paths, 403 for a foreign Origin, 401
+ * without the token, 503 when full. Returns what CONFIRM_UPGRADE returns. */
+static int confirm_upgrade(struct daemon *d, struct lws *wsi)
+{
+	char path[512], name[64], origin[512], host[256], auth[512], qtoken[512];
+	bool has_origin = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
+
+	header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
+	header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+	header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+	if (wsrules_project_from_path(path, name, sizeof(name)))
+		return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL) ? -1 : 1;
+	if (!wsrules_origin_allowed(has_origin ? origin : NULL, host, d->cfg.allow_remote,
+				    d->cfg.allow_origin, d->cfg.n_allow_origin)) {
+		log_info("refused a WebSocket from Origin %s", origin);
+		return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL) ? -1 : 1;
+	}
+	if (d->cfg.token) {
+		bool has_q = lws_get_urlarg_by_name(wsi, "token=", qtoken, sizeof(qtoken)) != NULL;
+
+		header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
+		if (!wsrules_token_ok(d->cfg.token, auth[0] ? auth : NULL, has_q ? qtoken : NULL)) {
+			log_info("refused a WebSocket without a valid token"); /* never the token */
+			return lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, NULL) ? -1 : 1;
+		}
+	}
+	if (d->clients >= d->cfg.max_clients)
+		return lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL) ? -1 : 1;
+	return 0;
+}
+
+static int ws_established(struct daemon *d, struct lws *wsi, struct ws_session *s)
+{
+	char path[512], name[64];
+	struct project *p;
+	bool first;
+
+	memset(s, 0, sizeof(*s));
+	s->wsi = wsi;
+	d->clients++;
+	header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
+	if (wsrules_project_from_path(path, name, sizeof(name)) || !names_project_valid(name)) {
+		s->invalid_name = true;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	p = projects_add(&d->projects, name);
+	if (!p) {
+		lws_close_reason(wsi, (enum lws_close_status)1013 /* try again later */, NULL, 0);
+		return -1;
+	}
+	first = p->subscribers == 0;
+	s->project = p;
+	s->next = p->sessions;
+	if (p->sessions)
+		p->sessions->prev = s;
+	p->sessions = s;
+	p->subscribers++;
+	/* A snapshot at once: fresh for a first watcher, else the latest. */
+	if (first || !p->msg)
+		snapshot_due(d, p);
+	else
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static void ws_closed(struct daemon *d, struct ws_session *s)
+{
+	struct project *p = s->project;
+
+	d->clients--;
+	if (!p)
+		return;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		p->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	p->subscribers--;
+	s->project = NULL;
+}
+
+static int ws_send(struct lws *wsi, const char *text)
+{
+	uint8_t buf[LWS_PRE + 128];
+	size_t n = strlen(text);
+
+	memcpy(buf + LWS_PRE, text, n);
+	return lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
+}
+
+static int ws_writeable(struct lws *wsi, struct ws_session *s)
+{
+	struct project *p = s->project;
+
+	if (s->invalid_name) {
+		static const char reason[] = "Invalid project name";
+
+		ws_send(wsi, "{\"type\":\"error\",\"content\":\"Invalid project name\"}");
+		lws_close_reason(wsi, CLOSE_INVALID_PROJECT, (unsigned char *)reason,
+				 sizeof(reason) - 1);
+		return -1;
+	}
+	if (s->pong_due) {
+		s->pong_due = false;
+		if (ws_send(wsi, "{\"type\":\"pong\"}"))
+			return -1;
+		if (p && p->gen != s->sent_gen)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	/* Only ever the latest message: a slow reader skips, never queues. */
+	if (p && p->msg && p->gen != s->sent_gen) {
+		if (lws_write(wsi, (unsigned char *)p->msg + LWS_PRE, p->msg_len, LWS_WRITE_TEXT) <
+		    (int)p->msg_len)
+			return -1;
+		s->sent_gen = p->gen;
+	}
+	return 0;
+}
+
+static int ws_receive(struct lws *wsi, struct ws_session *s, const char *in, size_t len)
+{
+	cJSON *o;
+
+	if (lws_is_first_fragment(wsi))
+		s->rx_len = 0;
+	if (s->rx_len + len + lws_remaining_packet_payload(wsi) > WS_RX_MAX) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+		return -1;
+	}
+	if (s->rx_len + len <= sizeof(s->rx))
+		memcpy(s->rx + s->rx_len, in, len);
+	s->rx_len += len;
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) ||
+	    s->rx_len > sizeof(s->rx))
+		return 0;
+	o = cJSON_ParseWithLength(s->rx, s->rx_len);
+	if (cJSON_IsObject(o) &&
+	    !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type")) ?: "",
+		    "ping")) {
+		s->pong_due = true;
+		lws_callback_on_writable(wsi);
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
+static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			      void *in, size_t len)
+{
+	struct daemon *d = lws_context_user(lws_get_context(wsi));
+	struct ws_session *s = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		if (!strcmp((const char *)in, "/healthz"))
+			return http_reply(wsi, HTTP_STATUS_OK, d->tracker ? "ok\n" : "no tracker\n");
+		return http_reply(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(d, wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		return ws_established(d, wsi, s);
+	case LWS_CALLBACK_CLOSED:
+		ws_closed(d, s);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return ws_writeable(wsi, s);
+	case LWS_CALLBACK_RECEIVE:
+		return ws_receive(wsi, s, in, len);
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static int callback_control(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			    void *in, size_t len)
+{
+	struct daemon *d = lws_context_user(lws_get_context(wsi));
+
+	if (reason == LWS_CALLBACK_RAW_RX_FILE)
+		control_service(&d->control, daemon_on_control_line, d);
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "agentperf", callback_agentperf, sizeof(struct ws_session), WS_RX_MAX, 0, NULL, 0 },
+	{ "agentperf-control", callback_control, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* Dead peers: pinged after 20 s of silence, dropped after 40 s. */
+static const lws_retry_bo_t retry = {
+	.secs_since_valid_ping = 20,
+	.secs_since_valid_hangup = 40,
+};
+
+static void lws_log_bridge(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	log_msg(level == LLL_ERR ? LOG_ERR : level == LLL_WARN ? LOG_WARNING : LOG_DEBUG,
+		"lws: %.*s", (int)(n && line[n - 1] == '\n' ? n - 1 : n), line);
+}
+
+/* Binds once ourselves so that a taken port gets a clear line, not lws's. */
+static int probe_bind(const char *host, int port, char *err, size_t errlen)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	bool v6 = inet_pton(AF_INET6, host, &a6.sin6_addr) == 1;
+	int one = 1, fd, e = 0;
+
+	if (!v6 && inet_pton(AF_INET, host, &a4.sin_addr) != 1) {
+		snprintf(err, errlen, "--listen: %s is not an IP address", host);
+		return -EINVAL;
+	}
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (v6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
+		: bind(fd, (struct sockaddr *)&a4, sizeof(a4))))
+		e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (e) {
+		snprintf(err, errlen, "cannot listen on %s%s%s:%d: %s%s", v6 ? "[" : "", host,
+			 v6 ? "]" : "", port, strerror(e),
+			 e == EADDRINUSE ? " (another agentperfd? choose one with --listen)" : "");
+		return -e;
+	}
+	return 0;
+}
+
+int server_check_listen(const struct daemon *d, char *err, size_t errlen)
+{
+	const char *host = d->cfg.listen_host;
+
+	return probe_bind(strcmp(host, "localhost") ? host : "127.0.0.1", d->cfg.listen_port, err,
+			  errlen);
+}
+
+int server_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct lws_context_creation_info info;
+	struct in6_addr a6;
+	const char *host = d->cfg.listen_host;
+	lws_sock_file_fd_type fd;
+	struct lws *cw;
+
+	if (!strcmp(host, "localhost"))
+		host = "127.0.0.1";
+	lws_set_log_level(LLL_ERR | LLL_WARN | (d->cfg.verbose >= 2 ? LLL_NOTICE : 0),
+			  lws_log_bridge);
+	memset(&info, 0, sizeof(info));
+	info.port = d->cfg.listen_port;
+	info.iface = host;
+	info.protocols = protocols;
+	info.user = d;
+	info.timeout_secs = 10;
+	info.retry_and_idle_policy = &retry;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	/* lws given an IPv4 address still binds every interface over IPv6
+	 * unless IPv6 is off for the vhost; an IPv6 one must stay v6-only. */
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY |
+				LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+	else
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	d->lws = lws_create_context(&info);
+	if (!d->lws) {
+		snprintf(err, errlen, "cannot start the HTTP/WebSocket server on %s:%d", host,
+			 d->cfg.listen_port);
+		return -EIO;
+	}
+	/* The control socket rides on the same loop; lws owns (and closes) the dup. */
+	fd.filefd = dup(control_fd(&d->control));
+	cw = fd.filefd >= 0 ? lws_adopt_descriptor_vhost(lws_get_vhost_by_name(d->lws, "default"),
+							 LWS_ADOPT_RAW_FILE_DESC, fd,
+							 "agentperf-control", NULL)
+			    : NULL;
+	if (!cw) {
+		snprintf(err, errlen, "cannot put the control socket on the event loop");
+		server_stop(d);
+		return -EIO;
+	}
+	server_schedule_tick(d, 1000);
+	return 0;
+}
+
+void server_stop(struct daemon *d)
+{
+	if (d->lws)
+		lws_context_destroy(d->lws);
+	d->lws = NULL;
+}
