@@ -219,6 +219,22 @@ static void header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len
 		buf[0] = '\0';
 }
 
+/* Refuses an upgrade with a plain HTTP/1.1 response. lws_return_http_status
+ * would answer "HTTP/1.0" here, before lws has noted the request's version,
+ * and strict clients reject that. Returns what CONFIRM_UPGRADE returns. */
+static int refuse_upgrade(struct lws *wsi, int status, const char *text)
+{
+	uint8_t buf[LWS_PRE + 256], *start = buf + LWS_PRE;
+	int n = snprintf((char *)start, sizeof(buf) - LWS_PRE,
+			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n%s\n",
+			 status, text, strlen(text) + 1, text);
+
+	if (lws_write(wsi, start, (size_t)n, LWS_WRITE_HTTP) != n)
+		return -1;
+	return 1;
+}
+
 /* Before the upgrade: 404 for other paths, 403 for a foreign Origin, 401
  * without the token, 503 when full. Returns what CONFIRM_UPGRADE returns. */
 static int confirm_upgrade(struct daemon *d, struct lws *wsi)
@@ -230,23 +246,24 @@ static int confirm_upgrade(struct daemon *d, struct lws *wsi)
 	header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
 	header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	if (wsrules_project_from_path(path, name, sizeof(name)))
-		return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL) ? -1 : 1;
+		return refuse_upgrade(wsi, 404, "Not Found");
 	if (!wsrules_origin_allowed(has_origin ? origin : NULL, host, d->cfg.allow_remote,
 				    d->cfg.allow_origin, d->cfg.n_allow_origin)) {
 		log_info("refused a WebSocket from Origin %s", origin);
-		return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL) ? -1 : 1;
+		return refuse_upgrade(wsi, 403, "Forbidden");
 	}
 	if (d->cfg.token) {
-		bool has_q = lws_get_urlarg_by_name(wsi, "token=", qtoken, sizeof(qtoken)) != NULL;
+		/* Points into qtoken, past "token=". */
+		const char *q = lws_get_urlarg_by_name(wsi, "token=", qtoken, sizeof(qtoken));
 
 		header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
-		if (!wsrules_token_ok(d->cfg.token, auth[0] ? auth : NULL, has_q ? qtoken : NULL)) {
+		if (!wsrules_token_ok(d->cfg.token, auth[0] ? auth : NULL, q)) {
 			log_info("refused a WebSocket without a valid token"); /* never the token */
-			return lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, NULL) ? -1 : 1;
+			return refuse_upgrade(wsi, 401, "Unauthorized");
 		}
 	}
 	if (d->clients >= d->cfg.max_clients)
-		return lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL) ? -1 : 1;
+		return refuse_upgrade(wsi, 503, "Service Unavailable");
 	return 0;
 }
 
@@ -411,10 +428,11 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-/* Dead peers: pinged after 20 s of silence, dropped after 40 s. */
+/* Dead peers: pinged after 10 s of silence (when dashboards call data stale),
+ * dropped after 20 s without an answer. */
 static const lws_retry_bo_t retry = {
-	.secs_since_valid_ping = 20,
-	.secs_since_valid_hangup = 40,
+	.secs_since_valid_ping = 10,
+	.secs_since_valid_hangup = 20,
 };
 
 static void lws_log_bridge(int level, const char *line)

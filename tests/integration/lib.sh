@@ -17,6 +17,8 @@ T=$(mktemp -d /tmp/agentperf-test.XXXXXX)
 export AGENTPERF_CONTROL=$T/ctl.sock
 DPID=
 CGROUPS=()
+NETNS=()
+IN_NS=() # a command prefix: run the daemon inside a network namespace
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -31,6 +33,7 @@ cleanup() {
 		for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do echo "$p" >"$CG_BASE/cgroup.procs" 2>/dev/null || true; done
 		rmdir "$cg" 2>/dev/null || true
 	done
+	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -66,7 +69,7 @@ daemon_start() {
 		export AGENTPERF_SERVER=127.0.0.1:$PORT
 		listen=(--listen "$AGENTPERF_SERVER") ;;
 	esac
-	"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" "${listen[@]}" "$@" >"$T/daemon.log" 2>&1 &
+	"${IN_NS[@]}" "$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" "${listen[@]}" "$@" >"$T/daemon.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 100); do
 		[ -S "$AGENTPERF_CONTROL" ] && grep -q "listening" "$T/daemon.log" && return 0
@@ -91,6 +94,15 @@ cg_new() {
 	echo 0 >"$cg/cpuacct.usage"
 	CGROUPS+=("$cg")
 	echo "$cg"
+}
+
+# netns_new: a network namespace of this test's own with loopback up; prints its name.
+netns_new() {
+	local ns=agentperf-test-$$-${#NETNS[@]}
+	ip netns add "$ns" || fail "cannot create network namespace $ns"
+	NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+	echo "$ns"
 }
 
 # compare LABEL RUN_NS CPUACCT_NS PREJOIN_NS: the run must equal what the

@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+"""SPEC.md's WebSocket rules against a running agentperfd, with a client no one
+here wrote (Debian's python3-websockets) and raw sockets where a misbehaving
+peer is needed. Usage: ws_rules.py CHECK HOST:PORT [ARG...]; exits non-zero
+with one line on the first failure."""
+import asyncio
+import json
+import socket
+import sys
+import time
+
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatusCode
+
+
+def fail(msg):
+    print(f"FAIL: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+async def recv_json(ws, timeout=5):
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def status_of(uri, **kw):
+    """HTTP status of a refused handshake, or 101 when it is accepted."""
+    try:
+        async with websockets.connect(uri, open_timeout=5, **kw):
+            return 101
+    except InvalidStatusCode as e:
+        return e.status_code
+
+
+async def close_of(uri, send=None):
+    """(messages received, close code, reason) until the server closes."""
+    msgs = []
+    async with websockets.connect(uri, max_size=2**20) as ws:
+        if send is not None:
+            await ws.send(send)
+        try:
+            while True:
+                msgs.append(await recv_json(ws))
+        except ConnectionClosed as e:
+            return msgs, e.rcvd.code if e.rcvd else None, e.rcvd.reason if e.rcvd else None
+
+
+def check_message(m, project):
+    """Field for field as SPEC.md's perf_metrics v1."""
+    if m.get("type") != "perf_metrics" or m.get("project") != project:
+        fail(f"not a perf_metrics of {project}: {m}")
+    ts = m["timestamp"]
+    if not (len(ts) == 24 and ts[10] == "T" and ts[19] == "." and ts.endswith("Z")):
+        fail(f"timestamp not ISO-8601 UTC with milliseconds: {ts}")
+    shape = {
+        "run": {"status", "pid", "started_at", "run_id", "tasks"},
+        "tokens": {"current_run", "total_session", "available"},
+        "cpu": {"percent", "cores", "host_percent", "run_seconds"},
+        "memory": {"used_gb", "total_gb", "percent", "run_rss_gb"},
+        "gpu": {"available", "percent", "vram_used_gb", "vram_total_gb"},
+    }
+    for k, fields in shape.items():
+        if set(m[k]) != fields:
+            fail(f"{k} has fields {sorted(m[k])}, wanted {sorted(fields)}")
+    for k in ("cpu", "memory"):
+        for f, v in m[k].items():
+            if not isinstance(v, (int, float)) or v != round(v, 1) or v < 0:
+                fail(f"{k}.{f} = {v!r} is not a non-negative number with one decimal")
+    if m["run"]["status"] not in ("running", "paused", "stopped", "crashed"):
+        fail(f"run.status {m['run']['status']}")
+    r = m["run"]
+    if r["run_id"] is not None and r["run_id"] != f"{r['pid']}-{r['started_at']}":
+        fail(f"run_id {r['run_id']} is not pid-started_at")
+    if m["gpu"] != {"available": False, "percent": None, "vram_used_gb": None, "vram_total_gb": None}:
+        fail(f"gpu on a GPU-less host: {m['gpu']}")
+
+
+async def basics(server):
+    """Names, Origins, ping, oversized frames, immediate snapshot, idle cadence, memory."""
+    base = f"ws://{server}/ws/projects"
+    # Invalid names: the error message, then close 4000; the name checked is the decoded path.
+    for bad in ("bad.name", "a%20b", "x" * 51, "caf%C3%A9"):
+        msgs, code, _ = await close_of(f"{base}/{bad}")
+        if msgs != [{"type": "error", "content": "Invalid project name"}] or code != 4000:
+            fail(f"invalid name {bad!r}: got {msgs} and close {code}")
+    # Not a project path at all: no upgrade.
+    if (s := await status_of(f"ws://{server}/ws/other")) != 404:
+        fail(f"/ws/other answered {s}")
+    # Origins: absent, and loopback on any port, are allowed; others refused before any data.
+    for origin in (None, "http://localhost:3000", "http://127.0.0.1:9", "http://[::1]:5173"):
+        if (s := await status_of(f"{base}/demo", origin=origin)) != 101:
+            fail(f"Origin {origin} refused ({s})")
+    for origin in ("http://evil.example", "null", "http://localhost.evil.example",
+                   "https://127.0.0.1.nip.io"):
+        if (s := await status_of(f"{base}/demo", origin=origin)) != 403:
+            fail(f"Origin {origin} answered {s}, wanted 403")
+    async with websockets.connect(f"{base}/demo") as ws:
+        t0 = time.monotonic()
+        first = await recv_json(ws, 2)
+        if time.monotonic() - t0 > 0.5:
+            fail("no snapshot at once on connect")
+        check_message(first, "demo")
+        if first["run"]["status"] != "stopped" or first["run"]["pid"] is not None:
+            fail(f"a project with no run: {first['run']}")
+        if first["tokens"] != {"current_run": None, "total_session": None, "available": False}:
+            fail(f"tokens before any report: {first['tokens']}")
+        mem = dict(l.split(":") for l in open("/proc/meminfo").read().splitlines())
+        total = int(mem["MemTotal"].split()[0]) / 2**20
+        if abs(first["memory"]["total_gb"] - round(total, 1)) > 0.05:
+            fail(f"memory.total_gb {first['memory']['total_gb']} vs /proc/meminfo {total:.2f}")
+        # ping -> pong; anything else is ignored.
+        await ws.send('{"type":"hello"}')
+        await ws.send("not json")
+        await ws.send('{"type":"ping"}')
+        m = await recv_json(ws)
+        if m != {"type": "pong"}:
+            fail(f"ping answered with {m}")
+        # Idle cadence: 3 s.
+        t0 = time.monotonic()
+        check_message(await recv_json(ws, 5), "demo")
+        t1 = time.monotonic()
+        check_message(await recv_json(ws, 5), "demo")
+        gap = time.monotonic() - t1
+        if not 2.7 < gap < 3.5:
+            fail(f"idle messages {gap:.2f} s apart, wanted 3")
+    # A client frame over 4 KiB closes with 1009.
+    _, code, _ = await close_of(f"{base}/demo", send="x" * 5000)
+    if code != 1009:
+        fail(f"a 5000-byte frame closed with {code}, wanted 1009")
+    print("ok basics: names/4000, 404, Origins/403, snapshot on connect, ping/pong, 3 s idle, 1009")
+
+
+async def run_cycle(server, project, root_pid):
+    """A live run: running every 1 s with CPU, RSS and tokens; paused on SIGSTOP; crashed on kill."""
+    import os
+    import signal
+    uri = f"ws://{server}/ws/projects/{project}"
+    async with websockets.connect(uri) as ws:
+        m = await recv_json(ws)
+        check_message(m, project)
+        if m["run"]["status"] != "running" or m["run"]["pid"] != root_pid:
+            fail(f"live run: {m['run']}")
+        stamps = []
+        for _ in range(3):
+            m = await recv_json(ws, 3)
+            stamps.append(time.monotonic())
+            check_message(m, project)
+        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+        if not all(0.8 < g < 1.3 for g in gaps):
+            fail(f"running messages {gaps} s apart, wanted 1")
+        if not 0.8 <= m["cpu"]["cores"] <= 1.2 or m["cpu"]["percent"] < 40:
+            fail(f"one busy core shows as {m['cpu']}")
+        if m["memory"]["run_rss_gb"] < 0.5:
+            fail(f"a 600 MiB process shows run_rss_gb {m['memory']['run_rss_gb']}")
+        # 100 reported before the run, then this run set to 120: the run's count
+        # started again from 0, the session's kept the 100.
+        if m["tokens"] != {"current_run": 120, "total_session": 220, "available": True}:
+            fail(f"tokens: {m['tokens']}")
+        os.kill(root_pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 4
+        while (m := await recv_json(ws))["run"]["status"] != "paused":
+            if time.monotonic() > deadline:
+                fail("SIGSTOP of the root never showed as paused")
+        os.kill(root_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while (m := await recv_json(ws))["run"]["status"] != "crashed":
+            if time.monotonic() > deadline:
+                fail("killing the root never showed as crashed")
+        # The crash message may still carry the exit's own CPU (tearing down
+        # 600 MiB); the next one, at the idle cadence, shows none.
+        m = await recv_json(ws, 5)
+        if m["run"]["status"] != "crashed" or m["run"]["tasks"] != 0 or m["cpu"]["cores"] != 0:
+            fail(f"after the crash: {m}")
+    print("ok run cycle: running at 1 s with cores, RSS, tokens; paused; crashed")
+
+
+async def tokens_auth(server, token):
+    """With --token-file: 401 without or with a wrong token, never a leak."""
+    uri = f"ws://{server}/ws/projects/demo"
+    for kw in ({}, {"extra_headers": {"Authorization": "Bearer wrong"}}):
+        if (s := await status_of(uri, **kw)) != 401:
+            fail(f"no/wrong token answered {s}, wanted 401")
+    if (s := await status_of(uri + "?token=wrong")) != 401:
+        fail(f"?token=wrong answered {s}")
+    if (s := await status_of(uri, extra_headers={"Authorization": f"Bearer {token}"})) != 101:
+        fail(f"the right bearer token answered {s}")
+    if (s := await status_of(uri + f"?token={token}")) != 101:
+        fail(f"the right ?token= answered {s}")
+    print("ok token: 401 without, bearer and ?token= accepted")
+
+
+async def origins_remote(server, token, allowed):
+    """--allow-remote: an Origin equal to the Host is allowed; --allow-origin entries too."""
+    uri = f"ws://{server}/ws/projects/demo?token={token}"
+    if (s := await status_of(uri, origin=f"http://{server}")) != 101:
+        fail(f"same-host Origin with --allow-remote answered {s}")
+    if (s := await status_of(uri, origin=allowed)) != 101:
+        fail(f"--allow-origin {allowed} answered {s}")
+    if (s := await status_of(uri, origin="http://other.example")) != 403:
+        fail(f"a foreign Origin answered {s}")
+    print("ok remote Origins: same host and --allow-origin allowed, others 403")
+
+
+async def max_clients(server, n):
+    conns = [await websockets.connect(f"ws://{server}/ws/projects/p{i}") for i in range(n)]
+    s = await status_of(f"ws://{server}/ws/projects/extra")
+    for c in conns:
+        await c.close()
+    if s != 503:
+        fail(f"client {n + 1} of --max-clients {n} answered {s}, wanted 503")
+    await asyncio.sleep(0.3)
+    if (s := await status_of(f"ws://{server}/ws/projects/extra")) != 101:
+        fail(f"after closing, a new client answered {s}")
+    print(f"ok max-clients: client {n + 1} gets 503, room again after closing")
+
+
+def raw_upgrade(server, path, rcvbuf=None):
+    """A WebSocket opened by hand, so that it can refuse to read."""
+    host, port = server.rsplit(":", 1)
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect((host, int(port)))
+    s.sendall((f"GET {path} HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    if b" 101 " not in head.split(b"\r\n")[0]:
+        fail(f"raw upgrade refused: {head[:40]}")
+    return s
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def slow_reader(server, daemon_pid, interval_s):
+    """A client that never reads holds at most the latest message and delays nobody."""
+    stalled = raw_upgrade(server, "/ws/projects/slow", rcvbuf=2048)
+    rss0 = rss_kib(daemon_pid)
+    window = 15  # under the 20 s after which a peer that answers no ping is dropped
+    async with websockets.connect(f"ws://{server}/ws/projects/slow") as ws:
+        await recv_json(ws)
+        stamps = []
+        t_end = time.monotonic() + window
+        while time.monotonic() < t_end:
+            await recv_json(ws, 2)
+            stamps.append(time.monotonic())
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    late = [round(g, 2) for g in gaps if g > interval_s * 3]
+    if len(stamps) < window / interval_s * 0.8 or late:
+        fail(f"the reading client got {len(stamps)} messages, gaps over 3 periods: {late}")
+    rss1 = rss_kib(daemon_pid)
+    if rss1 - rss0 > 4096:
+        fail(f"daemon RSS grew {rss1 - rss0} KiB beside a stalled client")
+    # What the stalled client holds: once the kernel's buffers were full the
+    # server skipped to the latest message, so its timestamps jump.
+    stalled.setblocking(False)
+    data = b""
+    try:
+        while chunk := stalled.recv(1 << 20):
+            data += chunk
+    except BlockingIOError:
+        pass
+    ts = [time.mktime(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) + int(t[20:23]) / 1000
+          for t in (m.decode() for m in __import__("re").findall(rb'"timestamp":"([^"]+)"', data))]
+    jumps = [round(b - a, 2) for a, b in zip(ts, ts[1:]) if b - a > interval_s * 5]
+    if not jumps:
+        fail(f"the stalled client holds {len(ts)} messages with no skipped stretch: queued?")
+    print(f"ok slow reader: reader got {len(stamps)} on time (worst gap {max(gaps):.2f} s); "
+          f"stalled one holds {len(ts)} of {len(stamps)}, skipping {jumps[:3]} s; "
+          f"daemon RSS +{rss1 - rss0} KiB")
+
+
+async def dead_peer(server, hangup_s):
+    """A peer that never answers pings is dropped."""
+    s = raw_upgrade(server, "/ws/projects/dead")
+    s.settimeout(hangup_s + 15)
+    t0 = time.monotonic()
+    try:
+        while s.recv(65536):
+            pass
+    except socket.timeout:
+        fail(f"a silent peer was still connected after {hangup_s + 15} s")
+    print(f"ok dead peer: dropped after {time.monotonic() - t0:.0f} s")
+
+
+def main():
+    check, server, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    fn = {
+        "basics": lambda: basics(server),
+        "run": lambda: run_cycle(server, args[0], int(args[1])),
+        "token": lambda: tokens_auth(server, args[0]),
+        "remote": lambda: origins_remote(server, args[0], args[1]),
+        "max-clients": lambda: max_clients(server, int(args[0])),
+        "slow-reader": lambda: slow_reader(server, int(args[0]), float(args[1])),
+        "dead-peer": lambda: dead_peer(server, int(args[0])),
+    }[check]
+    asyncio.run(fn())
+
+
+if __name__ == "__main__":
+    main()
