@@ -31,6 +31,15 @@ static void test_valid(void **state)
 	assert_int_equal(req.limit, 5);
 	assert_int_equal(parse("{\"cmd\":\"status\"}", &req, err), 0);
 	assert_int_equal(parse("{\"cmd\":\"detach\",\"project\":\"p\"}", &req, err), 0);
+	assert_int_equal(parse("{\"cmd\":\"tokens\",\"project\":\"p\",\"add\":5}", &req, err), 0);
+	assert_true(req.tokens.add);
+	assert_int_equal(req.tokens.add_n, 5);
+	assert_int_equal(parse("{\"cmd\":\"tokens\",\"project\":\"p\",\"set_current\":5,"
+			       "\"set_total\":9}",
+			       &req, err),
+			 0);
+	assert_true(req.tokens.set_current && req.tokens.set_total);
+	assert_int_equal(req.tokens.total, 9);
 }
 
 static void test_invalid(void **state)
@@ -56,6 +65,12 @@ static void test_invalid(void **state)
 		{ "{\"cmd\":\"wait\",\"run_id\":\"\"}", "missing or invalid \"run_id\"" },
 		{ "{\"cmd\":\"wait\",\"run_id\":\"x\",\"all\":1}", "\"all\" must be true or false" },
 		{ "{\"cmd\":\"runs\",\"limit\":-1}", "\"limit\" must be" },
+		{ "{\"cmd\":\"tokens\",\"add\":1}", "missing \"project\"" },
+		{ "{\"cmd\":\"tokens\",\"project\":\"p\"}", "tokens takes" },
+		{ "{\"cmd\":\"tokens\",\"project\":\"p\",\"add\":1,\"set_total\":2}", "tokens takes" },
+		{ "{\"cmd\":\"tokens\",\"project\":\"p\",\"add\":-1}", "\"add\" must be a whole" },
+		{ "{\"cmd\":\"tokens\",\"project\":\"p\",\"add\":1.5}", "\"add\" must be a whole" },
+		{ "{\"cmd\":\"tokens\",\"project\":\"p\",\"set_current\":1e16}", "must be a whole" },
 	};
 	struct control_request req;
 	char err[160];

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# WebSocket fan-out of agentperfd, on loopback:
+#   1. CLIENTS clients (in PROCS client processes) on one project whose run is
+#      live (1 s cadence) for SECS seconds: does every client get every
+#      message; p50/p99 delay from the message's timestamp to its receipt;
+#      the daemon's CPU (% of one core, /proc/PID/stat) and RSS.
+#   2. 10 projects with live runs and no clients: the daemon's idle CPU.
+# Usage (root): scripts/bench-ws.sh [CLIENTS] [SECS]; env PROCS, BUILD.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLIENTS=${1:-1000}
+SECS=${2:-20}
+PROCS=${PROCS:-4}
+BUILD=${BUILD:-build}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/agentperf-benchws.XXXXXX)
+export AGENTPERF_CONTROL=$T/ctl.sock
+PORT=18999
+DPID=
+
+[ "$(id -u)" = 0 ] || { echo "bench-ws: run as root" >&2; exit 1; }
+$PY -c 'import websockets' 2>/dev/null || { echo "bench-ws: needs python3-websockets" >&2; exit 1; }
+[ -x "$BUILD/agentperfd" ] || make -s all
+cleanup() {
+	pkill -P $$ 2>/dev/null || true
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+"$BUILD/agentperfd" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --listen 127.0.0.1:$PORT \
+	--max-clients $((CLIENTS + 16)) 2>"$T/daemon.log" &
+DPID=$!
+for _ in $(seq 100); do grep -q listening "$T/daemon.log" 2>/dev/null && break; sleep 0.05; done
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DPID/stat"; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status"; }
+hz=$(getconf CLK_TCK)
+
+# 1. Fan-out.
+"$BUILD/agentperf" run --project bench -- sleep $((SECS + 30)) 2>/dev/null &
+sleep 0.5
+per=$((CLIENTS / PROCS))
+for i in $(seq "$PROCS"); do
+	$PY scripts/bench_ws_clients.py 127.0.0.1:$PORT bench "$per" "$SECS" >"$T/c$i.json" &
+done
+sleep 3 # everyone connects; the clients count from the same moment
+c0=$(cpu_ticks)
+t0=$(date +%s.%N)
+wait $(jobs -p | tail -n "$PROCS")
+c1=$(cpu_ticks)
+t1=$(date +%s.%N)
+rss=$(rss_kib)
+fan=$(jq -s '{clients: (map(.clients) | add), min: (map(.min_per_client) | min),
+	max: (map(.max_per_client) | max), messages: (map(.messages) | add),
+	d: (map(.delays_ms) | add | sort)} |
+	. + {p50: .d[(.d | length) * 50 / 100 | floor], p99: .d[(.d | length) * 99 / 100 | floor]} | del(.d)' "$T"/c*.json)
+cpu=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$hz" 'BEGIN { printf "%.2f", 100 * (b - a) / hz / (e - s) }')
+pkill -f "sleep $((SECS + 30))" || true
+
+# 2. Ten live runs, nobody watching.
+for i in $(seq 10); do "$BUILD/agentperf" run --project idle$i -- sleep $((SECS + 5)) 2>/dev/null & done
+sleep 1
+c0=$(cpu_ticks)
+t0=$(date +%s.%N)
+sleep "$SECS"
+c1=$(cpu_ticks)
+t1=$(date +%s.%N)
+idle=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$hz" 'BEGIN { printf "%.2f", 100 * (b - a) / hz / (e - s) }')
+
+{
+	echo "WebSocket fan-out, $(nproc) CPUs, $SECS s, clients in $PROCS python3-websockets processes:"
+	echo
+	echo "| case | figure |"
+	echo "|---|---|"
+	echo "| clients connected | $(jq .clients <<<"$fan") |"
+	echo "| messages per client (min–max; one per second expected) | $(jq .min <<<"$fan")–$(jq .max <<<"$fan") |"
+	echo "| delay, message timestamp → receipt, p50 | $(jq '.p50 | . * 10 | round / 10' <<<"$fan") ms |"
+	echo "| delay p99 | $(jq '.p99 | . * 10 | round / 10' <<<"$fan") ms |"
+	echo "| daemon CPU with $CLIENTS clients | $cpu % of one core |"
+	echo "| daemon RSS with $CLIENTS clients | $((rss / 1024)) MiB |"
+	echo "| daemon CPU, 10 live runs, no clients | $idle % of one core |"
+} | tee "$BUILD/bench-ws.md"

@@ -1,0 +1,105 @@
+/* WebSocket admission: paths, Origins, tokens, listen addresses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "wsrules.h"
+
+static void test_paths(void **state)
+{
+	char name[64];
+
+	assert_int_equal(wsrules_project_from_path("/ws/projects/demo", name, sizeof(name)), 0);
+	assert_string_equal(name, "demo");
+	assert_int_equal(wsrules_project_from_path("/ws/projects/a b", name, sizeof(name)), 0);
+	assert_string_equal(name, "a b"); /* validated afterwards, as decoded */
+	assert_int_equal(wsrules_project_from_path("/ws/projects/", name, sizeof(name)), 0);
+	assert_string_equal(name, "");
+	assert_int_not_equal(wsrules_project_from_path("/ws/project/x", name, sizeof(name)), 0);
+	assert_int_not_equal(wsrules_project_from_path("/metrics", name, sizeof(name)), 0);
+	assert_int_not_equal(wsrules_project_from_path(NULL, name, sizeof(name)), 0);
+}
+
+static void test_origins(void **state)
+{
+	static const char *const extra[] = { "https://dash.example.com" };
+
+	assert_true(wsrules_origin_allowed(NULL, "h", false, NULL, 0));
+	assert_true(wsrules_origin_allowed("http://localhost:3000", NULL, false, NULL, 0));
+	assert_true(wsrules_origin_allowed("http://LOCALHOST", NULL, false, NULL, 0));
+	assert_true(wsrules_origin_allowed("https://127.0.0.1:8443", NULL, false, NULL, 0));
+	assert_true(wsrules_origin_allowed("http://[::1]:5173", NULL, false, NULL, 0));
+	assert_false(wsrules_origin_allowed("http://localhost.evil.com", NULL, false, NULL, 0));
+	assert_false(wsrules_origin_allowed("http://127.0.0.1.evil.com", NULL, false, NULL, 0));
+	assert_false(wsrules_origin_allowed("http://evil.com/http://localhost", NULL, false, NULL, 0));
+	assert_false(wsrules_origin_allowed("null", NULL, false, NULL, 0));
+	assert_false(wsrules_origin_allowed("", NULL, false, NULL, 0));
+	/* Same host as the Host header: only with --allow-remote. */
+	assert_false(wsrules_origin_allowed("http://build1:8765", "build1:8765", false, NULL, 0));
+	assert_true(wsrules_origin_allowed("http://build1:8765", "build1:8765", true, NULL, 0));
+	assert_true(wsrules_origin_allowed("http://Build1:8765", "build1:8765", true, NULL, 0));
+	assert_false(wsrules_origin_allowed("http://build1:9999", "build1:8765", true, NULL, 0));
+	assert_false(wsrules_origin_allowed("http://build1:8765", NULL, true, NULL, 0));
+	/* --allow-origin entries. */
+	assert_true(wsrules_origin_allowed("https://dash.example.com", NULL, false, extra, 1));
+	assert_false(wsrules_origin_allowed("https://dash.example.com.evil", NULL, false, extra, 1));
+	assert_false(wsrules_origin_allowed("http://dash.example.com", NULL, false, extra, 1));
+}
+
+static void test_tokens(void **state)
+{
+	assert_true(wsrules_consttime_eq("secret", "secret"));
+	assert_false(wsrules_consttime_eq("secreT", "secret"));
+	assert_false(wsrules_consttime_eq("secret1", "secret"));
+	assert_false(wsrules_consttime_eq("secre", "secret"));
+	assert_false(wsrules_consttime_eq("", "secret"));
+	assert_true(wsrules_token_ok("s3", "Bearer s3", NULL));
+	assert_true(wsrules_token_ok("s3", "bearer s3", NULL));
+	assert_true(wsrules_token_ok("s3", NULL, "s3"));
+	assert_false(wsrules_token_ok("s3", NULL, NULL));
+	assert_false(wsrules_token_ok("s3", "Basic s3", NULL));
+	assert_false(wsrules_token_ok("s3", "Bearer x", "s3")); /* a wrong header is not rescued */
+	assert_false(wsrules_token_ok("s3", NULL, ""));
+}
+
+static void test_listen(void **state)
+{
+	char host[64];
+	int port;
+
+	assert_int_equal(wsrules_parse_listen("127.0.0.1:8765", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 8765);
+	assert_int_equal(wsrules_parse_listen("[::1]:80", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(wsrules_parse_listen("localhost:1", host, sizeof(host), &port), 0);
+	assert_int_not_equal(wsrules_parse_listen("::1:80", host, sizeof(host), &port), 0);
+	assert_int_not_equal(wsrules_parse_listen("8765", host, sizeof(host), &port), 0);
+	assert_int_not_equal(wsrules_parse_listen(":8765", host, sizeof(host), &port), 0);
+	assert_int_not_equal(wsrules_parse_listen("h:0", host, sizeof(host), &port), 0);
+	assert_int_not_equal(wsrules_parse_listen("h:65536", host, sizeof(host), &port), 0);
+	assert_int_not_equal(wsrules_parse_listen("h:80x", host, sizeof(host), &port), 0);
+	assert_int_not_equal(wsrules_parse_listen("[::1]80", host, sizeof(host), &port), 0);
+	assert_true(wsrules_is_loopback("127.0.0.1"));
+	assert_true(wsrules_is_loopback("127.8.9.10"));
+	assert_true(wsrules_is_loopback("::1"));
+	assert_true(wsrules_is_loopback("localhost"));
+	assert_false(wsrules_is_loopback("0.0.0.0"));
+	assert_false(wsrules_is_loopback("::"));
+	assert_false(wsrules_is_loopback("10.0.0.1"));
+	assert_false(wsrules_is_loopback("localhost.example"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_origins),
+		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_listen),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
