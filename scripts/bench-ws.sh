@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # WebSocket fan-out of agentperfd, on loopback:
-#   1. CLIENTS clients (in PROCS client processes) on one project whose run is
+#   1. CLIENTS clients (Node's `ws` from npm, installed into $BUILD/node on
+#      first use; PROCS client processes) on one project whose run is
 #      live (1 s cadence) for SECS seconds: does every client get every
 #      message; p50/p99 delay from the message's timestamp to its receipt;
 #      the daemon's CPU (% of one core, /proc/PID/stat) and RSS.
@@ -10,16 +11,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CLIENTS=${1:-1000}
 SECS=${2:-20}
-PROCS=${PROCS:-4}
+PROCS=${PROCS:-2}
 BUILD=${BUILD:-build}
-PY=/usr/bin/python3
+NODE_DIR=$PWD/$BUILD/node
 T=$(mktemp -d /tmp/agentperf-benchws.XXXXXX)
 export AGENTPERF_CONTROL=$T/ctl.sock
 PORT=18999
 DPID=
 
 [ "$(id -u)" = 0 ] || { echo "bench-ws: run as root" >&2; exit 1; }
-$PY -c 'import websockets' 2>/dev/null || { echo "bench-ws: needs python3-websockets" >&2; exit 1; }
+command -v node >/dev/null || { echo "bench-ws: needs node and npm" >&2; exit 1; }
+if [ ! -d "$NODE_DIR/node_modules/ws" ]; then
+	mkdir -p "$NODE_DIR"
+	(cd "$NODE_DIR" && npm install --silent --no-audit --no-fund ws@8 >/dev/null) ||
+		{ echo "bench-ws: npm install ws failed" >&2; exit 1; }
+fi
 [ -x "$BUILD/agentperfd" ] || make -s all
 cleanup() {
 	pkill -P $$ 2>/dev/null || true
@@ -42,9 +48,9 @@ hz=$(getconf CLK_TCK)
 sleep 0.5
 per=$((CLIENTS / PROCS))
 for i in $(seq "$PROCS"); do
-	$PY scripts/bench_ws_clients.py 127.0.0.1:$PORT bench "$per" "$SECS" >"$T/c$i.json" &
+	WS_MODULE_DIR=$NODE_DIR/node_modules node scripts/bench_ws_clients.mjs 127.0.0.1:$PORT bench "$per" "$SECS" >"$T/c$i.json" &
 done
-sleep 3 # everyone connects; the clients count from the same moment
+sleep 3 # everyone connects; the clients count from the same moment (3 s in)
 c0=$(cpu_ticks)
 t0=$(date +%s.%N)
 wait $(jobs -p | tail -n "$PROCS")
@@ -69,7 +75,7 @@ t1=$(date +%s.%N)
 idle=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$hz" 'BEGIN { printf "%.2f", 100 * (b - a) / hz / (e - s) }')
 
 {
-	echo "WebSocket fan-out, $(nproc) CPUs, $SECS s, clients in $PROCS python3-websockets processes:"
+	echo "WebSocket fan-out, $(nproc) CPUs shared by daemon and clients, $SECS s, clients in $PROCS Node \`ws\` processes:"
 	echo
 	echo "| case | figure |"
 	echo "|---|---|"
