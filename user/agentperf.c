@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "names.h"
+#include "number.h"
 #include "record.h"
 #include "watch.h"
 
@@ -278,19 +279,6 @@ static int cmd_run(int argc, char **argv)
 	return ret;
 }
 
-static int parse_pid(const char *s, pid_t *pid)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > INT_MAX)
-		return -EINVAL;
-	*pid = (pid_t)v;
-	return 0;
-}
-
 /* One request; prints the daemon's error and returns NULL on failure. */
 static cJSON *call(const struct control_request *req)
 {
@@ -319,6 +307,7 @@ static int cmd_attach(int argc, char **argv)
 	struct control_request req = { .cmd = CONTROL_ATTACH };
 	struct sub_opts o;
 	cJSON *reply, *rec;
+	long long pid;
 	int ret;
 
 	if ((ret = parse_sub(argc, argv, " project pid ", &o)) ||
@@ -326,8 +315,9 @@ static int cmd_attach(int argc, char **argv)
 		return ret;
 	if (!o.pid)
 		return die_usage("%s needs --pid PID", "attach");
-	if (parse_pid(o.pid, &req.pid))
+	if (number_parse(o.pid, 1, INT_MAX, &pid))
 		return die_usage("invalid pid \"%s\": give a process id, a positive number", o.pid);
+	req.pid = (pid_t)pid;
 	if (optind < argc)
 		return die_usage("unexpected argument \"%s\"", argv[optind]);
 	snprintf(req.project, sizeof(req.project), "%s", o.project);
@@ -407,12 +397,9 @@ static int cmd_list(int argc, char **argv, enum control_cmd cmd)
 /* A token count: a whole number from 0 to 10^15. */
 static int parse_count(const char *opt, const char *s, int64_t *v)
 {
-	char *end;
 	long long x;
 
-	errno = 0;
-	x = strtoll(s, &end, 10);
-	if (errno || end == s || *end || x < 0 || x > PROJECTS_TOKENS_MAX)
+	if (number_parse(s, 0, PROJECTS_TOKENS_MAX, &x))
 		return die_usage("%s wants a whole number from 0 to 10^15", opt);
 	*v = x;
 	return 0;

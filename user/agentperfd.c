@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "history.h"
 #include "log.h"
+#include "number.h"
 #include "procfs.h"
 #include "record.h"
 #include "timefmt.h"
@@ -63,12 +64,9 @@ static void usage(FILE *f)
 /* A whole number in [lo, hi], or -EINVAL after one clear line. */
 static int parse_num(const char *opt, const char *s, long lo, long hi, int *out)
 {
-	char *end;
-	long v;
+	long long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi) {
+	if (number_parse(s, lo, hi, &v)) {
 		fprintf(stderr, "agentperfd: %s wants a whole number from %ld to %ld, not \"%s\"\n",
 			opt, lo, hi, s);
 		return -EINVAL;
