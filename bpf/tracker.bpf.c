@@ -360,7 +360,8 @@ int handle_seed(struct bpf_iter__task *ctx)
 
 /* Sampling: one pass over all tasks per tick gathers, per live run, the CPU
  * its running members have used since their last switch (so that 1 s samples
- * stay smooth), the RSS of its processes and whether its root is stopped.
+ * stay smooth), the RSS of its processes, whether its root is stopped, and
+ * (written to the iterator's output) the ids of its processes.
  * Userspace zeroes these before each pass and reads them after. */
 __u64 sample_inflight_ns[TRACKER_MAX_RUNS];
 __u64 sample_rss_pages[TRACKER_MAX_RUNS];
@@ -388,10 +389,15 @@ int handle_sample(struct bpf_iter__task *ctx)
 		return 0;
 	/* RSS is per process: count each thread group once, through its leader. */
 	mm = task->mm;
-	if (mm)
+	if (mm) {
+		struct tracker_proc rec = { .slot = slot, .tgid = task->tgid };
+
 		__sync_fetch_and_add(&sample_rss_pages[slot],
 				     mm_counter(mm, MM_FILEPAGES) + mm_counter(mm, MM_ANONPAGES) +
 					     mm_counter(mm, MM_SHMEMPAGES));
+		/* The run's live processes, for userspace's per-process reads (GPU). */
+		bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	}
 	if (task->tgid == r->root_tgid)
 		sample_root_stopped[slot] = (get_task_state(task) & TASK_STOPPED_OR_TRACED) != 0;
 	return 0;

@@ -36,7 +36,14 @@ struct tracker_run {
 	__u64 last_exit_ns; /* CLOCK_BOOTTIME of the latest member's final switch */
 };
 
+/* What the sampling iterator writes for each live run's process. */
+struct tracker_proc {
+	__u32 slot;
+	__u32 tgid;
+};
+
 _Static_assert(sizeof(struct tracker_task) == 16, "tracker_task layout");
+_Static_assert(sizeof(struct tracker_proc) == 8, "tracker_proc layout");
 _Static_assert(sizeof(struct tracker_counters) == 32, "tracker_counters layout");
 _Static_assert(sizeof(struct tracker_run) == 24, "tracker_run layout");
 

@@ -53,6 +53,7 @@ static void usage(FILE *f)
 		"  --control-group GROUP group that may use the control socket (mode 0660)\n"
 		"  --state-dir DIR       run history, DIR/runs.jsonl [/var/lib/agentperf]\n"
 		"  --proc-root DIR       where /proc is [/proc] (tests)\n"
+		"  --sys-root DIR        where /sys is [/sys] (tests)\n"
 		"  -v, --verbose         more log lines; twice for libbpf's debug output\n"
 		"      --version         print the version and exit\n"
 		"  -h, --help            print this help and exit\n"
@@ -116,6 +117,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		OPT_IRUN,
 		OPT_IIDLE,
 		OPT_MAXC,
+		OPT_SYS,
 	};
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -129,6 +131,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		{ "control-group", required_argument, NULL, OPT_GROUP },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "proc-root", required_argument, NULL, OPT_PROC },
+		{ "sys-root", required_argument, NULL, OPT_SYS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -141,6 +144,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		.control_path = "/run/agentperf/agentperf.sock",
 		.state_dir = "/var/lib/agentperf",
 		.proc_root = "/proc",
+		.sys_root = "/sys",
 		.interval_running_ms = 1000,
 		.interval_idle_ms = 3000,
 		.max_clients = 256,
@@ -190,6 +194,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_PROC:
 			cfg->proc_root = optarg;
+			break;
+		case OPT_SYS:
+			cfg->sys_root = optarg;
 			break;
 		case 'v':
 			cfg->verbose++;
@@ -687,6 +694,7 @@ int main(int argc, char **argv)
 	runs_init(&d.runs);
 	projects_init(&d.projects);
 	d.ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	gpuscan_host(d.cfg.sys_root, &d.gpu_host);
 	raise_fd_limit();
 	/* Claim the addresses before loading BPF: a second daemon must be told
 	 * so in one line, not after loading its own programs. */
@@ -721,6 +729,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_info("listening on %s:%d (HTTP, WebSocket) and %s; history in %s/runs.jsonl",
 		 d.cfg.listen_host, d.cfg.listen_port, d.cfg.control_path, d.cfg.state_dir);
+	log_info("GPU: %s", d.gpu_host.available ? "a DRM device reports usage"
+						 : "no DRM device reports usage (gpu: null)");
 	/* One thread, one loop: lws polls the port, the control socket and the
 	 * timers; a signal interrupts its poll and ends the loop. */
 	while (!stop_requested && lws_service(d.lws, 0) >= 0)

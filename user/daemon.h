@@ -17,6 +17,7 @@ struct config {
 	const char *control_group;
 	const char *state_dir;
 	const char *proc_root;
+	const char *sys_root;
 	char listen_host[256];
 	int listen_port;
 	bool allow_remote;
@@ -40,6 +41,7 @@ struct daemon {
 	lws_sorted_usec_list_t send_sul; /* perf_metrics cadence */
 	int ncpus;
 	int clients; /* open WebSocket sessions */
+	struct gpuscan_host gpu_host; /* read at start */
 };
 
 /* agentperfd.c: reads a live run's kernel state into r (and notices its end). */

@@ -19,9 +19,11 @@ static bool parse_u64(const char **pp, const char *end, uint64_t *v)
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	while (p < end && *p >= '0' && *p <= '9') {
-		if (x > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*p++ - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
 			return false;
-		x = x * 10 + (uint64_t)(*p++ - '0');
+		x = x * 10 + d;
 		digits = true;
 	}
 	*pp = p;

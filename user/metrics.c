@@ -116,12 +116,18 @@ char *metrics_render(const struct metrics_view *v, size_t headroom, size_t *len)
 	cJSON_AddItemToObject(mem, "percent", num1(v->mem_percent));
 	cJSON_AddItemToObject(mem, "run_rss_gb", num1(v->run_rss_gb));
 
-	/* No DRM fdinfo sampling yet: the host reports no usable GPU. */
+	/* Without a DRM GPU that reports usage, everything is null. */
 	gpu = cJSON_AddObjectToObject(o, "gpu");
-	cJSON_AddFalseToObject(gpu, "available");
-	cJSON_AddNullToObject(gpu, "percent");
-	cJSON_AddNullToObject(gpu, "vram_used_gb");
-	cJSON_AddNullToObject(gpu, "vram_total_gb");
+	cJSON_AddBoolToObject(gpu, "available", v->gpu_available);
+	cJSON_AddItemToObject(gpu, "percent",
+			      v->gpu_available && v->gpu_have_percent ? num1(v->gpu_percent)
+								      : cJSON_CreateNull());
+	cJSON_AddItemToObject(gpu, "vram_used_gb",
+			      v->gpu_available && v->gpu_have_vram_used ? num1(v->gpu_vram_used_gb)
+									: cJSON_CreateNull());
+	cJSON_AddItemToObject(gpu, "vram_total_gb",
+			      v->gpu_available && v->gpu_have_vram_total ? num1(v->gpu_vram_total_gb)
+									 : cJSON_CreateNull());
 
 	/* cJSON's adders fail quietly on ENOMEM (and ignore a NULL parent), so
 	 * the document is checked once, whole, before it is sent. */

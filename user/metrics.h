@@ -21,6 +21,10 @@ struct metrics_view {
 	int64_t tokens_total;
 	double cpu_percent, cpu_cores, host_percent, run_seconds;
 	double mem_used_gb, mem_total_gb, mem_percent, run_rss_gb;
+	/* gpu: each figure null unless its have_ flag is set */
+	bool gpu_available;
+	bool gpu_have_percent, gpu_have_vram_used, gpu_have_vram_total;
+	double gpu_percent, gpu_vram_used_gb, gpu_vram_total_gb;
 };
 
 /* One reading of the counters behind cpu.* */

@@ -13,8 +13,10 @@ void projects_init(struct projects *ps)
 
 void projects_free(struct projects *ps)
 {
-	for (int i = 0; i < PROJECTS_MAX; i++)
+	for (int i = 0; i < PROJECTS_MAX; i++) {
 		free(ps->p[i].msg);
+		gpuscan_free(ps->p[i].gpu);
+	}
 	memset(ps, 0, sizeof(*ps));
 }
 
@@ -48,6 +50,7 @@ struct project *projects_add(struct projects *ps, const char *name)
 		return NULL;
 	}
 	free(spare->msg);
+	gpuscan_free(spare->gpu);
 	memset(spare, 0, sizeof(*spare));
 	spare->used = true;
 	snprintf(spare->name, sizeof(spare->name), "%s", name);
@@ -60,6 +63,9 @@ void projects_run_started(struct project *p, const struct run *r)
 	p->run = *r;
 	p->have_prev = false;
 	p->tokens_current = 0;
+	/* A new run's clients start from fresh baselines. */
+	gpuscan_free(p->gpu);
+	p->gpu = NULL;
 }
 
 static bool in_range(int64_t v)

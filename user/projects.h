@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gpuscan.h"
 #include "metrics.h"
 #include "names.h"
 #include "runs.h"
@@ -33,6 +34,7 @@ struct project {
 	int64_t next_due_ms; /* monotonic ms of the next snapshot */
 	unsigned subscribers;
 	struct ws_session *sessions;
+	struct gpuscan *gpu; /* the run's DRM clients; NULL until needed */
 };
 
 struct projects {

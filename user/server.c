@@ -53,6 +53,36 @@ static bool live_status(const struct project *p)
 	       (st == RUN_RUNNING || st == RUN_PAUSED);
 }
 
+/* The run's GPU figures: its processes' DRM clients, read now. */
+static void gpu_view(struct daemon *d, struct project *p, bool open, int64_t now_mono,
+		     struct metrics_view *v)
+{
+	pid_t pids[4096];
+	struct gpu_result g = { 0 };
+	size_t n;
+
+	v->gpu_available = d->gpu_host.available;
+	v->gpu_have_vram_total = d->gpu_host.have_vram_total;
+	v->gpu_vram_total_gb = (double)d->gpu_host.vram_total_bytes / (1024.0 * 1024 * 1024);
+	if (!d->gpu_host.available)
+		return;
+	if (!open) {
+		/* Nothing of the run is alive: no GPU use. */
+		v->gpu_have_percent = v->gpu_have_vram_used = true;
+		return;
+	}
+	if (!p->gpu && !(p->gpu = gpuscan_new()))
+		return;
+	n = tracker_live_procs(d->tracker, p->run.slot, pids, sizeof(pids) / sizeof(pids[0]));
+	gpuscan_tick(p->gpu, d->cfg.proc_root, pids, n, now_mono, &g);
+	/* A run with no DRM client uses no GPU: zeros, known. With clients,
+	 * percent waits for a second sample; an unreadable fdinfo is unknown. */
+	v->gpu_have_percent = g.have_percent || (!g.clients && !g.unknown);
+	v->gpu_percent = g.percent;
+	v->gpu_have_vram_used = g.have_vram || (!g.clients && !g.unknown);
+	v->gpu_vram_used_gb = (double)g.vram_bytes / (1024.0 * 1024 * 1024);
+}
+
 /* Builds the project's next message from what was just sampled. */
 static void build_message(struct daemon *d, struct project *p, const struct host_mem *mem,
 			  const struct host_cpu *hcpu, int64_t now_mono, int64_t now_real)
@@ -110,6 +140,7 @@ static void build_message(struct daemon *d, struct project *p, const struct host
 		v.mem_percent = 100.0 * (double)(mem->total_bytes - mem->available_bytes) /
 				(double)mem->total_bytes;
 	}
+	gpu_view(d, p, open, now_mono, &v);
 	msg = metrics_render(&v, LWS_PRE, &len);
 	if (!msg) {
 		log_warn("no memory for %s's perf_metrics", p->name);

@@ -17,6 +17,8 @@ struct tracker {
 	int ncpus;
 	long page_size;
 	struct tracker_counters *percpu; /* scratch for one per-CPU lookup */
+	struct tracker_proc *procs; /* the latest sampling pass's processes */
+	size_t n_procs, cap_procs;
 };
 
 /* Programs of each variant; handle_seed belongs to both. */
@@ -102,6 +104,7 @@ void tracker_free(struct tracker *t)
 		return;
 	tracker_bpf__destroy(t->skel);
 	free(t->percpu);
+	free(t->procs);
 	free(t);
 }
 
@@ -124,11 +127,31 @@ int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root
 	return 0;
 }
 
-/* One full pass of a task iterator program. */
-static int iter_pass(struct bpf_program *prog)
+/* Keeps the process records of a sampling pass's output. */
+static int keep_procs(struct tracker *t, const char *buf, size_t n)
+{
+	size_t k = n / sizeof(struct tracker_proc);
+
+	if (t->n_procs + k > t->cap_procs) {
+		size_t cap = (t->n_procs + k) * 2;
+		struct tracker_proc *p = realloc(t->procs, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		t->procs = p;
+		t->cap_procs = cap;
+	}
+	memcpy(t->procs + t->n_procs, buf, k * sizeof(struct tracker_proc));
+	t->n_procs += k;
+	return 0;
+}
+
+/* One full pass of a task iterator program; with t, its output is kept. */
+static int iter_pass(struct bpf_program *prog, struct tracker *t)
 {
 	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
-	char buf[64];
+	/* Whole records per read: the kernel never splits one across reads. */
+	char buf[4096];
 	int fd, err = 0;
 	ssize_t n;
 
@@ -140,7 +163,8 @@ static int iter_pass(struct bpf_program *prog)
 		goto out;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
+		if (t && (err = keep_procs(t, buf, (size_t)n)))
+			break;
 	if (n < 0)
 		err = -errno;
 	close(fd);
@@ -159,9 +183,9 @@ int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, boo
 	bss->seed_tgid = (uint32_t)tgid;
 	bss->seed_marked = 0;
 	bss->seed_failed = 0;
-	err = iter_pass(t->skel->progs.handle_seed);
+	err = iter_pass(t->skel->progs.handle_seed, NULL);
 	if (!err && whole_tree)
-		err = iter_pass(t->skel->progs.handle_seed);
+		err = iter_pass(t->skel->progs.handle_seed, NULL);
 	bss->seed_gen = 0;
 	if (err)
 		return err;
@@ -178,7 +202,18 @@ int tracker_refresh_live(struct tracker *t)
 	memset(bss->sample_inflight_ns, 0, sizeof(bss->sample_inflight_ns));
 	memset(bss->sample_rss_pages, 0, sizeof(bss->sample_rss_pages));
 	memset(bss->sample_root_stopped, 0, sizeof(bss->sample_root_stopped));
-	return iter_pass(t->skel->progs.handle_sample);
+	t->n_procs = 0;
+	return iter_pass(t->skel->progs.handle_sample, t);
+}
+
+size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_procs && n < max; i++)
+		if (t->procs[i].slot == slot)
+			out[n++] = (pid_t)t->procs[i].tgid;
+	return n;
 }
 
 int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)

@@ -29,6 +29,9 @@ int tracker_refresh_live(struct tracker *t);
 /* Reads the slot's counters and root exit, with the figures of the latest
  * tracker_refresh_live. Returns 0 or -errno. */
 int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out);
+/* The processes (thread-group ids) of the slot's run seen by the latest
+ * tracker_refresh_live; returns how many were written to out (at most max). */
+size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, size_t max);
 /* Closes the slot: tasks still carrying it are ignored from now on. */
 int tracker_end_run(struct tracker *t, uint32_t slot);
 

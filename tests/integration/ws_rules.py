@@ -44,8 +44,8 @@ async def close_of(uri, send=None):
             return msgs, e.rcvd.code if e.rcvd else None, e.rcvd.reason if e.rcvd else None
 
 
-def check_message(m, project):
-    """Field for field as SPEC.md's perf_metrics v1."""
+def check_message(m, project, gpu=False):
+    """Field for field as SPEC.md's perf_metrics v1 (gpu: the host has one)."""
     if m.get("type") != "perf_metrics" or m.get("project") != project:
         fail(f"not a perf_metrics of {project}: {m}")
     ts = m["timestamp"]
@@ -70,7 +70,8 @@ def check_message(m, project):
     r = m["run"]
     if r["run_id"] is not None and r["run_id"] != f"{r['pid']}-{r['started_at']}":
         fail(f"run_id {r['run_id']} is not pid-started_at")
-    if m["gpu"] != {"available": False, "percent": None, "vram_used_gb": None, "vram_total_gb": None}:
+    if not gpu and m["gpu"] != {"available": False, "percent": None, "vram_used_gb": None,
+                                "vram_total_gb": None}:
         fail(f"gpu on a GPU-less host: {m['gpu']}")
 
 
@@ -289,6 +290,87 @@ async def dead_peer(server, hangup_s):
     print(f"ok dead peer: dropped after {time.monotonic() - t0:.0f} s")
 
 
+async def gpu(server, project, fake_proc, parent, child):
+    """DRM fdinfo of a run on a fake /proc: utilization, VRAM, dedupe, a
+    counter going backwards, fds closing. A writer advances the counters at
+    half of wall time: 50 %."""
+    import os
+    import threading
+    fdinfo = {  # path -> client id; fd 5 and its dup 6 in the parent, the child's fd 5
+        f"{fake_proc}/{parent}/fdinfo/5": 4, f"{fake_proc}/{parent}/fdinfo/6": 4,
+        f"{fake_proc}/{child}/fdinfo/5": 4}
+    state = {"stop": False, "backwards": False}
+    t0 = time.monotonic()
+
+    def write_all():
+        while not state["stop"]:
+            busy = int((time.monotonic() - t0) * 0.5e9)
+            if state["backwards"]:
+                busy //= 4
+            for path, cid in list(fdinfo.items()):
+                text = (f"pos:\t0\nflags:\t02100002\ndrm-driver:\tamdgpu\ndrm-client-id:\t{cid}\n"
+                        f"drm-pdev:\t0000:04:00.0\ndrm-resident-vram:\t2097152 KiB\n"
+                        f"drm-memory-vram:\t2097152 KiB\ndrm-engine-gfx:\t{busy} ns\n")
+                tmp = path + ".tmp"
+                with open(tmp, "w") as f:
+                    f.write(text)
+                os.replace(tmp, path)
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=write_all, daemon=True)
+    writer.start()
+    try:
+        async with websockets.connect(f"ws://{server}/ws/projects/{project}") as ws:
+            m = await recv_json(ws)
+            check_message(m, project, gpu=True)
+            g = m["gpu"]
+            if g["available"] is not True or g["vram_total_gb"] != 8.0:
+                fail(f"GPU host: {g}")
+            # First sighting: no percent yet; VRAM counted once for three fds.
+            if g["percent"] is not None or g["vram_used_gb"] != 2.0:
+                fail(f"first GPU sample: {g}")
+            for _ in range(3):
+                g = (await recv_json(ws))["gpu"]
+            if g["percent"] is None or not 45 <= g["percent"] <= 55 or g["vram_used_gb"] != 2.0:
+                fail(f"a client busy half the time, deduped across fds and processes: {g}")
+            # A counter going backwards: never negative or wild; then back to 50.
+            state["backwards"] = True
+            seen = [(await recv_json(ws))["gpu"]["percent"] for _ in range(2)]
+            state["backwards"] = False
+            t_back = time.monotonic()
+            if any(p is None or p < 0 or p > 100 for p in seen) or seen[-1] != 0:
+                fail(f"a counter that went backwards gave {seen}")
+            # Back above the old baseline, it counts again from it.
+            while time.monotonic() - t_back < 12:
+                g = (await recv_json(ws))["gpu"]
+                if g["percent"] and 45 <= g["percent"] <= 55:
+                    break
+            else:
+                fail(f"never recovered after the counter went backwards: {g}")
+            # The dup'd fd closes: still one client.
+            del fdinfo[f"{fake_proc}/{parent}/fdinfo/6"]
+            os.unlink(f"{fake_proc}/{parent}/fdinfo/6")
+            os.unlink(f"{fake_proc}/{parent}/fd/6")
+            for _ in range(2):
+                g = (await recv_json(ws))["gpu"]
+            if g["vram_used_gb"] != 2.0 or not 45 <= (g["percent"] or 0) <= 55:
+                fail(f"after closing a dup'd fd: {g}")
+            # Every fd closes: the run uses no GPU.
+            for path in list(fdinfo):
+                del fdinfo[path]
+                os.unlink(path)
+                os.unlink(path.replace("/fdinfo/", "/fd/"))
+            for _ in range(2):
+                g = (await recv_json(ws))["gpu"]
+            if g != {"available": True, "percent": 0, "vram_used_gb": 0, "vram_total_gb": 8.0}:
+                fail(f"after closing every fd: {g}")
+    finally:
+        state["stop"] = True
+        writer.join()
+    print("ok gpu: 50 % from fdinfo, 2 GiB once for 3 fds in 2 processes, 8 GiB total, "
+          "backwards counter, closed fds, other processes ignored")
+
+
 def main():
     check, server, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     fn = {
@@ -299,6 +381,7 @@ def main():
         "max-clients": lambda: max_clients(server, int(args[0])),
         "slow-reader": lambda: slow_reader(server, int(args[0]), float(args[1])),
         "dead-peer": lambda: dead_peer(server, int(args[0])),
+        "gpu": lambda: gpu(server, args[0], args[1], int(args[2]), int(args[3])),
     }[check]
     asyncio.run(fn())
 

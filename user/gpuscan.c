@@ -1,0 +1,209 @@
+/* The DRM clients of a run's processes, found under PROC_ROOT and read each tick. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fdinfo.h"
+#include "gpuscan.h"
+
+#define DRM_MAJOR 226
+
+struct gpuscan *gpuscan_new(void)
+{
+	struct gpuscan *s = calloc(1, sizeof(*s));
+
+	if (s)
+		gpu_init(&s->gpu);
+	return s;
+}
+
+void gpuscan_free(struct gpuscan *s)
+{
+	if (!s)
+		return;
+	free(s->procs);
+	free(s);
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* Finds the process's DRM fds: entries of PROC_ROOT/PID/fd that are (or
+ * lead to) character devices of major 226. */
+static void scan_fds(const char *proc_root, struct gpuscan_proc *p, int64_t now)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	p->n_fds = 0;
+	p->scanned_ns = now;
+	snprintf(path, sizeof(path), "%s/%d/fd", proc_root, (int)p->pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && p->n_fds < GPUSCAN_MAX_FDS) {
+		struct stat st;
+
+		if (!all_digits(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) ||
+		    !S_ISCHR(st.st_mode) || major(st.st_rdev) != DRM_MAJOR)
+			continue;
+		p->fds[p->n_fds].fd = atoi(de->d_name);
+		p->fds[p->n_fds].minor = minor(st.st_rdev);
+		p->n_fds++;
+	}
+	closedir(d);
+}
+
+static struct gpuscan_proc *proc_of(struct gpuscan *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n_procs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	if (s->n_procs == s->cap_procs) {
+		size_t cap = s->cap_procs ? s->cap_procs * 2 : 16;
+		struct gpuscan_proc *n = realloc(s->procs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->procs = n;
+		s->cap_procs = cap;
+	}
+	memset(&s->procs[s->n_procs], 0, sizeof(s->procs[0]));
+	s->procs[s->n_procs].pid = pid;
+	return &s->procs[s->n_procs++];
+}
+
+/* Reads and feeds one fd's fdinfo; false when the fd is gone. */
+static bool read_client(struct gpuscan *s, const char *proc_root, pid_t pid, int fd,
+			unsigned minor, int64_t now)
+{
+	char path[PATH_MAX], buf[4096], dev[GPU_DEV_MAX];
+	struct fdinfo fi;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "%s/%d/fdinfo/%d", proc_root, (int)pid, fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0) {
+		if (errno == ENOENT || errno == ESRCH)
+			return false;
+		gpu_unknown(&s->gpu); /* EACCES: unknown, not zero */
+		return true;
+	}
+	n = read(f, buf, sizeof(buf));
+	close(f);
+	if (n < 0) {
+		gpu_unknown(&s->gpu);
+		return true;
+	}
+	if (fdinfo_parse(buf, (size_t)n, &fi))
+		return true; /* not a DRM client after all */
+	if (fi.pdev[0])
+		snprintf(dev, sizeof(dev), "%s", fi.pdev);
+	else
+		snprintf(dev, sizeof(dev), "drm:%u", minor);
+	gpu_observe(&s->gpu, dev, (uint64_t)pid << 32 | (uint32_t)fd, &fi, now);
+	return true;
+}
+
+void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, size_t n,
+		  int64_t mono_ns, struct gpu_result *out)
+{
+	size_t kept = 0;
+
+	gpu_begin_tick(&s->gpu);
+	for (size_t i = 0; i < s->n_procs; i++)
+		s->procs[i].seen = false;
+	for (size_t i = 0; i < n; i++) {
+		struct gpuscan_proc *p = proc_of(s, pids[i]);
+
+		if (!p)
+			continue;
+		p->seen = true;
+		if (!p->scanned_ns || mono_ns - p->scanned_ns >= GPUSCAN_RESCAN_NS)
+			scan_fds(proc_root, p, mono_ns);
+		for (int k = 0; k < p->n_fds;) {
+			if (read_client(s, proc_root, p->pid, p->fds[k].fd, p->fds[k].minor, mono_ns)) {
+				k++;
+				continue;
+			}
+			p->fds[k] = p->fds[--p->n_fds]; /* closed: forget it */
+		}
+	}
+	/* Processes that left the run are forgotten. */
+	for (size_t i = 0; i < s->n_procs; i++)
+		if (s->procs[i].seen)
+			s->procs[kept++] = s->procs[i];
+	s->n_procs = kept;
+	gpu_end_tick(&s->gpu, out);
+}
+
+static bool read_u64_file(const char *path, uint64_t *v)
+{
+	char buf[32];
+	ssize_t n;
+	int f = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (f < 0)
+		return false;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return sscanf(buf, "%" SCNu64, v) == 1;
+}
+
+void gpuscan_host(const char *sys_root, struct gpuscan_host *out)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "%s/class/drm", sys_root);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		uint64_t v;
+		ssize_t n;
+
+		if (!strncmp(de->d_name, "renderD", 7)) {
+			/* The driver's name, without opening the device. */
+			snprintf(path, sizeof(path), "%s/class/drm/%s/device/driver", sys_root,
+				 de->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n > 0) {
+				link[n] = '\0';
+				if (strcmp(strrchr(link, '/') ? strrchr(link, '/') + 1 : link,
+					   "nvidia"))
+					out->available = true;
+			}
+		} else if (!strncmp(de->d_name, "card", 4) && all_digits(de->d_name + 4)) {
+			snprintf(path, sizeof(path), "%s/class/drm/%s/device/mem_info_vram_total",
+				 sys_root, de->d_name);
+			if (read_u64_file(path, &v)) {
+				out->vram_total_bytes += v;
+				out->have_vram_total = true;
+			}
+		}
+	}
+	closedir(d);
+}

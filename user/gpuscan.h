@@ -1,0 +1,50 @@
+/* The DRM clients of a run's processes, found under PROC_ROOT and read each
+ * tick; and whether the host has a GPU that reports usage, from SYS_ROOT. */
+#ifndef AGENTPERF_GPUSCAN_H
+#define AGENTPERF_GPUSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gpu.h"
+
+/* A process's fd table is read again only this often; fdinfo every tick. */
+#define GPUSCAN_RESCAN_NS (5 * 1000000000LL)
+#define GPUSCAN_MAX_FDS 64 /* DRM fds remembered per process */
+
+struct gpuscan_proc {
+	pid_t pid;
+	bool seen;
+	int64_t scanned_ns;
+	int n_fds;
+	struct {
+		int fd;
+		unsigned minor;
+	} fds[GPUSCAN_MAX_FDS];
+};
+
+struct gpuscan {
+	struct gpu_state gpu;
+	struct gpuscan_proc *procs;
+	size_t n_procs, cap_procs;
+};
+
+struct gpuscan_host {
+	bool available; /* a DRM render node whose driver reports usage */
+	bool have_vram_total;
+	uint64_t vram_total_bytes; /* sum of the cards' mem_info_vram_total */
+};
+
+/* NULL with errno on ENOMEM. */
+struct gpuscan *gpuscan_new(void);
+void gpuscan_free(struct gpuscan *s);
+/* One tick over the run's processes (pids); the run's figures in out. */
+void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, size_t n,
+		  int64_t mono_ns, struct gpu_result *out);
+/* Reads SYS_ROOT/class/drm. NVIDIA's driver exports no fdinfo usage: its
+ * nodes do not count. */
+void gpuscan_host(const char *sys_root, struct gpuscan_host *out);
+
+#endif
