@@ -25,10 +25,19 @@ struct gpuscan *gpuscan_new(void)
 	return s;
 }
 
+static void proc_forget(struct gpuscan_proc *p)
+{
+	if (p->fdinfo_dir >= 0)
+		close(p->fdinfo_dir);
+	p->fdinfo_dir = -1;
+}
+
 void gpuscan_free(struct gpuscan *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->n_procs; i++)
+		proc_forget(&s->procs[i]);
 	free(s->procs);
 	free(s);
 }
@@ -43,24 +52,55 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/* Whether a /proc fd entry may be a DRM device, cheaply: /proc's entries are
+ * links, and a readlink tells /dev/dri/ from the rest without a stat. */
+static bool maybe_drm(int dir, const struct dirent *de)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if (de->d_type == DT_CHR || de->d_type == DT_UNKNOWN)
+		return true;
+	if (de->d_type != DT_LNK)
+		return false;
+	n = readlinkat(dir, de->d_name, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	return strstr(target, "/dev/dri/") != NULL;
+}
+
 /* Finds the process's DRM fds: entries of PROC_ROOT/PID/fd that are (or
  * lead to) character devices of major 226. */
 static void scan_fds(const char *proc_root, struct gpuscan_proc *p, int64_t now)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 
-	p->n_fds = 0;
 	p->scanned_ns = now;
 	snprintf(path, sizeof(path), "%s/%d/fd", proc_root, (int)p->pid);
 	d = opendir(path);
 	if (!d)
 		return;
+	if (fstat(dirfd(d), &st) == 0) {
+		if (p->walked_ns && st.st_size == p->fd_dir_size && now - p->walked_ns < GPUSCAN_FULL_NS) {
+			closedir(d);
+			return; /* no fd opened or closed since the last walk */
+		}
+		p->fd_dir_size = st.st_size;
+	}
+	p->walked_ns = now;
+	p->n_fds = 0;
+	if (p->fdinfo_dir < 0) {
+		/* Each tick's fdinfo reads open relative to it: no path walk. */
+		snprintf(path, sizeof(path), "%s/%d/fdinfo", proc_root, (int)p->pid);
+		p->fdinfo_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	while ((de = readdir(d)) && p->n_fds < GPUSCAN_MAX_FDS) {
-		struct stat st;
-
-		if (!all_digits(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) ||
+		if (!all_digits(de->d_name) || !maybe_drm(dirfd(d), de) ||
+		    fstatat(dirfd(d), de->d_name, &st, 0) ||
 		    !S_ISCHR(st.st_mode) || major(st.st_rdev) != DRM_MAJOR)
 			continue;
 		p->fds[p->n_fds].fd = atoi(de->d_name);
@@ -86,20 +126,23 @@ static struct gpuscan_proc *proc_of(struct gpuscan *s, pid_t pid)
 	}
 	memset(&s->procs[s->n_procs], 0, sizeof(s->procs[0]));
 	s->procs[s->n_procs].pid = pid;
+	s->procs[s->n_procs].fdinfo_dir = -1;
 	return &s->procs[s->n_procs++];
 }
 
 /* Reads and feeds one fd's fdinfo; false when the fd is gone. */
-static bool read_client(struct gpuscan *s, const char *proc_root, pid_t pid, int fd,
-			unsigned minor, int64_t now)
+static bool read_client(struct gpuscan *s, const struct gpuscan_proc *p, int fd, unsigned minor,
+			int64_t now)
 {
-	char path[PATH_MAX], buf[4096], dev[GPU_DEV_MAX];
+	char name[16], buf[4096], dev[GPU_DEV_MAX];
 	struct fdinfo fi;
 	ssize_t n;
 	int f;
 
-	snprintf(path, sizeof(path), "%s/%d/fdinfo/%d", proc_root, (int)pid, fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (p->fdinfo_dir < 0)
+		return false;
+	snprintf(name, sizeof(name), "%d", fd);
+	f = openat(p->fdinfo_dir, name, O_RDONLY | O_CLOEXEC);
 	if (f < 0) {
 		if (errno == ENOENT || errno == ESRCH)
 			return false;
@@ -118,7 +161,7 @@ static bool read_client(struct gpuscan *s, const char *proc_root, pid_t pid, int
 		snprintf(dev, sizeof(dev), "%s", fi.pdev);
 	else
 		snprintf(dev, sizeof(dev), "drm:%u", minor);
-	gpu_observe(&s->gpu, dev, (uint64_t)pid << 32 | (uint32_t)fd, &fi, now);
+	gpu_observe(&s->gpu, dev, (uint64_t)p->pid << 32 | (uint32_t)fd, &fi, now);
 	return true;
 }
 
@@ -139,7 +182,7 @@ void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, s
 		if (!p->scanned_ns || mono_ns - p->scanned_ns >= GPUSCAN_RESCAN_NS)
 			scan_fds(proc_root, p, mono_ns);
 		for (int k = 0; k < p->n_fds;) {
-			if (read_client(s, proc_root, p->pid, p->fds[k].fd, p->fds[k].minor, mono_ns)) {
+			if (read_client(s, p, p->fds[k].fd, p->fds[k].minor, mono_ns)) {
 				k++;
 				continue;
 			}
@@ -147,9 +190,12 @@ void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, s
 		}
 	}
 	/* Processes that left the run are forgotten. */
-	for (size_t i = 0; i < s->n_procs; i++)
+	for (size_t i = 0; i < s->n_procs; i++) {
 		if (s->procs[i].seen)
 			s->procs[kept++] = s->procs[i];
+		else
+			proc_forget(&s->procs[i]);
+	}
 	s->n_procs = kept;
 	gpu_end_tick(&s->gpu, out);
 }

@@ -10,14 +10,22 @@
 
 #include "gpu.h"
 
-/* A process's fd table is read again only this often; fdinfo every tick. */
+/* A process's fd table is looked at again only this often; fdinfo every tick.
+ * Then it is walked again only if its size (the open-fd count that stat()
+ * of /proc/PID/fd reports since Linux 6.2) changed, or at least every
+ * GPUSCAN_FULL_NS, for an fd swapped for another at the same count. New
+ * processes are always walked at once. */
 #define GPUSCAN_RESCAN_NS (5 * 1000000000LL)
+#define GPUSCAN_FULL_NS (30 * 1000000000LL)
 #define GPUSCAN_MAX_FDS 64 /* DRM fds remembered per process */
 
 struct gpuscan_proc {
 	pid_t pid;
 	bool seen;
-	int64_t scanned_ns;
+	int64_t scanned_ns; /* last look at the fd table */
+	int64_t walked_ns; /* last walk of it */
+	off_t fd_dir_size;
+	int fdinfo_dir; /* PROC_ROOT/PID/fdinfo, held open: -1 when none */
 	int n_fds;
 	struct {
 		int fd;

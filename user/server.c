@@ -75,6 +75,8 @@ static void gpu_view(struct daemon *d, struct project *p, bool open, int64_t now
 		return;
 	n = tracker_live_procs(d->tracker, p->run.slot, pids, sizeof(pids) / sizeof(pids[0]));
 	gpuscan_tick(p->gpu, d->cfg.proc_root, pids, n, now_mono, &g);
+	log_debug("gpu sampling of %s: %zu processes, %d clients, %.3f ms", p->name, n, g.clients,
+		  (double)(mono_ns() - now_mono) / 1e6);
 	/* A run with no DRM client uses no GPU: zeros, known. With clients,
 	 * percent waits for a second sample; an unreadable fdinfo is unknown. */
 	v->gpu_have_percent = g.have_percent || (!g.clients && !g.unknown);
