@@ -283,6 +283,62 @@ static void test_util_new_engine_and_unknown(void **state)
 	assert_false(r.have_vram);
 }
 
+/* Two ticks of one client, 1 s apart, with engine name's ns/cycles advanced. */
+static double two_ticks(const char *fixture, const char *name, uint64_t dns, uint64_t dcycles)
+{
+	static struct gpu_state g;
+	struct fdinfo fi;
+	struct gpu_result r;
+	struct fdinfo_engine *e;
+
+	gpu_init(&g);
+	assert_int_equal(load(fixture, &fi), 0);
+	gpu_begin_tick(&g);
+	gpu_observe(&g, "dev", 0, &fi, 0);
+	gpu_end_tick(&g, &r);
+	e = (struct fdinfo_engine *)eng(&fi, name);
+	e->ns += dns;
+	e->cycles += dcycles;
+	gpu_begin_tick(&g);
+	gpu_observe(&g, "dev", 0, &fi, SEC);
+	gpu_end_tick(&g, &r);
+	assert_true(r.have_percent);
+	return r.percent;
+}
+
+static void test_util_every_shape(void **state)
+{
+	static struct gpu_state g;
+	struct gpu_result r;
+	struct fdinfo fi;
+
+	/* panfrost: ns wins over cycles+maxfreq: +0.3 s in 1 s is 30 % whatever
+	 * the cycles did. msm likewise; v3d's render engine. */
+	assert_true(fabs(two_ticks("panfrost.txt", "fragment", 300000000, 999999999) - 30) < 1e-6);
+	assert_true(fabs(two_ticks("msm.txt", "gpu", 600000000, 5) - 60) < 1e-6);
+	assert_true(fabs(two_ticks("v3d.txt", "render", 250000000, 0) - 25) < 1e-6);
+	assert_true(fabs(two_ticks("unknown-driver.txt", "shader", 100000000, 0) - 10) < 1e-6);
+	/* Old amdgpu: the rings' instantaneous shares, busiest 12.5 %, at once. */
+	gpu_init(&g);
+	load("amdgpu-legacy.txt", &fi);
+	gpu_begin_tick(&g);
+	gpu_observe(&g, "0000:04:00.0", 0, &fi, 0);
+	gpu_end_tick(&g, &r);
+	assert_true(r.have_percent && fabs(r.percent - 12.5) < 1e-6);
+	assert_int_equal(r.vram_bytes, 2068 * KIB);
+	/* etnaviv: memory only: no percent ever, no device VRAM. */
+	gpu_init(&g);
+	load("etnaviv.txt", &fi);
+	for (int t = 0; t < 2; t++) {
+		gpu_begin_tick(&g);
+		gpu_observe(&g, "drm:128", 0, &fi, t * SEC);
+		gpu_end_tick(&g, &r);
+	}
+	assert_false(r.have_percent);
+	assert_false(r.have_vram);
+	assert_int_equal(r.clients, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_util_ns),
 		cmocka_unit_test(test_util_xe_cycles_and_devices),
 		cmocka_unit_test(test_util_new_engine_and_unknown),
+		cmocka_unit_test(test_util_every_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
