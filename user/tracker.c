@@ -124,6 +124,12 @@ int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root
 	if (bpf_map__update_elem(t->skel->maps.run_info, &slot, sizeof(slot), &info, sizeof(info),
 				 BPF_ANY))
 		return -errno;
+	/* The slot's figures from the last sampling pass were its old run's. */
+	if (slot < TRACKER_MAX_RUNS) {
+		t->skel->bss->sample_inflight_ns[slot] = 0;
+		t->skel->bss->sample_rss_pages[slot] = 0;
+		t->skel->bss->sample_root_stopped[slot] = 0;
+	}
 	return 0;
 }
 
