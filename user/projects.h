@@ -31,7 +31,7 @@ struct project {
 	char *msg; /* latest perf_metrics after PROJECTS_HEADROOM spare bytes */
 	size_t msg_len;
 	uint64_t gen; /* bumped with each new msg */
-	int64_t next_due_ms; /* monotonic ms of the next snapshot */
+	int64_t next_due_ns; /* CLOCK_MONOTONIC of the next snapshot */
 	unsigned subscribers;
 	struct ws_session *sessions;
 	struct gpuscan *gpu; /* the run's DRM clients; NULL until needed */

@@ -169,9 +169,9 @@ static void snapshot_due(struct daemon *d, struct project *only)
 
 		if (!p->used || !p->subscribers)
 			continue;
-		if (p != only && p->next_due_ms * 1000000 > now) {
-			if (p->next_due_ms * 1000000 < next)
-				next = p->next_due_ms * 1000000;
+		if (p != only && p->next_due_ns > now) {
+			if (p->next_due_ns < next)
+				next = p->next_due_ns;
 			continue;
 		}
 		if (!sampled) {
@@ -191,11 +191,11 @@ static void snapshot_due(struct daemon *d, struct project *only)
 			p->has_run = true;
 		}
 		build_message(d, p, have_mem ? &mem : NULL, have_cpu ? &hcpu : NULL, now, now_real);
-		p->next_due_ms =
-			now / 1000000 +
-			(live_status(p) ? d->cfg.interval_running_ms : d->cfg.interval_idle_ms);
-		if (p->next_due_ms * 1000000 < next)
-			next = p->next_due_ms * 1000000;
+		p->next_due_ns = now + (int64_t)(live_status(p) ? d->cfg.interval_running_ms
+								 : d->cfg.interval_idle_ms) *
+						 1000000;
+		if (p->next_due_ns < next)
+			next = p->next_due_ns;
 	}
 	if (next != INT64_MAX) {
 		int64_t wait_us = (next - mono_ns()) / 1000;
