@@ -13,6 +13,7 @@
 
 #include "fdinfo.h"
 #include "gpuscan.h"
+#include "readfile.h"
 
 #define DRM_MAJOR 226
 
@@ -203,14 +204,9 @@ void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, s
 static bool read_u64_file(const char *path, uint64_t *v)
 {
 	char buf[32];
-	ssize_t n;
-	int f = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n;
 
-	if (f < 0)
-		return false;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
+	if (readfile_head(path, buf, sizeof(buf) - 1, &n) || n == 0)
 		return false;
 	buf[n] = '\0';
 	return sscanf(buf, "%" SCNu64, v) == 1;

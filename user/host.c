@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "readfile.h"
 
 /* Parses one unsigned decimal after blanks; false on none or overflow. */
 static bool parse_u64(const char **pp, const char *end, uint64_t *v)
@@ -97,20 +98,9 @@ int host_parse_stat(const char *buf, size_t len, struct host_cpu *out)
 static int read_head(const char *proc_root, const char *name, char *buf, size_t cap, size_t *len)
 {
 	char path[PATH_MAX];
-	ssize_t n = 0, got = 0;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", proc_root, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < cap && (n = read(fd, buf + got, cap - (size_t)got)) > 0)
-		got += n;
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	*len = (size_t)got;
-	return 0;
+	return readfile_head(path, buf, cap, len);
 }
 
 int host_read_meminfo(const char *proc_root, struct host_mem *out)

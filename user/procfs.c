@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "readfile.h"
 
 /* Parses up to n unsigned decimal numbers separated by blanks; returns how many. */
 static int parse_uints(const char *p, const char *end, unsigned long *v, int n)
@@ -83,19 +84,14 @@ int procfs_parse_status(const char *buf, size_t len, struct procfs_status *out)
 int procfs_read_status(const char *proc_root, pid_t pid, struct procfs_status *out)
 {
 	char path[PATH_MAX], buf[4096];
-	ssize_t n;
-	int fd, err;
+	size_t n;
+	int err;
 
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf));
-	err = errno;
-	close(fd);
-	if (n < 0)
-		return err == ESRCH ? -ESRCH : -err;
-	return procfs_parse_status(buf, (size_t)n, out);
+	err = readfile_head(path, buf, sizeof(buf), &n);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	return procfs_parse_status(buf, n, out);
 }
