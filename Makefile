@@ -35,7 +35,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LWS_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null || echo -lwebsockets)
 
 # Modules with no libbpf and no sockets: unit-tested directly (history touches files only).
-PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects number fdinfo gpu gpuscan readfile
+PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects number fdinfo gpu gpuscan readfile top promtext
 # Modules that talk to the kernel or sockets.
 DAEMON_IO := log tracker control server
 CLIENT_IO := client watch

@@ -34,6 +34,16 @@ struct {
 	__type(value, struct tracker_run);
 } run_info SEC(".maps");
 
+/* CPU of exited members by command name: updated once per task, at its final
+ * switch, never per switch. Userspace reads and deletes a run's keys when its
+ * record is written. When full, the rest stays in cpu_ns, not in "top". */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACKER_MAX_COMMS);
+	__type(key, struct tracker_comm_key);
+	__type(value, __u64);
+} run_comms SEC(".maps");
+
 /* raw_tp variant only: children of members between fork and their first
  * switch-out, by tid. Raw tracepoint arguments are untrusted pointers, so the
  * child's storage is made when it is current, i.e. at that switch. */
@@ -83,6 +93,41 @@ static __always_inline struct tracker_task *member_of(struct task_struct *t)
 	return bpf_task_storage_get(&task_runs, t, 0, 0);
 }
 
+/* Time runnable but waiting for a CPU (schedstat's second field); 0 where
+ * the kernel keeps no sched_info. */
+static __always_inline __u64 run_delay_of(struct task_struct *p)
+{
+	if (bpf_core_field_exists(p->sched_info.run_delay))
+		return p->sched_info.run_delay;
+	return 0;
+}
+
+/* A task joins a run: from now on its counters are the run's. */
+static __always_inline void join(struct tracker_task *t, struct task_struct *p, __u32 slot,
+				 __u32 gen)
+{
+	t->slot = slot;
+	t->gen = gen;
+	t->last_ns = t->base_ns = p->se.sum_exec_runtime;
+	t->base_delay_ns = run_delay_of(p);
+}
+
+/* A member's whole CPU in the run, credited to its command name once. */
+static __always_inline void credit_comm(struct task_struct *p, const struct tracker_task *t)
+{
+	struct tracker_comm_key key = { .slot = t->slot, .gen = t->gen };
+	__u64 zero = 0, *v;
+
+	bpf_probe_read_kernel(key.comm, sizeof(key.comm), p->comm);
+	v = bpf_map_lookup_elem(&run_comms, &key);
+	if (!v) {
+		bpf_map_update_elem(&run_comms, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&run_comms, &key);
+	}
+	if (v)
+		__sync_fetch_and_add(v, t->last_ns - t->base_ns);
+}
+
 /* Credit what the kernel accounted to p since the last credit. */
 static __always_inline void credit(struct task_struct *p, struct tracker_task *t,
 				   struct tracker_counters *c)
@@ -107,6 +152,8 @@ static __always_inline void account(struct task_struct *prev, struct tracker_tas
 	 * only becomes visible here, after sched_process_exit. */
 	if (get_task_state(prev) & TASK_DEAD) {
 		c->tasks_exited++;
+		c->run_delay_ns += run_delay_of(prev) - t->base_delay_ns;
+		credit_comm(prev, t);
 		r->last_exit_ns = bpf_ktime_get_boot_ns();
 	}
 }
@@ -136,9 +183,7 @@ static __always_inline int inherit(struct task_struct *parent, struct task_struc
 		c->tasks_lost++;
 		return 0;
 	}
-	ct->slot = pt->slot;
-	ct->gen = pt->gen;
-	ct->last_ns = child->se.sum_exec_runtime;
+	join(ct, child, pt->slot, pt->gen);
 	c->tasks_started++;
 	return 0;
 }
@@ -146,16 +191,23 @@ static __always_inline int inherit(struct task_struct *parent, struct task_struc
 static __always_inline int on_exit(struct task_struct *p)
 {
 	struct tracker_task *t = member_of(p);
+	struct tracker_counters *c;
 	struct tracker_run *r;
+	__u64 maxrss;
 
 	if (!t)
 		return 0;
 	r = live_run(t);
-	if (!r || p->tgid != r->root_tgid)
+	/* signal->live drops before this tracepoint: 0 means the whole thread
+	 * group is gone, exit_code holds the group's status and signal->maxrss
+	 * the process's peak RSS in pages (what getrusage reports). */
+	if (!r || p->signal->live.counter != 0)
 		return 0;
-	/* signal->live drops before this tracepoint: 0 means the root's whole
-	 * thread group is gone, and exit_code holds the group's status. */
-	if (p->signal->live.counter != 0)
+	maxrss = p->signal->maxrss;
+	c = counters_of(t->slot);
+	if (c && maxrss > c->peak_proc_rss_pages)
+		c->peak_proc_rss_pages = maxrss;
+	if (p->tgid != r->root_tgid)
 		return 0;
 	r->exit_code = p->exit_code;
 	r->root_exited = 1;
@@ -247,8 +299,8 @@ static __always_inline int park_child(struct task_struct *child)
 	c = counters_of(pt->slot);
 	if (!c)
 		return 0;
-	/* A new task's sum_exec_runtime starts at 0: last_ns 0 loses nothing. */
-	v = (struct tracker_task){ .slot = pt->slot, .gen = pt->gen, .last_ns = 0 };
+	/* A new task's counters start at 0: last_ns and bases 0 lose nothing. */
+	v = (struct tracker_task){ .slot = pt->slot, .gen = pt->gen };
 	tid = BPF_CORE_READ(child, pid);
 	if (bpf_map_update_elem(&pending_tasks, &tid, &v, BPF_ANY)) {
 		c->tasks_lost++;
@@ -350,9 +402,7 @@ int handle_seed(struct bpf_iter__task *ctx)
 			__sync_fetch_and_add(&oc->tasks_exited, 1);
 		}
 	}
-	t->slot = seed_slot;
-	t->gen = seed_gen;
-	t->last_ns = sum;
+	join(t, task, seed_slot, seed_gen);
 	__sync_fetch_and_add(&c->tasks_started, 1);
 	__sync_fetch_and_add(&seed_marked, 1);
 	return 0;
@@ -360,10 +410,12 @@ int handle_seed(struct bpf_iter__task *ctx)
 
 /* Sampling: one pass over all tasks per tick gathers, per live run, the CPU
  * its running members have used since their last switch (so that 1 s samples
- * stay smooth), the RSS of its processes, whether its root is stopped, and
- * (written to the iterator's output) the ids of its processes.
+ * stay smooth), its live members' run delay, the RSS of its processes,
+ * whether its root is stopped, and (written to the iterator's output) one
+ * record per live member: ids, command and CPU in the run.
  * Userspace zeroes these before each pass and reads them after. */
 __u64 sample_inflight_ns[TRACKER_MAX_RUNS];
+__u64 sample_delay_ns[TRACKER_MAX_RUNS];
 __u64 sample_rss_pages[TRACKER_MAX_RUNS];
 __u8 sample_root_stopped[TRACKER_MAX_RUNS];
 
@@ -371,9 +423,11 @@ SEC("iter/task")
 int handle_sample(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
+	struct tracker_proc rec = {};
 	struct tracker_task *t;
 	struct tracker_run *r;
 	struct mm_struct *mm;
+	__u64 sum;
 	__u32 slot;
 
 	if (!task)
@@ -384,20 +438,26 @@ int handle_sample(struct bpf_iter__task *ctx)
 	slot = t->slot;
 	if (slot >= TRACKER_MAX_RUNS)
 		return 0;
-	__sync_fetch_and_add(&sample_inflight_ns[slot], task->se.sum_exec_runtime - t->last_ns);
-	if (task->pid != task->tgid)
-		return 0;
+	sum = task->se.sum_exec_runtime;
+	__sync_fetch_and_add(&sample_inflight_ns[slot], sum - t->last_ns);
+	__sync_fetch_and_add(&sample_delay_ns[slot], run_delay_of(task) - t->base_delay_ns);
+	rec.slot = slot;
+	rec.tgid = task->tgid;
+	rec.pid = task->pid;
+	rec.cpu_ns = sum - t->base_ns;
+	bpf_probe_read_kernel(rec.comm, sizeof(rec.comm), task->comm);
 	/* RSS is per process: count each thread group once, through its leader. */
 	mm = task->mm;
-	if (mm) {
-		struct tracker_proc rec = { .slot = slot, .tgid = task->tgid };
-
+	if (task->pid == task->tgid && mm) {
+		rec.flags = TRACKER_PROC_LEADER;
 		__sync_fetch_and_add(&sample_rss_pages[slot],
 				     mm_counter(mm, MM_FILEPAGES) + mm_counter(mm, MM_ANONPAGES) +
 					     mm_counter(mm, MM_SHMEMPAGES));
-		/* The run's live processes, for userspace's per-process reads (GPU). */
-		bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	}
+	/* Live members, for the live "top" and per-process reads (GPU). */
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	if (task->pid != task->tgid)
+		return 0;
 	if (task->tgid == r->root_tgid)
 		sample_root_stopped[slot] = (get_task_state(task) & TASK_STOPPED_OR_TRACED) != 0;
 	return 0;

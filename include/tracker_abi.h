@@ -11,11 +11,15 @@
 
 /* Task-storage value: which run a task belongs to and how much of its
  * sum_exec_runtime has already been credited. gen 0 is never a live run, so a
- * freshly created (zeroed) storage is not a member by accident. */
+ * freshly created (zeroed) storage is not a member by accident. The base_
+ * fields are the task's counters when it joined the run: what it used before
+ * (an attached tree's history) is not the run's. */
 struct tracker_task {
 	__u32 slot;
 	__u32 gen;
 	__u64 last_ns;
+	__u64 base_ns; /* sum_exec_runtime at joining */
+	__u64 base_delay_ns; /* sched_info.run_delay at joining */
 };
 
 /* Per-CPU, per-run counters; userspace sums the CPUs. All monotonic. */
@@ -24,6 +28,9 @@ struct tracker_counters {
 	__u64 tasks_started;
 	__u64 tasks_exited;
 	__u64 tasks_lost; /* children that could not be given storage (ENOMEM) */
+	__u64 run_delay_ns; /* exited members' time runnable but waiting for a CPU */
+	__u64 peak_proc_rss_pages; /* largest peak RSS (maxrss) of an exited process;
+				    * per CPU, so a plain max needs no atomics */
 };
 
 /* Per-run state shared both ways: userspace writes gen and root_tgid before
@@ -36,15 +43,30 @@ struct tracker_run {
 	__u64 last_exit_ns; /* CLOCK_BOOTTIME of the latest member's final switch */
 };
 
-/* What the sampling iterator writes for each live run's process. */
+/* Key of the per-command CPU of exited members (the run's "top"). */
+#define TRACKER_COMM_LEN 16
+#define TRACKER_MAX_COMMS 16384
+struct tracker_comm_key {
+	__u32 slot;
+	__u32 gen;
+	char comm[TRACKER_COMM_LEN];
+};
+
+/* What the sampling iterator writes for each live member task. */
+#define TRACKER_PROC_LEADER 1 /* a thread-group leader with an mm: a process */
 struct tracker_proc {
 	__u32 slot;
 	__u32 tgid;
+	__u32 pid;
+	__u32 flags;
+	__u64 cpu_ns; /* the task's CPU since it joined the run */
+	char comm[TRACKER_COMM_LEN];
 };
 
-_Static_assert(sizeof(struct tracker_task) == 16, "tracker_task layout");
-_Static_assert(sizeof(struct tracker_proc) == 8, "tracker_proc layout");
-_Static_assert(sizeof(struct tracker_counters) == 32, "tracker_counters layout");
+_Static_assert(sizeof(struct tracker_task) == 32, "tracker_task layout");
+_Static_assert(sizeof(struct tracker_proc) == 40, "tracker_proc layout");
+_Static_assert(sizeof(struct tracker_counters) == 48, "tracker_counters layout");
 _Static_assert(sizeof(struct tracker_run) == 24, "tracker_run layout");
+_Static_assert(sizeof(struct tracker_comm_key) == 24, "tracker_comm_key layout");
 
 #endif

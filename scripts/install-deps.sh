@@ -4,19 +4,41 @@
 set -euo pipefail
 
 # Build: compiler, BPF toolchain, libraries. Tests: cmocka, perf (benchmarks),
-# procps, util-linux (setpriv), jq for the shell tests, make+gcc for the build workload.
+# procps, util-linux (setpriv, taskset), jq and curl for the shell tests,
+# make+gcc for the build workload, tmux to drive `agentperf top`, sqlite3 to
+# write a harness registry, groff/man-db to check the man pages, libcap2-bin
+# (capsh), systemd (systemd-analyze verify of the unit).
 PACKAGES=(
 	build-essential clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	libcjson-dev libcmocka-dev libwebsockets-dev python3-websockets
-	linux-perf procps iproute2 util-linux jq socat make gcc
+	libcjson-dev libcmocka-dev libwebsockets-dev libsqlite3-dev libcap-dev
+	python3-websockets linux-perf procps iproute2 util-linux jq socat curl make gcc
+	tmux sqlite3 groff-base man-db libcap2-bin systemd
 )
+# Prometheus and promtool for the /metrics tests, unpacked from Debian's
+# package into TOOLS rather than installed: installing would start a server.
+TOOLS=${TOOLS:-build/tools}
+
+fetch_prometheus() {
+	[ -x "$TOOLS/usr/bin/prometheus" ] && [ -x "$TOOLS/usr/bin/promtool" ] && return 0
+	local dl
+	dl=$(mktemp -d)
+	echo "install-deps: unpacking Debian's prometheus package into $TOOLS"
+	(cd "$dl" && { apt-get download prometheus >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null && apt-get download prometheus >/dev/null; }; })
+	mkdir -p "$TOOLS"
+	dpkg-deb -x "$dl"/prometheus_*.deb "$TOOLS"
+	rm -rf "$dl"
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	fetch_prometheus
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: missing packages: ${missing[*]}; run as root (sudo make ...) to install them" >&2
@@ -26,3 +48,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fetch_prometheus

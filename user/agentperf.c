@@ -360,7 +360,7 @@ static int cmd_list(int argc, char **argv, enum control_cmd cmd)
 	struct control_request req = { .cmd = cmd };
 	const cJSON *runs, *rec;
 	struct sub_opts o;
-	char line[256];
+	char line[512];
 	cJSON *reply;
 	int ret;
 

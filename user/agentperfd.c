@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control_proto.h"
@@ -23,6 +24,7 @@
 
 #define TICK_MS 1000
 #define TICK_WAITING_MS 20 /* while a client waits for a run's end */
+#define PASS_MIN_NS (900 * 1000000LL) /* sampling passes of the tick, at most */
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
 static volatile sig_atomic_t stop_requested;
@@ -328,13 +330,31 @@ void daemon_sample_run(struct daemon *d, struct run *r, int64_t now)
 			 (unsigned long long)s.tasks_started);
 }
 
+/* One sampling pass (in-flight CPU, RSS, live members) for what follows. */
+static void refresh_live(struct daemon *d)
+{
+	int err = tracker_refresh_live(d->tracker);
+
+	if (err)
+		log_warn("sampling pass: %s", strerror(-err));
+}
+
+/* r's top commands: exited tasks', and live ones' from the latest pass. */
+static void read_top(struct daemon *d, struct run *r)
+{
+	int err = tracker_top(d->tracker, r->slot, r->gen, run_tasks_alive(r) > 0, &r->top);
+
+	if (err)
+		log_warn("reading run %s's commands: %s", r->run_id, strerror(-err));
+}
+
 static bool waiter_done(const struct control_conn *c, const struct run *r)
 {
 	return r->ended || r->detached || (!c->wait_all && r->last.root_exited);
 }
 
 /* Answers the waits that r now satisfies. */
-static void answer_waiters(struct daemon *d, const struct run *r)
+static void answer_waiters(struct daemon *d, struct run *r)
 {
 	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
 		struct control_conn *c = &d->control.conns[i];
@@ -343,6 +363,7 @@ static void answer_waiters(struct daemon *d, const struct run *r)
 		    !waiter_done(c, r))
 			continue;
 		c->waiting = false;
+		read_top(d, r);
 		reply_record(c, r);
 	}
 }
@@ -351,9 +372,14 @@ static void answer_waiters(struct daemon *d, const struct run *r)
  * record cannot be written yet stays for the next tick. */
 static void finalize(struct daemon *d, struct run *r)
 {
-	cJSON *rec = record_from_run(r);
-	int err = rec ? history_append(d->cfg.state_dir, rec) : -ENOMEM;
+	cJSON *rec;
+	int err;
 
+	/* A detached run's top was read when it was detached, live tasks and all. */
+	if (r->ended)
+		read_top(d, r);
+	rec = record_from_run(r);
+	err = rec ? history_append(d->cfg.state_dir, rec) : -ENOMEM;
 	cJSON_Delete(rec);
 	if (err) {
 		log_err("cannot record run %s in %s (will retry): %s", r->run_id,
@@ -361,7 +387,9 @@ static void finalize(struct daemon *d, struct run *r)
 		return;
 	}
 	answer_waiters(d, r);
+	server_run_finished(d, r);
 	tracker_end_run(d->tracker, r->slot);
+	tracker_forget_top(d->tracker, r->slot, r->gen);
 	/* The project keeps showing its last run until a new one starts. */
 	struct project *p = projects_get(&d->projects, r->project);
 
@@ -380,10 +408,52 @@ static bool anyone_waiting(const struct daemon *d)
 	return false;
 }
 
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bool any_live_run(const struct daemon *d)
+{
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++)
+		if (d->runs.run[i].used && !d->runs.run[i].ended && !d->runs.run[i].detached)
+			return true;
+	return false;
+}
+
+/* Every live run's rate, RSS and peak, and its project's GPU reading: what
+ * `agentperf status`/`top` and /metrics show without anyone watching. */
+static void rate_pass(struct daemon *d, int64_t now, int64_t mono)
+{
+	refresh_live(d);
+	d->last_pass_mono = mono;
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &d->runs.run[i];
+		struct project *p;
+		bool have_vram;
+		uint64_t vram;
+
+		if (!r->used || r->ended || r->detached)
+			continue;
+		daemon_sample_run(d, r, now);
+		runs_rate(r, r->last.cpu_ns + r->last.inflight_ns, mono);
+		p = projects_get(&d->projects, r->project);
+		if (p && p->has_run && p->run.slot == r->slot && p->run.gen == r->gen) {
+			p->run = *r;
+			r->have_gpu = server_gpu(d, p, mono, &r->gpu_percent, &have_vram, &vram);
+		}
+	}
+}
+
 void daemon_tick(struct daemon *d)
 {
-	int64_t now = timefmt_now_ns();
+	int64_t now = timefmt_now_ns(), mono = mono_now();
 
+	if (any_live_run(d) && mono - d->last_pass_mono >= PASS_MIN_NS)
+		rate_pass(d, now, mono);
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 
@@ -499,7 +569,9 @@ static void do_detach(struct daemon *d, struct control_conn *c, const struct con
 		reply_error(c, "permission denied: run %s belongs to another user", r->run_id);
 		return;
 	}
+	refresh_live(d);
 	daemon_sample_run(d, r, now);
+	read_top(d, r);
 	if (!r->ended)
 		runs_detach(r, now);
 	/* Stop crediting now, even if the record has to wait for the disk. */
@@ -509,11 +581,30 @@ static void do_detach(struct daemon *d, struct control_conn *c, const struct con
 	finalize(d, r);
 }
 
+/* A live run's record with its current rates (status only, not history). */
+static cJSON *live_record(struct daemon *d, const struct run *r)
+{
+	cJSON *rec = record_from_run(r);
+	bool open = !r->ended && !r->detached;
+
+	if (rec && !(cJSON_AddNumberToObject(rec, "cores", open ? r->cores : 0) &&
+		     cJSON_AddNumberToObject(rec, "cpu_percent",
+					     open && d->ncpus ? 100 * r->cores / d->ncpus : 0) &&
+		     cJSON_AddNumberToObject(rec, "rss_bytes", open ? (double)r->last.rss_bytes : 0) &&
+		     (r->have_gpu ? cJSON_AddNumberToObject(rec, "gpu_percent", r->gpu_percent)
+				  : cJSON_AddNullToObject(rec, "gpu_percent")))) {
+		cJSON_Delete(rec);
+		return NULL;
+	}
+	return rec;
+}
+
 static void do_status(struct daemon *d, struct control_conn *c)
 {
 	cJSON *arr = cJSON_CreateArray();
 	int64_t now = timefmt_now_ns();
 
+	refresh_live(d);
 	for (int i = 0; arr && i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 		cJSON *rec;
@@ -521,7 +612,8 @@ static void do_status(struct daemon *d, struct control_conn *c)
 		if (!r->used)
 			continue;
 		daemon_sample_run(d, r, now);
-		rec = record_from_run(r);
+		read_top(d, r);
+		rec = live_record(d, r);
 		if (!rec || !cJSON_AddItemToArray(arr, rec)) {
 			cJSON_Delete(rec);
 			cJSON_Delete(arr);
@@ -658,12 +750,14 @@ static void shutdown_runs(struct daemon *d)
 {
 	int64_t now = timefmt_now_ns();
 
+	refresh_live(d);
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 
 		if (!r->used)
 			continue;
 		daemon_sample_run(d, r, now);
+		read_top(d, r);
 		runs_detach(r, now);
 		finalize(d, r);
 		if (r->used)

@@ -7,6 +7,7 @@
 
 #include "control.h"
 #include "projects.h"
+#include "promtext.h"
 #include "runs.h"
 #include "tracker.h"
 
@@ -42,6 +43,8 @@ struct daemon {
 	int ncpus;
 	int clients; /* open WebSocket sessions */
 	struct gpuscan_host gpu_host; /* read at start */
+	int64_t last_pass_mono; /* CLOCK_MONOTONIC of the tick's latest sampling pass */
+	struct promtext_finished finished; /* recently finished runs, for /metrics */
 };
 
 /* agentperfd.c: reads a live run's kernel state into r (and notices its end). */
@@ -62,6 +65,12 @@ void server_stop(struct daemon *d);
 /* server.c: the project's state changed (new run, tokens): snapshot it now
  * if anyone is watching. */
 void server_project_changed(struct daemon *d, struct project *p);
+/* server.c: GPU figures of p's latest run, read at most twice a second.
+ * Returns whether *percent is known (false without a GPU). */
+bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, double *percent,
+		bool *have_vram, uint64_t *vram_bytes);
+/* server.c: r's record is written: /metrics shows its final figures for a while. */
+void server_run_finished(struct daemon *d, const struct run *r);
 /* server.c: (re)arms the run bookkeeping tick, ms from now. */
 void server_schedule_tick(struct daemon *d, int ms);
 

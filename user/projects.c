@@ -66,6 +66,7 @@ void projects_run_started(struct project *p, const struct run *r)
 	/* A new run's clients start from fresh baselines. */
 	gpuscan_free(p->gpu);
 	p->gpu = NULL;
+	p->gpu_res_valid = false;
 }
 
 static bool in_range(int64_t v)

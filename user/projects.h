@@ -35,6 +35,9 @@ struct project {
 	unsigned subscribers;
 	struct ws_session *sessions;
 	struct gpuscan *gpu; /* the run's DRM clients; NULL until needed */
+	bool gpu_res_valid;
+	int64_t gpu_res_mono; /* CLOCK_MONOTONIC of gpu_res */
+	struct gpu_result gpu_res; /* the latest reading of gpu */
 };
 
 struct projects {

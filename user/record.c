@@ -16,11 +16,31 @@ static bool add_iso_or_null(cJSON *o, const char *key, int64_t unix_sec, bool ha
 	return cJSON_AddStringToObject(o, key, timefmt_iso(unix_sec, iso));
 }
 
+/* [{"comm":..,"cpu_seconds":..}, ...], most CPU first. */
+static bool add_top(cJSON *o, const struct top *t)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "top");
+
+	for (size_t i = 0; arr && i < t->n; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		if (!e || !cJSON_AddItemToArray(arr, e) ||
+		    !cJSON_AddStringToObject(e, "comm", t->e[i].comm) ||
+		    !cJSON_AddNumberToObject(e, "cpu_seconds",
+					     (double)((t->e[i].ns + 500000) / 1000000) / 1000))
+			return false;
+	}
+	return arr != NULL;
+}
+
 cJSON *record_from_run(const struct run *r)
 {
 	cJSON *o = cJSON_CreateObject();
 	const struct run_sample *s = &r->last;
 	bool final = r->ended || r->detached;
+	/* Live members' waits count while they are alive; once they exit, the
+	 * kernel-side total has them. */
+	uint64_t delay = s->run_delay_ns + (run_tasks_alive(r) ? s->live_delay_ns : 0);
 	bool ok;
 
 	if (!o)
@@ -51,8 +71,11 @@ cJSON *record_from_run(const struct run *r)
 	     cJSON_AddNumberToObject(o, "tasks_started", (double)s->tasks_started) &&
 	     cJSON_AddNumberToObject(o, "tasks_alive", (double)run_tasks_alive(r)) &&
 	     cJSON_AddNumberToObject(o, "tasks_lost", (double)s->tasks_lost) &&
-	     /* Not measured yet: null, never a made-up zero. */
-	     cJSON_AddNullToObject(o, "peak_rss_bytes") && cJSON_AddNullToObject(o, "gpu_seconds") &&
+	     cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)r->peak_rss_bytes) &&
+	     cJSON_AddNumberToObject(o, "run_delay_seconds",
+				     (double)((delay + 500000) / 1000000) / 1000) &&
+	     /* Not measured: null, never a made-up zero. */
+	     cJSON_AddNullToObject(o, "gpu_seconds") && add_top(o, &r->top) &&
 	     cJSON_AddBoolToObject(o, "detached", r->detached);
 	if (!ok) {
 		cJSON_Delete(o);
@@ -93,11 +116,55 @@ static void describe_end(const cJSON *rec, char *buf, size_t len)
 		snprintf(buf, len, "%s", str_or(rec, "status", "?"));
 }
 
+/* "812KiB", "1.2GiB": binary units, as free(1) -h prints them. */
+static char *bytes_human(double b, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (b >= 1024 && u < 4)
+		b /= 1024, u++;
+	snprintf(buf, len, u && b < 10 ? "%.1f%s" : "%.0f%s", b, unit[u]);
+	return buf;
+}
+
+/* "cc1 68%, node 20%": each top command's share of the run's CPU. */
+static void top_human(const cJSON *rec, int max, char *buf, size_t len)
+{
+	double cpu = num_or(rec, "cpu_seconds", 0);
+	const cJSON *e;
+	size_t n = 0;
+	int i = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(rec, "top"))
+	{
+		const char *comm = str_or(e, "comm", "?");
+		double secs = num_or(e, "cpu_seconds", 0);
+		int k;
+
+		if (i++ == max || n >= len)
+			break;
+		if (cpu > 0)
+			k = snprintf(buf + n, len - n, "%s%s %.0f%%", n ? ", " : "", comm,
+				     100 * secs / cpu);
+		else
+			k = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", comm);
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	if (!n)
+		snprintf(buf, len, "-");
+}
+
 void record_summary(const cJSON *rec, char *buf, size_t len)
 {
 	double cpu = num_or(rec, "cpu_seconds", 0), wall = wall_seconds(rec);
 	double alive = num_or(rec, "tasks_alive", 0), lost = num_or(rec, "tasks_lost", 0);
-	char end[96], dur[32], cores[64] = "", tail[160] = "";
+	double peak = num_or(rec, "peak_rss_bytes", -1), delay = num_or(rec, "run_delay_seconds", -1);
+	char end[96], dur[32], cores[64] = "", tail[160] = "", diag[256] = "", top[160], sz[16];
+	size_t m = 0;
 	int n;
 
 	describe_end(rec, end, sizeof(end));
@@ -109,10 +176,20 @@ void record_summary(const cJSON *rec, char *buf, size_t len)
 			 " %.0f task%s still alive and tracked until %s exit (--wait-all waits for "
 			 "them).",
 			 alive, alive == 1 ? " is" : "s are", alive == 1 ? "its" : "their");
-	n = snprintf(buf, len, "agentperf: run %s of project %s %s: %.3f CPU-seconds%s in %.0f task%s.%s",
+	top_human(rec, 3, top, sizeof(top));
+	if (strcmp(top, "-"))
+		m += (size_t)snprintf(diag + m, sizeof(diag) - m, " Top commands: %s.", top);
+	if (peak > 0 && m < sizeof(diag))
+		m += (size_t)snprintf(diag + m, sizeof(diag) - m, " Peak RSS %s.",
+				      bytes_human(peak, sz, sizeof(sz)));
+	if (delay > 0 && m < sizeof(diag))
+		snprintf(diag + m, sizeof(diag) - m, " Waited %s for a CPU.",
+			 timefmt_duration(delay, dur, sizeof(dur)));
+	n = snprintf(buf, len,
+		     "agentperf: run %s of project %s %s: %.3f CPU-seconds%s in %.0f task%s.%s%s",
 		     str_or(rec, "run_id", "?"), str_or(rec, "project", "?"), end, cpu, cores,
 		     num_or(rec, "tasks_started", 0), num_or(rec, "tasks_started", 0) == 1 ? "" : "s",
-		     tail);
+		     diag, tail);
 	if (lost > 0 && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n,
 			 " %.0f task%s could not be tracked (kernel memory): figures are low.", lost,
@@ -121,15 +198,17 @@ void record_summary(const cJSON *rec, char *buf, size_t len)
 
 void record_table_header(char *buf, size_t len)
 {
-	snprintf(buf, len, "%-20s %-32s %-8s %-6s %12s %7s %6s %9s", "PROJECT", "RUN_ID",
-		 "STATUS", "EXIT", "CPU_SECONDS", "TASKS", "ALIVE", "WALL");
+	snprintf(buf, len, "%-20s %-32s %-8s %-6s %9s %12s %7s %6s %9s %9s %s", "PROJECT", "RUN_ID",
+		 "STATUS", "EXIT", "WALL", "CPU_SECONDS", "TASKS", "ALIVE", "PEAK_RSS", "CPU_WAIT",
+		 "TOP");
 }
 
 void record_table_row(const cJSON *rec, char *buf, size_t len)
 {
 	double code = num_or(rec, "exit_code", -1), sig = num_or(rec, "signal", -1);
-	double wall = wall_seconds(rec);
-	char exit_s[16] = "-", wall_s[32] = "-";
+	double wall = wall_seconds(rec), peak = num_or(rec, "peak_rss_bytes", -1);
+	double delay = num_or(rec, "run_delay_seconds", -1);
+	char exit_s[16] = "-", wall_s[32] = "-", peak_s[16] = "-", delay_s[32] = "-", top[160];
 
 	if (sig >= 0)
 		snprintf(exit_s, sizeof(exit_s), "sig%d", (int)sig);
@@ -137,8 +216,13 @@ void record_table_row(const cJSON *rec, char *buf, size_t len)
 		snprintf(exit_s, sizeof(exit_s), "%d", (int)code);
 	if (wall >= 0)
 		timefmt_duration(wall, wall_s, sizeof(wall_s));
-	snprintf(buf, len, "%-20s %-32s %-8s %-6s %12.3f %7.0f %6.0f %9s",
+	if (peak >= 0)
+		bytes_human(peak, peak_s, sizeof(peak_s));
+	if (delay >= 0)
+		timefmt_duration(delay, delay_s, sizeof(delay_s));
+	top_human(rec, 3, top, sizeof(top));
+	snprintf(buf, len, "%-20s %-32s %-8s %-6s %9s %12.3f %7.0f %6.0f %9s %9s %s",
 		 str_or(rec, "project", "?"), str_or(rec, "run_id", "?"),
-		 str_or(rec, "status", "?"), exit_s, num_or(rec, "cpu_seconds", 0),
-		 num_or(rec, "tasks_started", 0), num_or(rec, "tasks_alive", 0), wall_s);
+		 str_or(rec, "status", "?"), exit_s, wall_s, num_or(rec, "cpu_seconds", 0),
+		 num_or(rec, "tasks_started", 0), num_or(rec, "tasks_alive", 0), peak_s, delay_s, top);
 }

@@ -77,11 +77,28 @@ bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_ns)
 	if (r->ended || r->detached)
 		return false;
 	r->last = *s;
+	if (s->rss_bytes > r->peak_rss_bytes)
+		r->peak_rss_bytes = s->rss_bytes;
+	if (s->peak_proc_rss_bytes > r->peak_rss_bytes)
+		r->peak_rss_bytes = s->peak_proc_rss_bytes;
 	if (!s->root_exited || run_tasks_alive(r) > 0)
 		return false;
 	r->ended = true;
 	r->ended_ns = s->last_exit_unix_ns ? s->last_exit_unix_ns : now_ns;
 	return true;
+}
+
+void runs_rate(struct run *r, uint64_t cpu_ns, int64_t mono_ns)
+{
+	/* In-flight time read late can make a total dip: never a negative rate. */
+	if (r->have_rate_base && mono_ns > r->rate_mono_ns)
+		r->cores = cpu_ns > r->rate_cpu_ns
+				   ? (double)(cpu_ns - r->rate_cpu_ns) / (double)(mono_ns - r->rate_mono_ns)
+				   : 0;
+	if (!r->have_rate_base || cpu_ns > r->rate_cpu_ns)
+		r->rate_cpu_ns = cpu_ns;
+	r->rate_mono_ns = mono_ns;
+	r->have_rate_base = true;
 }
 
 void runs_detach(struct run *r, int64_t now_ns)

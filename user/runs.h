@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "names.h"
+#include "top.h"
 #include "tracker_abi.h"
 
 #define RUNS_ID_MAX 64
@@ -20,8 +21,11 @@ struct run_sample {
 	bool root_exited;
 	int exit_status; /* wait(2) status, valid once root_exited */
 	int64_t last_exit_unix_ns; /* 0 if no member has died yet */
+	uint64_t run_delay_ns; /* exited members' time runnable, waiting for a CPU */
+	uint64_t peak_proc_rss_bytes; /* largest peak RSS of an exited process */
 	/* From the latest sampling pass (tracker_refresh_live): */
 	uint64_t inflight_ns; /* members' CPU not yet credited at a switch */
+	uint64_t live_delay_ns; /* live members' run delay since they joined */
 	uint64_t rss_bytes; /* RSS of the run's live processes */
 	bool root_stopped; /* the root is in stopped (T) state */
 };
@@ -40,6 +44,20 @@ struct run {
 	int64_t started_ns; /* unix time in ns */
 	int64_t ended_ns; /* unix time in ns, valid once ended or detached */
 	struct run_sample last;
+	/* Highest of the sampled total RSS and any exited process's own peak. */
+	uint64_t peak_rss_bytes;
+	/* CPU rate over the latest tick (runs_rate). */
+	bool have_rate_base;
+	uint64_t rate_cpu_ns;
+	int64_t rate_mono_ns;
+	double cores;
+	/* The highest CPU total /metrics has shown: its counter never goes back. */
+	uint64_t exported_cpu_ns;
+	/* The run's GPU use at the latest tick, when known. */
+	bool have_gpu;
+	double gpu_percent;
+	/* Commands by CPU, filled when a record is made (not per tick). */
+	struct top top;
 };
 
 struct runs {
@@ -58,6 +76,9 @@ struct run *runs_find_project(struct runs *rs, const char *project);
 /* Stores a fresh sample; returns true exactly once, when the run has just
  * ended (its root has exited and no task of it is alive). */
 bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_ns);
+/* Updates r->cores from the run's CPU total (credited plus in-flight) at
+ * mono_ns; the first call only sets the baseline. */
+void runs_rate(struct run *r, uint64_t cpu_ns, int64_t mono_ns);
 /* Ends tracking now without waiting for the tasks (detach, shutdown). */
 void runs_detach(struct run *r, int64_t now_ns);
 void runs_release(struct run *r);

@@ -15,6 +15,7 @@
 #include "host.h"
 #include "log.h"
 #include "metrics.h"
+#include "promtext.h"
 #include "timefmt.h"
 #include "wsrules.h"
 
@@ -33,6 +34,9 @@ struct ws_session {
 	bool pong_due;
 	size_t rx_len;
 	char rx[WS_MSG_KEEP];
+	/* GET /metrics: the rendered body (after LWS_PRE), sent in chunks. */
+	char *body;
+	size_t body_len, body_off;
 };
 
 static int64_t mono_ns(void)
@@ -53,36 +57,59 @@ static bool live_status(const struct project *p)
 	       (st == RUN_RUNNING || st == RUN_PAUSED);
 }
 
-/* The run's GPU figures: its processes' DRM clients, read now. */
-static void gpu_view(struct daemon *d, struct project *p, bool open, int64_t now_mono,
+/* The GPU figures of p's latest run: its processes' DRM clients, read at
+ * most once per GPU_FRESH_NS (the tick and snapshots share one reading).
+ * Returns whether GPU percent is known, in *percent. */
+#define GPU_FRESH_NS (500 * 1000000LL)
+
+bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, double *percent,
+		bool *have_vram, uint64_t *vram_bytes)
+{
+	const struct run *r = &p->run;
+	bool open = p->has_run && !r->ended && !r->detached;
+	struct gpu_result *g = &p->gpu_res;
+	pid_t pids[4096];
+	size_t n;
+
+	*percent = 0;
+	*have_vram = false;
+	*vram_bytes = 0;
+	if (!d->gpu_host.available)
+		return false;
+	if (!open) {
+		/* Nothing of the run is alive: no GPU use. */
+		*have_vram = true;
+		return true;
+	}
+	if (!p->gpu_res_valid || now_mono - p->gpu_res_mono >= GPU_FRESH_NS) {
+		if (!p->gpu && !(p->gpu = gpuscan_new()))
+			return false;
+		n = tracker_live_procs(d->tracker, r->slot, pids, sizeof(pids) / sizeof(pids[0]));
+		gpuscan_tick(p->gpu, d->cfg.proc_root, pids, n, now_mono, g);
+		log_debug("gpu sampling of %s: %zu processes, %d clients, %.3f ms", p->name, n,
+			  g->clients, (double)(mono_ns() - now_mono) / 1e6);
+		p->gpu_res_valid = true;
+		p->gpu_res_mono = now_mono;
+	}
+	/* A run with no DRM client uses no GPU: zeros, known. With clients,
+	 * percent waits for a second sample; an unreadable fdinfo is unknown. */
+	*percent = g->percent;
+	*have_vram = g->have_vram || (!g->clients && !g->unknown);
+	*vram_bytes = g->vram_bytes;
+	return g->have_percent || (!g->clients && !g->unknown);
+}
+
+static void gpu_view(struct daemon *d, struct project *p, int64_t now_mono,
 		     struct metrics_view *v)
 {
-	pid_t pids[4096];
-	struct gpu_result g = { 0 };
-	size_t n;
+	uint64_t vram;
 
 	v->gpu_available = d->gpu_host.available;
 	v->gpu_have_vram_total = d->gpu_host.have_vram_total;
 	v->gpu_vram_total_gb = (double)d->gpu_host.vram_total_bytes / (1024.0 * 1024 * 1024);
-	if (!d->gpu_host.available)
-		return;
-	if (!open) {
-		/* Nothing of the run is alive: no GPU use. */
-		v->gpu_have_percent = v->gpu_have_vram_used = true;
-		return;
-	}
-	if (!p->gpu && !(p->gpu = gpuscan_new()))
-		return;
-	n = tracker_live_procs(d->tracker, p->run.slot, pids, sizeof(pids) / sizeof(pids[0]));
-	gpuscan_tick(p->gpu, d->cfg.proc_root, pids, n, now_mono, &g);
-	log_debug("gpu sampling of %s: %zu processes, %d clients, %.3f ms", p->name, n, g.clients,
-		  (double)(mono_ns() - now_mono) / 1e6);
-	/* A run with no DRM client uses no GPU: zeros, known. With clients,
-	 * percent waits for a second sample; an unreadable fdinfo is unknown. */
-	v->gpu_have_percent = g.have_percent || (!g.clients && !g.unknown);
-	v->gpu_percent = g.percent;
-	v->gpu_have_vram_used = g.have_vram || (!g.clients && !g.unknown);
-	v->gpu_vram_used_gb = (double)g.vram_bytes / (1024.0 * 1024 * 1024);
+	v->gpu_have_percent =
+		server_gpu(d, p, now_mono, &v->gpu_percent, &v->gpu_have_vram_used, &vram);
+	v->gpu_vram_used_gb = (double)vram / (1024.0 * 1024 * 1024);
 }
 
 /* Builds the project's next message from what was just sampled. */
@@ -142,7 +169,7 @@ static void build_message(struct daemon *d, struct project *p, const struct host
 		v.mem_percent = 100.0 * (double)(mem->total_bytes - mem->available_bytes) /
 				(double)mem->total_bytes;
 	}
-	gpu_view(d, p, open, now_mono, &v);
+	gpu_view(d, p, now_mono, &v);
 	msg = metrics_render(&v, LWS_PRE, &len);
 	if (!msg) {
 		log_warn("no memory for %s's perf_metrics", p->name);
@@ -252,6 +279,126 @@ static void header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len
 		buf[0] = '\0';
 }
 
+/* With a token configured: whether the request carries it (header or ?token=). */
+static bool token_ok(struct daemon *d, struct lws *wsi)
+{
+	char auth[512], qtoken[512];
+	/* Points into qtoken, past "token=". */
+	const char *q;
+
+	if (!d->cfg.token)
+		return true;
+	q = lws_get_urlarg_by_name(wsi, "token=", qtoken, sizeof(qtoken));
+	header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
+	return wsrules_token_ok(d->cfg.token, auth[0] ? auth : NULL, q);
+}
+
+/* --- /metrics ------------------------------------------------------------- */
+
+#define METRICS_CHUNK 16384
+
+void server_run_finished(struct daemon *d, const struct run *r)
+{
+	struct promtext_run f = { .cpu_ns = r->exported_cpu_ns > r->last.cpu_ns
+						    ? r->exported_cpu_ns
+						    : r->last.cpu_ns,
+				  .ended_mono_ns = mono_ns() };
+
+	snprintf(f.project, sizeof(f.project), "%s", r->project);
+	snprintf(f.run_id, sizeof(f.run_id), "%s", r->run_id);
+	promtext_finished_add(&d->finished, &f);
+}
+
+/* The exposition of every live and recently finished run, rendered now. */
+static char *render_metrics(struct daemon *d, size_t *len)
+{
+	struct promtext_run *live = calloc(TRACKER_MAX_RUNS, sizeof(*live));
+	struct promtext_view v = { .version = AGENTPERF_VERSION,
+				   .bpf_variant = d->tracker ? tracker_variant(d->tracker) : "none",
+				   .live = live, .finished = &d->finished,
+				   .now_mono_ns = mono_ns(), .websocket_clients = d->clients };
+	struct host_mem mem;
+	char *out;
+
+	if (!live)
+		return NULL;
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &d->runs.run[i];
+		struct promtext_run *p = &live[v.n_live];
+		uint64_t cpu;
+
+		if (!r->used || r->ended || r->detached)
+			continue;
+		/* A counter never goes back: in-flight time read late is held. */
+		cpu = r->last.cpu_ns + r->last.inflight_ns;
+		if (cpu > r->exported_cpu_ns)
+			r->exported_cpu_ns = cpu;
+		snprintf(p->project, sizeof(p->project), "%s", r->project);
+		snprintf(p->run_id, sizeof(p->run_id), "%s", r->run_id);
+		p->cpu_ns = r->exported_cpu_ns;
+		p->tasks = run_tasks_alive(r);
+		p->rss_bytes = r->last.rss_bytes;
+		p->have_gpu = r->have_gpu;
+		p->gpu_ratio = r->gpu_percent / 100;
+		v.n_live++;
+	}
+	if (!host_read_meminfo(d->cfg.proc_root, &mem) && mem.total_bytes) {
+		v.have_mem = true;
+		v.mem_total_bytes = mem.total_bytes;
+		v.mem_used_bytes = mem.total_bytes - mem.available_bytes;
+	}
+	out = promtext_render(&v, LWS_PRE, len);
+	free(live);
+	return out;
+}
+
+static int serve_metrics(struct daemon *d, struct lws *wsi, struct ws_session *s)
+{
+	uint8_t buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+
+	if (!token_ok(d, wsi)) {
+		log_info("refused /metrics without a valid token"); /* never the token */
+		return http_reply(wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized\n");
+	}
+	free(s->body);
+	s->body = render_metrics(d, &s->body_len);
+	s->body_off = 0;
+	if (!s->body)
+		return http_reply(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
+	if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK,
+					"text/plain; version=0.0.4; charset=utf-8", s->body_len, &p,
+					end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* The next chunk of /metrics; the transaction ends with the last. */
+static int metrics_writeable(struct lws *wsi, struct ws_session *s)
+{
+	uint8_t buf[LWS_PRE + METRICS_CHUNK];
+	size_t n = s->body_len - s->body_off;
+	bool last = n <= METRICS_CHUNK;
+
+	if (!s->body)
+		return 0;
+	if (!last)
+		n = METRICS_CHUNK;
+	memcpy(buf + LWS_PRE, s->body + LWS_PRE + s->body_off, n);
+	if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+	    (int)n)
+		return -1;
+	s->body_off += n;
+	if (!last) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	free(s->body);
+	s->body = NULL;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 /* Refuses an upgrade with a plain HTTP/1.1 response. lws_return_http_status
  * would answer "HTTP/1.0" here, before lws has noted the request's version,
  * and strict clients reject that. Returns what CONFIRM_UPGRADE returns. */
@@ -272,7 +419,7 @@ static int refuse_upgrade(struct lws *wsi, int status, const char *text)
  * without the token, 503 when full. Returns what CONFIRM_UPGRADE returns. */
 static int confirm_upgrade(struct daemon *d, struct lws *wsi)
 {
-	char path[512], name[64], origin[512], host[256], auth[512], qtoken[512];
+	char path[512], name[64], origin[512], host[256];
 	bool has_origin = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
 
 	header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
@@ -285,15 +432,9 @@ static int confirm_upgrade(struct daemon *d, struct lws *wsi)
 		log_info("refused a WebSocket from Origin %s", origin);
 		return refuse_upgrade(wsi, 403, "Forbidden");
 	}
-	if (d->cfg.token) {
-		/* Points into qtoken, past "token=". */
-		const char *q = lws_get_urlarg_by_name(wsi, "token=", qtoken, sizeof(qtoken));
-
-		header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
-		if (!wsrules_token_ok(d->cfg.token, auth[0] ? auth : NULL, q)) {
-			log_info("refused a WebSocket without a valid token"); /* never the token */
-			return refuse_upgrade(wsi, 401, "Unauthorized");
-		}
+	if (!token_ok(d, wsi)) {
+		log_info("refused a WebSocket without a valid token"); /* never the token */
+		return refuse_upgrade(wsi, 401, "Unauthorized");
 	}
 	if (d->clients >= d->cfg.max_clients)
 		return refuse_upgrade(wsi, 503, "Service Unavailable");
@@ -428,7 +569,15 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP:
 		if (!strcmp((const char *)in, "/healthz"))
 			return http_reply(wsi, HTTP_STATUS_OK, d->tracker ? "ok\n" : "no tracker\n");
+		if (!strcmp((const char *)in, "/metrics"))
+			return serve_metrics(d, wsi, s);
 		return http_reply(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return metrics_writeable(wsi, s);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		free(s->body);
+		s->body = NULL;
+		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return confirm_upgrade(d, wsi);
 	case LWS_CALLBACK_ESTABLISHED:

@@ -17,8 +17,14 @@ struct tracker {
 	int ncpus;
 	long page_size;
 	struct tracker_counters *percpu; /* scratch for one per-CPU lookup */
-	struct tracker_proc *procs; /* the latest sampling pass's processes */
+	struct tracker_proc *procs; /* the latest sampling pass's live members */
 	size_t n_procs, cap_procs;
+	/* Iterator links, made once while privileged; passes only open them. */
+	struct bpf_link *seed_link, *sample_link;
+	/* One batch read of run_comms (allocated at first use). */
+	struct tracker_comm_key *comm_keys;
+	uint64_t *comm_vals;
+	struct top_acc *acc; /* 25 KiB: too big for the stack */
 };
 
 /* Programs of each variant; handle_seed belongs to both. */
@@ -49,7 +55,16 @@ static int load_variant(struct tracker *t, bool raw)
 		bpf_program__set_autoattach(t->skel->progs.handle_sample, false);
 		err = tracker_bpf__attach(t->skel);
 	}
+	if (!err) {
+		t->seed_link = bpf_program__attach_iter(t->skel->progs.handle_seed, NULL);
+		t->sample_link = bpf_program__attach_iter(t->skel->progs.handle_sample, NULL);
+		if (!t->seed_link || !t->sample_link)
+			err = -errno;
+	}
 	if (err) {
+		bpf_link__destroy(t->seed_link);
+		bpf_link__destroy(t->sample_link);
+		t->seed_link = t->sample_link = NULL;
 		tracker_bpf__destroy(t->skel);
 		t->skel = NULL;
 		return err;
@@ -102,9 +117,14 @@ void tracker_free(struct tracker *t)
 {
 	if (!t)
 		return;
+	bpf_link__destroy(t->seed_link);
+	bpf_link__destroy(t->sample_link);
 	tracker_bpf__destroy(t->skel);
 	free(t->percpu);
 	free(t->procs);
+	free(t->comm_keys);
+	free(t->comm_vals);
+	free(t->acc);
 	free(t);
 }
 
@@ -127,6 +147,7 @@ int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root
 	/* The slot's figures from the last sampling pass were its old run's. */
 	if (slot < TRACKER_MAX_RUNS) {
 		t->skel->bss->sample_inflight_ns[slot] = 0;
+		t->skel->bss->sample_delay_ns[slot] = 0;
 		t->skel->bss->sample_rss_pages[slot] = 0;
 		t->skel->bss->sample_root_stopped[slot] = 0;
 	}
@@ -152,30 +173,23 @@ static int keep_procs(struct tracker *t, const char *buf, size_t n)
 	return 0;
 }
 
-/* One full pass of a task iterator program; with t, its output is kept. */
-static int iter_pass(struct bpf_program *prog, struct tracker *t)
+/* One full pass of a task iterator; with t, its output is kept. */
+static int iter_pass(struct bpf_link *link, struct tracker *t)
 {
-	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
 	/* Whole records per read: the kernel never splits one across reads. */
 	char buf[4096];
 	int fd, err = 0;
 	ssize_t n;
 
-	if (!link)
-		return -errno;
 	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (t && (err = keep_procs(t, buf, (size_t)n)))
 			break;
 	if (n < 0)
 		err = -errno;
 	close(fd);
-out:
-	bpf_link__destroy(link);
 	return err;
 }
 
@@ -189,9 +203,9 @@ int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, boo
 	bss->seed_tgid = (uint32_t)tgid;
 	bss->seed_marked = 0;
 	bss->seed_failed = 0;
-	err = iter_pass(t->skel->progs.handle_seed, NULL);
+	err = iter_pass(t->seed_link, NULL);
 	if (!err && whole_tree)
-		err = iter_pass(t->skel->progs.handle_seed, NULL);
+		err = iter_pass(t->seed_link, NULL);
 	bss->seed_gen = 0;
 	if (err)
 		return err;
@@ -206,10 +220,11 @@ int tracker_refresh_live(struct tracker *t)
 	struct tracker_bpf__bss *bss = t->skel->bss;
 
 	memset(bss->sample_inflight_ns, 0, sizeof(bss->sample_inflight_ns));
+	memset(bss->sample_delay_ns, 0, sizeof(bss->sample_delay_ns));
 	memset(bss->sample_rss_pages, 0, sizeof(bss->sample_rss_pages));
 	memset(bss->sample_root_stopped, 0, sizeof(bss->sample_root_stopped));
 	t->n_procs = 0;
-	return iter_pass(t->skel->progs.handle_sample, t);
+	return iter_pass(t->sample_link, t);
 }
 
 size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, size_t max)
@@ -217,9 +232,64 @@ size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, si
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->n_procs && n < max; i++)
-		if (t->procs[i].slot == slot)
+		if (t->procs[i].slot == slot && (t->procs[i].flags & TRACKER_PROC_LEADER))
 			out[n++] = (pid_t)t->procs[i].tgid;
 	return n;
+}
+
+/* Reads every run_comms entry into t->comm_keys/comm_vals; returns how many,
+ * or -errno. */
+static int read_comms(struct tracker *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.run_comms);
+	__u32 token, max = TRACKER_MAX_COMMS, total = 0, count;
+	void *in = NULL;
+	int err;
+
+	if (!t->comm_keys) {
+		t->comm_keys = calloc(max, sizeof(*t->comm_keys));
+		t->comm_vals = calloc(max, sizeof(*t->comm_vals));
+		t->acc = malloc(sizeof(*t->acc));
+		if (!t->comm_keys || !t->comm_vals || !t->acc)
+			return -ENOMEM;
+	}
+	do {
+		count = max - total;
+		err = bpf_map_lookup_batch(fd, in, &token, t->comm_keys + total,
+					   t->comm_vals + total, &count, NULL);
+		total += count;
+		in = &token;
+	} while (!err && total < max);
+	if (err && errno != ENOENT)
+		return -errno;
+	return (int)total;
+}
+
+int tracker_top(struct tracker *t, uint32_t slot, uint32_t gen, bool with_live, struct top *out)
+{
+	int n = read_comms(t);
+
+	if (n < 0)
+		return n;
+	memset(t->acc, 0, sizeof(*t->acc));
+	for (int i = 0; i < n; i++)
+		if (t->comm_keys[i].slot == slot && t->comm_keys[i].gen == gen)
+			top_add(t->acc, t->comm_keys[i].comm, t->comm_vals[i]);
+	for (size_t i = 0; with_live && i < t->n_procs; i++)
+		if (t->procs[i].slot == slot)
+			top_add(t->acc, t->procs[i].comm, t->procs[i].cpu_ns);
+	top_result(t->acc, out);
+	return 0;
+}
+
+void tracker_forget_top(struct tracker *t, uint32_t slot, uint32_t gen)
+{
+	int fd = bpf_map__fd(t->skel->maps.run_comms);
+	int n = read_comms(t);
+
+	for (int i = 0; i < n; i++)
+		if (t->comm_keys[i].slot == slot && t->comm_keys[i].gen == gen)
+			bpf_map_delete_elem(fd, &t->comm_keys[i]);
 }
 
 int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
@@ -238,6 +308,11 @@ int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
 		out->tasks_started += t->percpu[i].tasks_started;
 		out->tasks_exited += t->percpu[i].tasks_exited;
 		out->tasks_lost += t->percpu[i].tasks_lost;
+		out->run_delay_ns += t->percpu[i].run_delay_ns;
+		if (t->percpu[i].peak_proc_rss_pages * (uint64_t)t->page_size >
+		    out->peak_proc_rss_bytes)
+			out->peak_proc_rss_bytes =
+				t->percpu[i].peak_proc_rss_pages * (uint64_t)t->page_size;
 	}
 	out->root_exited = info.root_exited != 0;
 	out->exit_status = info.exit_code;
@@ -246,6 +321,7 @@ int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
 		struct tracker_bpf__bss *bss = t->skel->bss;
 
 		out->inflight_ns = bss->sample_inflight_ns[slot];
+		out->live_delay_ns = bss->sample_delay_ns[slot];
 		out->rss_bytes = bss->sample_rss_pages[slot] * (uint64_t)t->page_size;
 		out->root_stopped = bss->sample_root_stopped[slot] != 0;
 	}

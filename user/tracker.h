@@ -32,6 +32,11 @@ int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out);
 /* The processes (thread-group ids) of the slot's run seen by the latest
  * tracker_refresh_live; returns how many were written to out (at most max). */
 size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, size_t max);
+/* The run's top commands by CPU: its exited tasks', plus with with_live its
+ * live members' as of the latest tracker_refresh_live. Returns 0 or -errno. */
+int tracker_top(struct tracker *t, uint32_t slot, uint32_t gen, bool with_live, struct top *out);
+/* Drops the run's per-command figures once its record is written. */
+void tracker_forget_top(struct tracker *t, uint32_t slot, uint32_t gen);
 /* Closes the slot: tasks still carrying it are ignored from now on. */
 int tracker_end_run(struct tracker *t, uint32_t slot);
 

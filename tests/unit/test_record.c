@@ -26,19 +26,50 @@ static char *render(const struct run *r)
 static void test_running(void **state)
 {
 	struct run *r;
-	struct run_sample s = { .cpu_ns = 412731000000ULL, .tasks_started = 1893, .tasks_exited = 1856 };
+	struct run_sample s = { .cpu_ns = 412731000000ULL, .tasks_started = 1893, .tasks_exited = 1856,
+				.run_delay_ns = 2000000000, .live_delay_ns = 1250400000,
+				.rss_bytes = 1 << 30, .peak_proc_rss_bytes = 3 << 20 };
+	struct top_acc acc = { 0 };
 	char *json;
 
 	runs_init(&rs);
 	r = runs_begin(&rs, "demo", 4242, INT64_C(1795514400) * 1000000000);
 	runs_apply(r, &s, INT64_C(1795514592) * 1000000000);
+	s.rss_bytes = 1 << 20; /* the peak stays */
+	runs_apply(r, &s, INT64_C(1795514593) * 1000000000);
+	top_add(&acc, "cc1", 280100000000ULL);
+	top_add(&acc, "node", 90249600000ULL);
+	top_result(&acc, &r->top);
 	json = render(r);
+	/* Live members' run delay counts while they are alive. */
 	assert_string_equal(json,
 		"{\"project\":\"demo\",\"run_id\":\"4242-2026-11-24T10:00:00Z\",\"pid\":4242,"
 		"\"started_at\":\"2026-11-24T10:00:00Z\",\"ended_at\":null,\"status\":\"running\","
 		"\"exit_code\":null,\"signal\":null,\"wall_seconds\":null,\"cpu_seconds\":412.731,\"cpu_ns\":412731000000,"
-		"\"tasks_started\":1893,\"tasks_alive\":37,\"tasks_lost\":0,\"peak_rss_bytes\":null,"
-		"\"gpu_seconds\":null,\"detached\":false}");
+		"\"tasks_started\":1893,\"tasks_alive\":37,\"tasks_lost\":0,\"peak_rss_bytes\":1073741824,"
+		"\"run_delay_seconds\":3.25,\"gpu_seconds\":null,"
+		"\"top\":[{\"comm\":\"cc1\",\"cpu_seconds\":280.1},{\"comm\":\"node\",\"cpu_seconds\":90.25}],"
+		"\"detached\":false}");
+	free(json);
+}
+
+static void test_final_diagnostics(void **state)
+{
+	/* Ended: no live member, so only the kernel-side delay; a process's own
+	 * peak beats a smaller sampled total. */
+	struct run_sample s = { .cpu_ns = 1000000000, .tasks_started = 3, .tasks_exited = 3,
+				.root_exited = true, .run_delay_ns = 500000000,
+				.live_delay_ns = 999000000, .rss_bytes = 1 << 20,
+				.peak_proc_rss_bytes = 5 << 20 };
+	struct run *r;
+	char *json;
+
+	runs_init(&rs);
+	r = runs_begin(&rs, "demo", 9, INT64_C(1795514400) * 1000000000);
+	runs_apply(r, &s, INT64_C(1795514401) * 1000000000);
+	json = render(r);
+	assert_non_null(strstr(json, "\"peak_rss_bytes\":5242880,\"run_delay_seconds\":0.5,"));
+	assert_non_null(strstr(json, "\"top\":[]"));
 	free(json);
 }
 
@@ -99,14 +130,28 @@ static void test_table(void **state)
 				 "\"started_at\":\"2026-11-24T10:00:00Z\",\"ended_at\":null,"
 				 "\"status\":\"crashed\",\"exit_code\":null,\"signal\":9,\"wall_seconds\":0.25,"
 				 "\"cpu_seconds\":1.5,\"tasks_started\":3,\"tasks_alive\":1}");
-	char head[256], row[256];
+	char head[512], row[512];
 
 	record_table_header(head, sizeof(head));
 	record_table_row(rec, row, sizeof(row));
-	assert_int_equal(strlen(head), strlen(row));
+	/* Columns line up: TOP starts at the same place in both. */
+	assert_int_equal(strstr(head, " TOP") - head + 1, strlen(row) - 1);
 	assert_non_null(strstr(row, "sig9"));
 	assert_non_null(strstr(row, "1.500"));
 	assert_non_null(strstr(row, "250ms"));
+	cJSON_Delete(rec);
+
+	rec = cJSON_Parse("{\"project\":\"demo\",\"run_id\":\"7-x\",\"status\":\"stopped\","
+			  "\"exit_code\":0,\"signal\":null,\"wall_seconds\":10,\"cpu_seconds\":20,"
+			  "\"tasks_started\":30,\"tasks_alive\":0,\"peak_rss_bytes\":1288490189,"
+			  "\"run_delay_seconds\":1.5,\"top\":[{\"comm\":\"cc1\",\"cpu_seconds\":15},"
+			  "{\"comm\":\"make\",\"cpu_seconds\":1}]}");
+	record_table_row(rec, row, sizeof(row));
+	assert_non_null(strstr(row, "   1.2GiB      1.5s cc1 75%, make 5%"));
+	assert_int_equal(strstr(head, " TOP") - head, strstr(row, " cc1") - row);
+	record_summary(rec, row, sizeof(row));
+	assert_non_null(strstr(row, "in 30 tasks. Top commands: cc1 75%, make 5%. Peak RSS 1.2GiB. "
+				    "Waited 1.5s for a CPU."));
 	cJSON_Delete(rec);
 }
 
@@ -115,6 +160,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_running),
 		cmocka_unit_test(test_stopped_and_crashed),
+		cmocka_unit_test(test_final_diagnostics),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_table),
 	};

@@ -122,6 +122,22 @@ static void test_detach(void **state)
 	assert_int_equal(r->last.tasks_started, 0);
 }
 
+static void test_rate(void **state)
+{
+	struct run *r = runs_begin(&rs, "demo", 1, 0);
+
+	runs_rate(r, 1000, 0); /* baseline only */
+	assert_true(r->cores == 0);
+	runs_rate(r, 1000 + 1500000000, 1000000000);
+	assert_true(r->cores > 1.4999 && r->cores < 1.5001);
+	/* A dip (in-flight time read late) is no negative rate, and the next
+	 * interval starts from the higher total. */
+	runs_rate(r, 1000 + 1400000000, 2000000000);
+	assert_true(r->cores == 0);
+	runs_rate(r, 1000 + 2500000000, 3000000000);
+	assert_true(r->cores > 0.9999 && r->cores < 1.0001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +148,7 @@ int main(void)
 		cmocka_unit_test_setup(test_status_from_wait_status, setup),
 		cmocka_unit_test_setup(test_alive_never_negative, setup),
 		cmocka_unit_test_setup(test_detach, setup),
+		cmocka_unit_test_setup(test_rate, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* burn THREADS MS [CMD [ARG]...]: spin THREADS threads for MS milliseconds of
  * CPU each (their own thread CPU clock, counted from the start: the clock
- * survives exec), then exec CMD if given. */
+ * survives exec), then exec CMD if given. With BURN_DELAY_FILE set, each
+ * thread appends to it, when done, the nanoseconds it spent runnable but
+ * waiting for a CPU, as the kernel reports it (schedstat's second field). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +25,23 @@ static void *spin(void *arg)
 	volatile unsigned long x = 0;
 
 	(void)arg;
+	const char *out = getenv("BURN_DELAY_FILE");
+	unsigned long long run, delay;
+
 	do {
 		for (int i = 0; i < 10000; i++)
 			x += (unsigned long)i;
 	} while (thread_cpu_us() < end);
+	if (out) {
+		FILE *f = fopen("/proc/thread-self/schedstat", "r"), *o;
+
+		if (f && fscanf(f, "%llu %llu", &run, &delay) == 2 && (o = fopen(out, "a"))) {
+			fprintf(o, "%llu\n", delay);
+			fclose(o);
+		}
+		if (f)
+			fclose(f);
+	}
 	return NULL;
 }
 

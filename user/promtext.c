@@ -1,0 +1,130 @@
+/* Prometheus text exposition (format 0.0.4) of agentperfd's figures, and the
+ * table of recently finished runs that /metrics keeps showing for a while. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "promtext.h"
+
+void promtext_finished_add(struct promtext_finished *f, const struct promtext_run *r)
+{
+	f->r[f->next] = *r;
+	f->next = (f->next + 1) % PROMTEXT_FINISHED_MAX;
+	if (f->n < PROMTEXT_FINISHED_MAX)
+		f->n++;
+}
+
+size_t promtext_escape(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		const char *rep = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+		size_t k = rep ? 2 : 1;
+
+		if (n + k >= len)
+			break;
+		if (rep)
+			memcpy(out + n, rep, 2);
+		else
+			out[n] = *s;
+		n += k;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+enum metric { M_CPU, M_TASKS, M_RSS, M_GPU };
+static const char *const metric_name[] = { "agentperf_run_cpu_seconds_total",
+					   "agentperf_run_tasks", "agentperf_run_rss_bytes",
+					   "agentperf_run_gpu_utilization_ratio" };
+
+static void run_line(FILE *f, enum metric m, const struct promtext_run *r)
+{
+	char project[2 * sizeof(r->project)], run_id[2 * sizeof(r->run_id)];
+
+	if (m == M_GPU && !r->have_gpu)
+		return; /* unknown: no sample, rather than a made-up value */
+	promtext_escape(r->project, project, sizeof(project));
+	promtext_escape(r->run_id, run_id, sizeof(run_id));
+	fprintf(f, "%s{project=\"%s\",run_id=\"%s\"} ", metric_name[m], project, run_id);
+	switch (m) {
+	case M_CPU:
+		/* Whole nanoseconds, exactly: seconds with nine decimals. */
+		fprintf(f, "%llu.%09llu\n", (unsigned long long)(r->cpu_ns / 1000000000),
+			(unsigned long long)(r->cpu_ns % 1000000000));
+		break;
+	case M_TASKS:
+		fprintf(f, "%llu\n", (unsigned long long)r->tasks);
+		break;
+	case M_RSS:
+		fprintf(f, "%llu\n", (unsigned long long)r->rss_bytes);
+		break;
+	case M_GPU:
+		fprintf(f, "%.4f\n", r->gpu_ratio);
+		break;
+	}
+}
+
+static void family(FILE *f, const struct promtext_view *v, enum metric m, const char *help,
+		   const char *type)
+{
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", metric_name[m], help, metric_name[m], type);
+	for (size_t i = 0; i < v->n_live; i++)
+		run_line(f, m, &v->live[i]);
+	for (size_t i = 0; v->finished && i < v->finished->n; i++) {
+		const struct promtext_run *r = &v->finished->r[i];
+
+		if (v->now_mono_ns - r->ended_mono_ns < PROMTEXT_KEEP_NS)
+			run_line(f, m, r);
+	}
+}
+
+char *promtext_render(const struct promtext_view *v, size_t headroom, size_t *len)
+{
+	char *buf = NULL, esc[128];
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < headroom; i++)
+		fputc(' ', f);
+	family(f, v, M_CPU,
+	       "On-CPU time of every task that belonged to the run (the kernel's own accounting).",
+	       "counter");
+	family(f, v, M_TASKS, "Live tasks (threads and processes) of the run.", "gauge");
+	family(f, v, M_RSS, "Resident memory of the run's live processes.", "gauge");
+	family(f, v, M_GPU,
+	       "Busiest GPU engine's utilization by the run's processes (DRM fdinfo), 0 to 1.",
+	       "gauge");
+	if (v->have_mem) {
+		fprintf(f,
+			"# HELP agentperf_host_memory_used_bytes Host memory in use (MemTotal - "
+			"MemAvailable).\n# TYPE agentperf_host_memory_used_bytes gauge\n"
+			"agentperf_host_memory_used_bytes %llu\n",
+			(unsigned long long)v->mem_used_bytes);
+		fprintf(f,
+			"# HELP agentperf_host_memory_total_bytes Host memory (MemTotal).\n"
+			"# TYPE agentperf_host_memory_total_bytes gauge\n"
+			"agentperf_host_memory_total_bytes %llu\n",
+			(unsigned long long)v->mem_total_bytes);
+	}
+	fprintf(f,
+		"# HELP agentperf_websocket_clients Open perf_metrics WebSocket connections.\n"
+		"# TYPE agentperf_websocket_clients gauge\nagentperf_websocket_clients %d\n",
+		v->websocket_clients);
+	fprintf(f, "# HELP agentperf_build_info agentperfd's version and BPF program variant.\n"
+		   "# TYPE agentperf_build_info gauge\n");
+	promtext_escape(v->version, esc, sizeof(esc));
+	fprintf(f, "agentperf_build_info{version=\"%s\",", esc);
+	promtext_escape(v->bpf_variant, esc, sizeof(esc));
+	fprintf(f, "bpf_variant=\"%s\"} 1\n", esc);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	*len = size - headroom;
+	return buf;
+}
