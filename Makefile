@@ -33,11 +33,13 @@ BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz
 JSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LWS_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null || echo -lwebsockets)
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 
 # Modules with no libbpf and no sockets: unit-tested directly (history touches files only).
-PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects number fdinfo gpu gpuscan readfile top promtext
+PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects number fdinfo gpu gpuscan readfile top promtext agentlock
 # Modules that talk to the kernel or sockets.
-DAEMON_IO := log tracker control server
+DAEMON_IO := log tracker control server registry
 CLIENT_IO := client watch
 
 PURE_OBJS := $(patsubst %,$(BUILD)/user/%.o,$(PURE))
@@ -80,7 +82,7 @@ $(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/tracker_abi.h | $(BUILD
 
 $(BUILD)/agentperfd: $(DAEMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(BPF_LIBS) $(LWS_LIBS) $(JSON_LIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(BPF_LIBS) $(LWS_LIBS) $(JSON_LIBS) $(SQLITE_LIBS) $(CAP_LIBS) -o $@
 
 $(BUILD)/agentperf: $(CLIENT_OBJS)
 	$(call msg,LINK,$@)

@@ -54,6 +54,9 @@ static void usage(FILE *f)
 		"  --control PATH        control socket [/run/agentperf/agentperf.sock]\n"
 		"  --control-group GROUP group that may use the control socket (mode 0660)\n"
 		"  --state-dir DIR       run history, DIR/runs.jsonl [/var/lib/agentperf]\n"
+		"  --autoforge-registry PATH  the agent harness's registry.db (repeatable): runs\n"
+		"                        start by themselves when an agent's lock file appears,\n"
+		"                        and WebSockets for other names are refused (4004)\n"
 		"  --proc-root DIR       where /proc is [/proc] (tests)\n"
 		"  --sys-root DIR        where /sys is [/sys] (tests)\n"
 		"  -v, --verbose         more log lines; twice for libbpf's debug output\n"
@@ -120,6 +123,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		OPT_IIDLE,
 		OPT_MAXC,
 		OPT_SYS,
+		OPT_REGISTRY,
 	};
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -134,6 +138,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "proc-root", required_argument, NULL, OPT_PROC },
 		{ "sys-root", required_argument, NULL, OPT_SYS },
+		{ "autoforge-registry", required_argument, NULL, OPT_REGISTRY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -199,6 +204,21 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_SYS:
 			cfg->sys_root = optarg;
+			break;
+		case OPT_REGISTRY:
+			if (cfg->n_registries == REGISTRY_MAX) {
+				fprintf(stderr, "agentperfd: at most %d --autoforge-registry\n",
+					REGISTRY_MAX);
+				return -EINVAL;
+			}
+			if (optarg[0] != '/') {
+				fprintf(stderr,
+					"agentperfd: --autoforge-registry wants an absolute path, not "
+					"\"%s\"\n",
+					optarg);
+				return -EINVAL;
+			}
+			cfg->registries[cfg->n_registries++] = optarg;
 			break;
 		case 'v':
 			cfg->verbose++;
@@ -408,6 +428,8 @@ static bool anyone_waiting(const struct daemon *d)
 	return false;
 }
 
+static int attach_agent(void *ctx, const char *project, pid_t pid);
+
 static int64_t mono_now(void)
 {
 	struct timespec ts;
@@ -452,6 +474,11 @@ void daemon_tick(struct daemon *d)
 {
 	int64_t now = timefmt_now_ns(), mono = mono_now();
 
+	if (d->registry && mono - d->last_registry_mono >= PASS_MIN_NS) {
+		d->last_registry_mono = mono;
+		registry_refresh(d->registry, mono, false);
+		registry_watch(d->registry, d->cfg.proc_root, attach_agent, d);
+	}
 	if (any_live_run(d) && mono - d->last_pass_mono >= PASS_MIN_NS)
 		rate_pass(d, now, mono);
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
@@ -502,45 +529,80 @@ static bool may_track(struct daemon *d, struct control_conn *c, const struct con
 	return true;
 }
 
-static void do_track(struct daemon *d, struct control_conn *c, const struct control_request *req)
+/* Starts a run of project at pid: its whole tree, or (whole_tree false, a
+ * child marked before exec) its threads. Returns the run, or NULL with a
+ * one-line reason in err. */
+static struct run *start_run(struct daemon *d, const char *project, pid_t pid, bool whole_tree,
+			     char *err, size_t errlen)
 {
 	int64_t now = timefmt_now_ns();
 	struct project *p;
 	struct run *r;
 	int marked;
 
-	if (!may_track(d, c, req))
-		return;
-	p = projects_add(&d->projects, req->project);
+	p = projects_add(&d->projects, project);
 	if (!p) {
-		reply_error(c, "too many projects (%d)", PROJECTS_MAX);
-		return;
+		snprintf(err, errlen, "too many projects (%d)", PROJECTS_MAX);
+		return NULL;
 	}
-	r = runs_begin(&d->runs, req->project, req->pid, now);
+	r = runs_begin(&d->runs, project, pid, now);
 	if (!r) {
-		reply_error(c, "too many live runs (%d); wait for some to end", TRACKER_MAX_RUNS);
-		return;
+		snprintf(err, errlen, "too many live runs (%d); wait for some to end",
+			 TRACKER_MAX_RUNS);
+		return NULL;
 	}
-	marked = tracker_begin_run(d->tracker, r->slot, r->gen, req->pid);
+	marked = tracker_begin_run(d->tracker, r->slot, r->gen, pid);
 	if (!marked)
-		marked = tracker_seed(d->tracker, r->slot, r->gen, req->pid,
-				      req->cmd == CONTROL_ATTACH);
+		marked = tracker_seed(d->tracker, r->slot, r->gen, pid, whole_tree);
 	if (marked <= 0) {
 		if (marked < 0)
-			reply_error(c, "cannot track process %d: %s", req->pid, strerror(-marked));
+			snprintf(err, errlen, "cannot track process %d: %s", pid, strerror(-marked));
 		else
-			reply_error(c, "process %d exited before it could be tracked", req->pid);
+			snprintf(err, errlen, "process %d exited before it could be tracked", pid);
 		tracker_end_run(d->tracker, r->slot);
 		runs_release(r);
-		return;
+		return NULL;
 	}
-	log_info("run %s of project %s: %s pid %d, %d task(s) (peer uid %u)", r->run_id,
-		 r->project, req->cmd == CONTROL_RUN ? "started" : "attached", req->pid, marked,
-		 (unsigned)c->peer.uid);
+	log_info("run %s of project %s: %s pid %d, %d task(s)", r->run_id, r->project,
+		 whole_tree ? "attached" : "started", pid, marked);
 	daemon_sample_run(d, r, now);
 	projects_run_started(p, r);
 	server_project_changed(d, p);
+	return r;
+}
+
+static void do_track(struct daemon *d, struct control_conn *c, const struct control_request *req)
+{
+	char err[160];
+	struct run *r;
+
+	if (!may_track(d, c, req))
+		return;
+	r = start_run(d, req->project, req->pid, req->cmd == CONTROL_ATTACH, err, sizeof(err));
+	if (!r) {
+		reply_error(c, "%s", err);
+		return;
+	}
+	log_debug("run %s was asked for by uid %u", r->run_id, (unsigned)c->peer.uid);
 	reply_record(c, r);
+}
+
+/* registry_attach_fn: an agent's lock names a live process. */
+static int attach_agent(void *ctx, const char *project, pid_t pid)
+{
+	struct daemon *d = ctx;
+	struct run *r = runs_find_project(&d->runs, project);
+	char err[160];
+
+	if (r && r->pid == pid)
+		return 0; /* already tracked (attached by hand, say) */
+	r = start_run(d, project, pid, true, err, sizeof(err));
+	if (!r) {
+		log_warn("project %s: agent lock names pid %d, but %s", project, (int)pid, err);
+		return -EAGAIN;
+	}
+	log_info("run %s of project %s started from its agent lock", r->run_id, project);
+	return 0;
 }
 
 static bool may_control(const struct control_conn *c, const struct run *r,
@@ -787,6 +849,11 @@ int main(int argc, char **argv)
 	}
 	runs_init(&d.runs);
 	projects_init(&d.projects);
+	if (d.cfg.n_registries &&
+	    !(d.registry = registry_new(d.cfg.registries, d.cfg.n_registries))) {
+		fprintf(stderr, "agentperfd: %s\n", strerror(errno));
+		return 1;
+	}
 	d.ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	gpuscan_host(d.cfg.sys_root, &d.gpu_host);
 	raise_fd_limit();
@@ -836,6 +903,7 @@ cleanup:
 	server_stop(&d);
 	control_close(&d.control);
 	tracker_free(d.tracker);
+	registry_free(d.registry);
 	projects_free(&d.projects);
 	free(d.cfg.token);
 	return ret;

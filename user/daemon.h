@@ -8,6 +8,7 @@
 #include "control.h"
 #include "projects.h"
 #include "promtext.h"
+#include "registry.h"
 #include "runs.h"
 #include "tracker.h"
 
@@ -29,6 +30,8 @@ struct config {
 	int interval_idle_ms;
 	int max_clients;
 	int verbose;
+	const char *registries[REGISTRY_MAX]; /* --autoforge-registry */
+	size_t n_registries;
 };
 
 struct daemon {
@@ -45,6 +48,9 @@ struct daemon {
 	struct gpuscan_host gpu_host; /* read at start */
 	int64_t last_pass_mono; /* CLOCK_MONOTONIC of the tick's latest sampling pass */
 	struct promtext_finished finished; /* recently finished runs, for /metrics */
+	struct registry *registry; /* NULL without --autoforge-registry */
+	int64_t last_registry_mono; /* the tick's latest look at registries and locks */
+	int64_t last_registry_force; /* the latest read asked for by a WebSocket */
 };
 
 /* agentperfd.c: reads a live run's kernel state into r (and notices its end). */

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,4 +95,84 @@ int procfs_read_status(const char *proc_root, pid_t pid, struct procfs_status *o
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;
 	return procfs_parse_status(buf, n, out);
+}
+
+int procfs_parse_starttime(const char *buf, size_t len, unsigned long long *ticks)
+{
+	const char *end = buf + len, *p = NULL;
+	unsigned long v;
+
+	for (const char *q = buf; q < end; q++)
+		if (*q == ')')
+			p = q;
+	if (!p)
+		return -EINVAL;
+	/* After ") ": state (field 3), then fields 4..22; starttime is the 20th. */
+	p++;
+	for (int field = 2; field < 21; field++) {
+		while (p < end && *p == ' ')
+			p++;
+		while (p < end && *p != ' ')
+			p++;
+		if (p >= end)
+			return -EINVAL;
+	}
+	if (parse_uints(p, end, &v, 1) != 1)
+		return -EINVAL;
+	*ticks = v;
+	return 0;
+}
+
+int procfs_parse_btime(const char *buf, size_t len, long long *btime)
+{
+	const char *p = buf, *end = buf + len;
+	unsigned long v;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (!eol)
+			eol = end;
+		if (eol - p > 6 && !memcmp(p, "btime ", 6) && parse_uints(p + 6, eol, &v, 1) == 1 &&
+		    v <= LLONG_MAX) {
+			*btime = (long long)v;
+			return 0;
+		}
+		p = eol + 1;
+	}
+	return -EINVAL;
+}
+
+int procfs_start_time(const char *proc_root, pid_t pid, double *unix_sec)
+{
+	char path[PATH_MAX], buf[4096];
+	unsigned long long ticks;
+	long long btime;
+	long hz = sysconf(_SC_CLK_TCK);
+	char *line = NULL;
+	size_t len, cap = 0;
+	ssize_t n;
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
+	err = readfile_head(path, buf, sizeof(buf), &len);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	if (procfs_parse_starttime(buf, len, &ticks))
+		return -EINVAL;
+	/* btime follows the per-CPU and interrupt lines, which can run to many
+	 * kilobytes: read line by line. */
+	snprintf(path, sizeof(path), "%s/stat", proc_root);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while ((n = getline(&line, &cap, f)) > 0 && procfs_parse_btime(line, (size_t)n, &btime))
+		;
+	free(line);
+	fclose(f);
+	if (n <= 0 || hz <= 0)
+		return -EINVAL;
+	*unix_sec = (double)btime + (double)ticks / (double)hz;
+	return 0;
 }

@@ -20,4 +20,14 @@ int procfs_parse_status(const char *buf, size_t len, struct procfs_status *out);
  * such process, or another -errno. */
 int procfs_read_status(const char *proc_root, pid_t pid, struct procfs_status *out);
 
+/* Field 22 (starttime, clock ticks after boot) of /proc/PID/stat text. The
+ * command name may hold spaces and parentheses: fields count from the last
+ * ')'. Returns 0 or -EINVAL. */
+int procfs_parse_starttime(const char *buf, size_t len, unsigned long long *ticks);
+/* "btime N" (boot time, unix seconds) of /proc/stat text. Returns 0 or -EINVAL. */
+int procfs_parse_btime(const char *buf, size_t len, long long *btime);
+/* A process's start as unix seconds, computed as psutil's create_time() is
+ * (btime + starttime / CLK_TCK). Returns 0, -ESRCH, or another -errno. */
+int procfs_start_time(const char *proc_root, pid_t pid, double *unix_sec);
+
 #endif

@@ -24,6 +24,7 @@
 /* Client messages we look into (a ping is ~16 bytes); longer ones are ignored. */
 #define WS_MSG_KEEP 256
 #define CLOSE_INVALID_PROJECT 4000
+#define CLOSE_PROJECT_NOT_FOUND 4004
 
 struct ws_session {
 	struct lws *wsi;
@@ -31,6 +32,7 @@ struct ws_session {
 	struct ws_session *prev, *next; /* the project's subscribers */
 	uint64_t sent_gen;
 	bool invalid_name;
+	bool not_found; /* a registry is configured and does not hold the name */
 	bool pong_due;
 	size_t rx_len;
 	char rx[WS_MSG_KEEP];
@@ -456,6 +458,21 @@ static int ws_established(struct daemon *d, struct lws *wsi, struct ws_session *
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
+	if (d->registry && !registry_has(d->registry, name)) {
+		/* Perhaps added a moment ago: read the registries before refusing,
+		 * at most four times a second however many clients ask. */
+		int64_t now = mono_ns();
+
+		if (now - d->last_registry_force >= 250 * 1000000LL) {
+			d->last_registry_force = now;
+			registry_refresh(d->registry, now, true);
+		}
+		if (!registry_has(d->registry, name)) {
+			s->not_found = true;
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
 	p = projects_add(&d->projects, name);
 	if (!p) {
 		lws_close_reason(wsi, (enum lws_close_status)1013 /* try again later */, NULL, 0);
@@ -511,6 +528,14 @@ static int ws_writeable(struct lws *wsi, struct ws_session *s)
 
 		ws_send(wsi, "{\"type\":\"error\",\"content\":\"Invalid project name\"}");
 		lws_close_reason(wsi, CLOSE_INVALID_PROJECT, (unsigned char *)reason,
+				 sizeof(reason) - 1);
+		return -1;
+	}
+	if (s->not_found) {
+		static const char reason[] = "Project not found in registry";
+
+		ws_send(wsi, "{\"type\":\"error\",\"content\":\"Project not found in registry\"}");
+		lws_close_reason(wsi, CLOSE_PROJECT_NOT_FOUND, (unsigned char *)reason,
 				 sizeof(reason) - 1);
 		return -1;
 	}

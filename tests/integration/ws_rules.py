@@ -387,6 +387,24 @@ async def gpu(server, project, fake_proc, parent, child):
           "backwards counter, closed fds, other processes ignored")
 
 
+async def registry(server, known, agent_pid):
+    """With --autoforge-registry: an unknown name gets the harness's error and
+    4004; a registered one streams, its agent's run included."""
+    msgs, code, reason = await close_of(f"ws://{server}/ws/projects/not-registered")
+    if msgs != [{"type": "error", "content": "Project not found in registry"}] or code != 4004:
+        fail(f"unregistered project: {msgs}, close {code} {reason!r}")
+    msgs, code, _ = await close_of(f"ws://{server}/ws/projects/bad%20name")
+    if code != 4000:
+        fail(f"an invalid name is still 4000 first, not {code}")
+    async with websockets.connect(f"ws://{server}/ws/projects/{known}") as ws:
+        m = await recv_json(ws)
+        check_message(m, known)
+        if agent_pid and (m["run"]["pid"] != agent_pid or m["run"]["status"] != "running"):
+            fail(f"{known}'s agent run is not streamed: {m['run']}")
+    print(f"ok registry: 4004 for an unregistered name; {known} streams"
+          + (f" its agent's run (pid {agent_pid})" if agent_pid else ""))
+
+
 def main():
     check, server, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     fn = {
@@ -398,6 +416,7 @@ def main():
         "slow-reader": lambda: slow_reader(server, int(args[0]), float(args[1])),
         "dead-peer": lambda: dead_peer(server, int(args[0])),
         "gpu": lambda: gpu(server, args[0], args[1], int(args[2]), int(args[3])),
+        "registry": lambda: registry(server, args[0], int(args[1])),
     }[check]
     asyncio.run(fn())
 

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -74,6 +75,33 @@ static void test_read_self(void **state)
 	assert_int_equal(procfs_read_status("/nonexistent", 1, &st), -ESRCH);
 }
 
+static void test_starttime(void **state)
+{
+	/* A command name with spaces and parentheses: fields count from the last ')'. */
+	static const char stat[] =
+		"4242 (my (odd) cmd) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 "
+		"123456 10000000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
+	unsigned long long ticks;
+	long long btime;
+
+	assert_int_equal(procfs_parse_starttime(stat, strlen(stat), &ticks), 0);
+	assert_int_equal(ticks, 123456);
+	assert_int_equal(procfs_parse_starttime("4242 (x) S 1 2", 14, &ticks), -EINVAL);
+	assert_int_equal(procfs_parse_starttime("no paren", 8, &ticks), -EINVAL);
+	assert_int_equal(procfs_parse_btime("btime 1795527829\n", 17, &btime), 0);
+	assert_int_equal(btime, 1795527829);
+	assert_int_equal(procfs_parse_btime("cpu 1 2 3\n", 10, &btime), -EINVAL);
+}
+
+static void test_start_time_self(void **state)
+{
+	double start, now = (double)time(NULL);
+
+	assert_int_equal(procfs_start_time("/proc", getpid(), &start), 0);
+	assert_true(start <= now + 1 && start > now - 3600);
+	assert_int_equal(procfs_start_time("/proc", 0x7ffffff0, &start), -ESRCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -81,6 +109,8 @@ int main(void)
 		cmocka_unit_test(test_missing_and_truncated),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_read_self),
+		cmocka_unit_test(test_starttime),
+		cmocka_unit_test(test_start_time_self),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

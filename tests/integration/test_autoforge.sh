@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Zero-config runs: with --autoforge-registry, an agent's lock file starts a
+# run that shows in `agentperf status`, /metrics and on the WebSocket; stale
+# locks and reused PIDs are ignored (and said so at -v); projects added to
+# the registry later are picked up, even while the harness holds a write lock;
+# other names get 4004.
+. "$(dirname "$0")/lib.sh"
+need_root
+PY=/usr/bin/python3
+WS=$ROOT/tests/integration/ws_rules.py
+
+DB=$T/home/.autoforge/registry.db
+mkdir -p "$T/home/.autoforge" "$T/alpha/.autoforge" "$T/beta/.autoforge" "$T/gamma/.autoforge"
+sqlite3 "$DB" "CREATE TABLE projects (name TEXT PRIMARY KEY, path TEXT NOT NULL, created_at TEXT);
+	INSERT INTO projects VALUES ('alpha', '$T/alpha', datetime()), ('beta', '$T/beta', datetime());" >/dev/null
+daemon_start -v --autoforge-registry "$DB"
+
+# CREATE_TIME as the harness computes it (psutil): btime + starttime / CLK_TCK.
+create_time() {
+	awk -v hz="$(getconf CLK_TCK)" -v bt="$(awk '/^btime/ { print $2 }' /proc/stat)" \
+		'{ sub(/.*\) /, ""); split($0, f, " "); printf "%.2f\n", bt + f[20] / hz }' "/proc/$1/stat"
+}
+lock() { printf '%s:%s' "$2" "$3" >"$T/$1/.autoforge/.agent.lock.tmp" && mv "$T/$1/.autoforge/.agent.lock.tmp" "$T/$1/.autoforge/.agent.lock"; }
+run_pid() { "$AP" status --json | jq -r --arg p "$1" '[.[] | select(.project == $p) | .pid][0] // empty'; }
+wait_log() { for _ in $(seq 50); do grep -q "$1" "$T/daemon.log" && return 0; sleep 0.1; done; fail "daemon never said: $1"; }
+
+# An agent: keeps spawning compilers-to-be until killed.
+sh -c "while :; do '$H/burn' 1 100; sleep 0.05; done" &
+AGENT=$!
+lock alpha "$AGENT" "$(create_time "$AGENT")"
+for _ in $(seq 50); do [ "$(run_pid alpha)" = "$AGENT" ] && break; sleep 0.1; done
+[ "$(run_pid alpha)" = "$AGENT" ] || fail "the agent's lock started no run: $("$AP" status)"
+wait_log "run .* of project alpha started from its agent lock"
+sleep 1.5 # a tick or two of figures
+curl -sf "http://$AGENTPERF_SERVER/metrics" | grep -q "^agentperf_run_cpu_seconds_total{project=\"alpha\"" ||
+	fail "alpha's run is not in /metrics"
+$PY "$WS" registry "$AGENTPERF_SERVER" alpha "$AGENT" || fail "registry WebSocket rules"
+
+# A stale lock: its process is gone.
+true & dead=$!
+wait "$dead"
+lock beta "$dead" "$(date +%s.%N)"
+wait_log "project beta: stale lock: process $dead is not running"
+# A reused PID: the process is live, but not the one that took the lock.
+sleep 60 & other=$!
+lock beta "$other" "$(awk -v c="$(create_time "$other")" 'BEGIN { printf "%.2f", c - 1000 }')"
+wait_log "project beta: stale lock: process $other started at .* (a reused PID)"
+[ -z "$(run_pid beta)" ] || fail "a stale lock started a run"
+kill "$other"
+
+# A project added later, while the harness holds the registry's write lock
+# for ~2 s: reads in that time fail (busy) and must keep the known projects.
+sqlite3 "$DB" "BEGIN EXCLUSIVE; INSERT INTO projects VALUES ('gamma', '$T/gamma', datetime());
+	SELECT 1 FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 6000000) SELECT count(*) FROM c);
+	COMMIT;" >/dev/null &
+WRITER=$!
+sleep 0.3
+# An unknown name makes the daemon read the registries at once: busy now.
+$PY "$WS" registry "$AGENTPERF_SERVER" alpha "$AGENT" || fail "alpha was lost while the registry was busy"
+grep -q "registry $DB: database is locked" "$T/daemon.log" || fail "the registry was never busy: test the test"
+wait "$WRITER"
+sleep 60 & g=$!
+lock gamma "$g" "$(create_time "$g")"
+for _ in $(seq 50); do [ "$(run_pid gamma)" = "$g" ] && break; sleep 0.1; done
+[ "$(run_pid gamma)" = "$g" ] || fail "project gamma, added later, was not picked up"
+$PY "$WS" registry "$AGENTPERF_SERVER" gamma "$g" || fail "gamma on the WebSocket"
+kill "$g"
+
+# The agent stops: its run ends and the history says where the CPU went.
+kill "$AGENT"
+for _ in $(seq 50); do [ -z "$(run_pid alpha)" ] && break; sleep 0.1; done
+rec=$("$AP" runs --json --project alpha | jq '.[0]')
+[ "$(jq -r .pid <<<"$rec")" = "$AGENT" ] || fail "alpha's run is not in the history: $rec"
+[ "$(jq -r '.top[0].comm' <<<"$rec")" = burn ] || fail "alpha's top is not burn: $rec"
+echo "agent run: $(jq -c '{run_id, status, cpu_seconds, tasks_started, top}' <<<"$rec")"
+daemon_stop

@@ -1,0 +1,324 @@
+/* The agent harness's project registries (SQLite, read-only) and the lock
+ * files of their projects: runs start when an agent does, with no wiring. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agentlock.h"
+#include "log.h"
+#include "names.h"
+#include "procfs.h"
+#include "registry.h"
+
+/* What a file looked like: a change means "read it again". */
+struct seen {
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+struct registry_db {
+	char path[PATH_MAX];
+	struct seen db, wal;
+	uid_t owner; /* its runs may only be of this user's processes (or any, for root) */
+	bool read_once;
+	int64_t read_mono;
+};
+
+struct registry_project {
+	char name[NAMES_PROJECT_MAX + 1];
+	char lock[PATH_MAX];
+	size_t db; /* which registry holds it */
+	struct seen seen; /* the lock file at the last look */
+	bool handled; /* the lock below was acted on (or refused) */
+	struct agentlock last;
+};
+
+struct registry {
+	struct registry_db db[REGISTRY_MAX];
+	size_t n_db;
+	struct registry_project *p;
+	size_t n, cap;
+};
+
+static struct seen look(const char *path)
+{
+	struct stat st;
+	struct seen s = { 0 };
+
+	if (stat(path, &st) == 0)
+		s = (struct seen){ true, st.st_dev, st.st_ino, st.st_size, st.st_mtim };
+	return s;
+}
+
+static bool same(const struct seen *a, const struct seen *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+struct registry *registry_new(const char *const *paths, size_t n)
+{
+	struct registry *r;
+
+	if (n > REGISTRY_MAX) {
+		errno = E2BIG;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		snprintf(r->db[i].path, sizeof(r->db[i].path), "%s", paths[i]);
+	r->n_db = n;
+	return r;
+}
+
+void registry_free(struct registry *r)
+{
+	if (!r)
+		return;
+	free(r->p);
+	free(r);
+}
+
+static struct registry_project *find(struct registry_project *p, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(p[i].name, name))
+			return &p[i];
+	return NULL;
+}
+
+static int append(struct registry_project **p, size_t *n, size_t *cap,
+		  const struct registry_project *e)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct registry_project *q = realloc(*p, c * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		*p = q;
+		*cap = c;
+	}
+	(*p)[(*n)++] = *e;
+	return 0;
+}
+
+/* Reads registry k's projects into *out (appending). Returns 0, or an SQLite
+ * error code (SQLITE_BUSY while the harness holds a write lock). */
+static int read_db(struct registry *r, size_t k, struct registry_project **out, size_t *n,
+		   size_t *cap)
+{
+	struct registry_db *db = &r->db[k];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *h = NULL;
+	int rc;
+
+	/* Read-only, never creating the file; the harness may be writing. */
+	rc = sqlite3_open_v2(db->path, &h, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(h, 200);
+		rc = sqlite3_prepare_v2(h, "SELECT name, path FROM projects", -1, &st, NULL);
+	}
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+		struct registry_project e = { .db = k };
+
+		rc = SQLITE_OK;
+		if (!name || !path || !names_project_valid(name) || path[0] != '/') {
+			log_debug("registry %s: project \"%s\" skipped (name or path not usable)",
+				  db->path, name ? name : "(null)");
+			continue;
+		}
+		if (find(*out, *n, name))
+			continue; /* an earlier registry has it */
+		snprintf(e.name, sizeof(e.name), "%s", name);
+		if (snprintf(e.lock, sizeof(e.lock), "%s%s", path, AGENTLOCK_PATH) >=
+		    (int)sizeof(e.lock))
+			continue;
+		if (append(out, n, cap, &e)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	if (rc != SQLITE_OK)
+		log_debug("registry %s: %s", db->path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return rc;
+}
+
+void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
+{
+	struct registry_project *np = NULL;
+	size_t n = 0, cap = 0;
+	bool changed = force;
+	char wal[PATH_MAX + 8];
+
+	for (size_t k = 0; k < r->n_db; k++) {
+		struct registry_db *db = &r->db[k];
+		struct seen s = look(db->path), w;
+
+		snprintf(wal, sizeof(wal), "%s-wal", db->path);
+		w = look(wal);
+		if (!db->read_once || !same(&s, &db->db) || !same(&w, &db->wal) ||
+		    mono_ns - db->read_mono >= REGISTRY_REREAD_NS)
+			changed = true;
+	}
+	if (!changed)
+		return;
+	for (size_t k = 0; k < r->n_db; k++) {
+		struct registry_db *db = &r->db[k];
+		struct seen s = look(db->path), w;
+		size_t before = n;
+		struct stat st;
+
+		snprintf(wal, sizeof(wal), "%s-wal", db->path);
+		w = look(wal);
+		if (!s.exists) {
+			if (db->db.exists || !db->read_once)
+				log_info("registry %s does not exist (yet)", db->path);
+			db->db = s;
+			db->read_once = true;
+			db->read_mono = mono_ns;
+			continue;
+		}
+		if (stat(db->path, &st) == 0)
+			db->owner = st.st_uid;
+		if (read_db(r, k, &np, &n, &cap) != SQLITE_OK) {
+			/* Busy or mid-write: keep what this registry held, try again next tick. */
+			n = before;
+			for (size_t i = 0; i < r->n; i++)
+				if (r->p[i].db == k && !find(np, n, r->p[i].name))
+					append(&np, &n, &cap, &r->p[i]);
+			continue;
+		}
+		db->db = s;
+		db->wal = w;
+		db->read_once = true;
+		db->read_mono = mono_ns;
+	}
+	/* Projects that stay keep what their lock looked like. */
+	for (size_t i = 0; i < n; i++) {
+		struct registry_project *old = find(r->p, r->n, np[i].name);
+
+		if (old && !strcmp(old->lock, np[i].lock)) {
+			np[i].seen = old->seen;
+			np[i].handled = old->handled;
+			np[i].last = old->last;
+		} else if (!old) {
+			log_info("registry: watching project %s (%s)", np[i].name, np[i].lock);
+		}
+	}
+	free(r->p);
+	r->p = np;
+	r->n = n;
+	r->cap = cap;
+}
+
+bool registry_has(const struct registry *r, const char *name)
+{
+	return find(r->p, r->n, name) != NULL;
+}
+
+/* Reads the lock at p->lock if it changed; true with *out for a new one. */
+static bool new_lock(struct registry_project *p, struct stat *st, struct agentlock *out)
+{
+	char buf[AGENTLOCK_MAX + 1];
+	struct seen s;
+	ssize_t len;
+	/* O_NOFOLLOW: a lock is the harness's own file, not a link to elsewhere;
+	 * O_NONBLOCK: a FIFO put in its place must not hang the daemon. */
+	int fd = open(p->lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (p->seen.exists)
+			log_debug("project %s: lock %s is gone", p->name, p->lock);
+		p->seen = (struct seen){ 0 };
+		p->handled = false;
+		return false;
+	}
+	if (fstat(fd, st)) {
+		close(fd);
+		return false;
+	}
+	s = (struct seen){ true, st->st_dev, st->st_ino, st->st_size, st->st_mtim };
+	if (same(&s, &p->seen)) {
+		close(fd);
+		return false;
+	}
+	p->seen = s;
+	len = S_ISREG(st->st_mode) ? read(fd, buf, sizeof(buf)) : -1;
+	close(fd);
+	if (len < 0 || agentlock_parse(buf, (size_t)len, out)) {
+		log_debug("project %s: %s is not PID:CREATE_TIME; ignored", p->name, p->lock);
+		return false;
+	}
+	if (p->handled && p->last.pid == out->pid && p->last.create_time == out->create_time)
+		return false; /* rewritten with the same content */
+	p->handled = true;
+	p->last = *out;
+	return true;
+}
+
+void registry_watch(struct registry *r, const char *proc_root, registry_attach_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct registry_project *p = &r->p[i];
+		uid_t owner = r->db[p->db].owner;
+		struct procfs_status ps;
+		struct agentlock l;
+		struct stat st;
+		double start;
+		int err;
+
+		if (!new_lock(p, &st, &l))
+			continue;
+		err = procfs_start_time(proc_root, l.pid, &start);
+		if (err == -ESRCH || (!err && procfs_read_status(proc_root, l.pid, &ps))) {
+			log_debug("project %s: stale lock: process %d is not running; ignored",
+				  p->name, (int)l.pid);
+			continue;
+		}
+		if (err) {
+			log_warn("project %s: cannot read process %d: %s", p->name, (int)l.pid,
+				 strerror(-err));
+			continue;
+		}
+		if (!agentlock_matches(&l, start)) {
+			log_debug("project %s: stale lock: process %d started at %.2f, the lock says "
+				  "%.2f (a reused PID); ignored",
+				  p->name, (int)l.pid, start, l.create_time);
+			continue;
+		}
+		if (ps.tgid != l.pid || ps.state == 'Z' || ps.state == 'X') {
+			log_debug("project %s: lock names %d, not a live process; ignored", p->name,
+				  (int)l.pid);
+			continue;
+		}
+		/* As on the control socket: a registry or lock of one user never
+		 * starts a run of another user's processes. */
+		if ((owner != 0 && ps.ruid != owner) || (st.st_uid != 0 && st.st_uid != ps.ruid)) {
+			log_warn("project %s: lock names process %d of uid %u, but the registry "
+				 "belongs to uid %u and the lock to uid %u; ignored",
+				 p->name, (int)l.pid, (unsigned)ps.ruid, (unsigned)owner,
+				 (unsigned)st.st_uid);
+			continue;
+		}
+		fn(ctx, p->name, l.pid);
+	}
+}

@@ -1,0 +1,32 @@
+/* The agent harness's project registries (SQLite, read-only) and the lock
+ * files of their projects: runs start when an agent does, with no wiring. */
+#ifndef AGENTPERF_REGISTRY_H
+#define AGENTPERF_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define REGISTRY_MAX 8 /* --autoforge-registry at most this many times */
+/* A registry is read again when its files change, and at least this often. */
+#define REGISTRY_REREAD_NS (30 * 1000000000LL)
+
+struct registry;
+
+/* Called for a lock that names a live process with the lock's start time;
+ * returns 0, or -errno when no run could be started (logged by the callee). */
+typedef int (*registry_attach_fn)(void *ctx, const char *project, pid_t pid);
+
+/* Watches the registries at paths (which need not exist yet). NULL with errno. */
+struct registry *registry_new(const char *const *paths, size_t n);
+void registry_free(struct registry *r);
+/* Reads the registries whose files changed (or all, with force), keeping the
+ * previous list of one that cannot be read now (busy, or being written). */
+void registry_refresh(struct registry *r, int64_t mono_ns, bool force);
+/* Whether a registry holds the project name (as of the latest refresh). */
+bool registry_has(const struct registry *r, const char *name);
+/* Looks at every project's lock file; attaches each new lock whose process is
+ * live, started when the lock says, and owned by the registry's owner. */
+void registry_watch(struct registry *r, const char *proc_root, registry_attach_fn fn, void *ctx);
+
+#endif
