@@ -37,10 +37,10 @@ SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 
 # Modules with no libbpf and no sockets: unit-tested directly (history touches files only).
-PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects number fdinfo gpu gpuscan readfile top promtext agentlock
+PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects number fdinfo gpu gpuscan readfile top promtext agentlock topview
 # Modules that talk to the kernel or sockets.
 DAEMON_IO := log tracker control server registry
-CLIENT_IO := client watch
+CLIENT_IO := client watch topui
 
 PURE_OBJS := $(patsubst %,$(BUILD)/user/%.o,$(PURE))
 DAEMON_OBJS := $(BUILD)/user/agentperfd.o $(patsubst %,$(BUILD)/user/%.o,$(DAEMON_IO)) $(PURE_OBJS)

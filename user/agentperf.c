@@ -14,6 +14,7 @@
 #include "names.h"
 #include "number.h"
 #include "record.h"
+#include "topui.h"
 #include "watch.h"
 
 /* Exit statuses of `run` when agentperf itself fails, as env(1) uses them. */
@@ -45,6 +46,10 @@ static void usage(FILE *f)
 		"        run history, newest first\n"
 		"  tokens --project NAME --add N | --set-current N [--set-total N]\n"
 		"        report the agent's token counts for the project's dashboards\n"
+		"  top\n"
+		"        live view of every run on the host (CPU, cores, RSS, GPU, tasks, top\n"
+		"        command), refreshed each second; q quits; one plain snapshot when\n"
+		"        stdout is not a terminal\n"
 		"  watch NAME\n"
 		"        print each perf_metrics message of project NAME as one JSON line\n"
 		"\n"
@@ -456,6 +461,18 @@ static int cmd_watch(int argc, char **argv)
 	return watch_run(server_addr, argv[optind], getenv("AGENTPERF_TOKEN"));
 }
 
+static int cmd_top(int argc, char **argv)
+{
+	struct sub_opts o;
+	int ret;
+
+	if ((ret = parse_sub(argc, argv, " ", &o)))
+		return ret;
+	if (optind < argc)
+		return die_usage("unexpected argument \"%s\"", argv[optind]);
+	return topui_run(control_path);
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_CONTROL = 256, O_VERSION, O_SERVER };
@@ -517,6 +534,8 @@ int main(int argc, char **argv)
 		return cmd_tokens(argc, argv);
 	if (!strcmp(cmd, "watch"))
 		return cmd_watch(argc, argv);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(argc, argv);
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;

@@ -643,12 +643,23 @@ static void do_detach(struct daemon *d, struct control_conn *c, const struct con
 	finalize(d, r);
 }
 
-/* A live run's record with its current rates (status only, not history). */
+/* A run's record as `status` shows it: with its current rates, and its CPU
+ * up to this moment (not for the history). */
 static cJSON *live_record(struct daemon *d, const struct run *r)
 {
 	cJSON *rec = record_from_run(r);
 	bool open = !r->ended && !r->detached;
+	/* The sampling pass was just made: live members' in-flight time counts,
+	 * as it does in the run's top commands. */
+	uint64_t cpu = r->last.cpu_ns + (open ? r->last.inflight_ns : 0);
 
+	if (rec &&
+	    !(cJSON_ReplaceItemInObjectCaseSensitive(rec, "cpu_seconds",
+						     cJSON_CreateNumber((double)cpu / 1e9)) &&
+	      cJSON_ReplaceItemInObjectCaseSensitive(rec, "cpu_ns", cJSON_CreateNumber((double)cpu)))) {
+		cJSON_Delete(rec);
+		return NULL;
+	}
 	if (rec && !(cJSON_AddNumberToObject(rec, "cores", open ? r->cores : 0) &&
 		     cJSON_AddNumberToObject(rec, "cpu_percent",
 					     open && d->ncpus ? 100 * r->cores / d->ncpus : 0) &&

@@ -27,7 +27,7 @@ static bool add_top(cJSON *o, const struct top *t)
 		if (!e || !cJSON_AddItemToArray(arr, e) ||
 		    !cJSON_AddStringToObject(e, "comm", t->e[i].comm) ||
 		    !cJSON_AddNumberToObject(e, "cpu_seconds",
-					     (double)((t->e[i].ns + 500000) / 1000000) / 1000))
+					     (double)((t->e[i].ns + 500) / 1000) / 1e6))
 			return false;
 	}
 	return arr != NULL;
@@ -116,8 +116,7 @@ static void describe_end(const cJSON *rec, char *buf, size_t len)
 		snprintf(buf, len, "%s", str_or(rec, "status", "?"));
 }
 
-/* "812KiB", "1.2GiB": binary units, as free(1) -h prints them. */
-static char *bytes_human(double b, char *buf, size_t len)
+char *record_bytes_human(double b, char *buf, size_t len)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int u = 0;
@@ -147,7 +146,7 @@ static void top_human(const cJSON *rec, int max, char *buf, size_t len)
 			break;
 		if (cpu > 0)
 			k = snprintf(buf + n, len - n, "%s%s %.0f%%", n ? ", " : "", comm,
-				     100 * secs / cpu);
+				     secs < cpu ? 100 * secs / cpu : 100);
 		else
 			k = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", comm);
 		if (k < 0)
@@ -181,7 +180,7 @@ void record_summary(const cJSON *rec, char *buf, size_t len)
 		m += (size_t)snprintf(diag + m, sizeof(diag) - m, " Top commands: %s.", top);
 	if (peak > 0 && m < sizeof(diag))
 		m += (size_t)snprintf(diag + m, sizeof(diag) - m, " Peak RSS %s.",
-				      bytes_human(peak, sz, sizeof(sz)));
+				      record_bytes_human(peak, sz, sizeof(sz)));
 	if (delay > 0 && m < sizeof(diag))
 		snprintf(diag + m, sizeof(diag) - m, " Waited %s for a CPU.",
 			 timefmt_duration(delay, dur, sizeof(dur)));
@@ -217,7 +216,7 @@ void record_table_row(const cJSON *rec, char *buf, size_t len)
 	if (wall >= 0)
 		timefmt_duration(wall, wall_s, sizeof(wall_s));
 	if (peak >= 0)
-		bytes_human(peak, peak_s, sizeof(peak_s));
+		record_bytes_human(peak, peak_s, sizeof(peak_s));
 	if (delay >= 0)
 		timefmt_duration(delay, delay_s, sizeof(delay_s));
 	top_human(rec, 3, top, sizeof(top));

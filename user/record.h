@@ -16,4 +16,7 @@ void record_summary(const cJSON *rec, char *buf, size_t len);
 void record_table_header(char *buf, size_t len);
 void record_table_row(const cJSON *rec, char *buf, size_t len);
 
+/* "812KiB", "1.2GiB": binary units, as free(1) -h prints them; returns buf. */
+char *record_bytes_human(double bytes, char *buf, size_t len);
+
 #endif

@@ -48,7 +48,7 @@ static void test_running(void **state)
 		"\"exit_code\":null,\"signal\":null,\"wall_seconds\":null,\"cpu_seconds\":412.731,\"cpu_ns\":412731000000,"
 		"\"tasks_started\":1893,\"tasks_alive\":37,\"tasks_lost\":0,\"peak_rss_bytes\":1073741824,"
 		"\"run_delay_seconds\":3.25,\"gpu_seconds\":null,"
-		"\"top\":[{\"comm\":\"cc1\",\"cpu_seconds\":280.1},{\"comm\":\"node\",\"cpu_seconds\":90.25}],"
+		"\"top\":[{\"comm\":\"cc1\",\"cpu_seconds\":280.1},{\"comm\":\"node\",\"cpu_seconds\":90.2496}],"
 		"\"detached\":false}");
 	free(json);
 }
