@@ -39,7 +39,7 @@ CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 # Modules with no libbpf and no sockets: unit-tested directly (history touches files only).
 PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects number fdinfo gpu gpuscan readfile top promtext agentlock topview
 # Modules that talk to the kernel or sockets.
-DAEMON_IO := log tracker control server registry
+DAEMON_IO := log tracker control server registry privs
 CLIENT_IO := client watch topui
 
 PURE_OBJS := $(patsubst %,$(BUILD)/user/%.o,$(PURE))
@@ -49,7 +49,13 @@ CLIENT_OBJS := $(BUILD)/user/agentperf.o $(patsubst %,$(BUILD)/user/%.o,$(CLIENT
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/integration/helpers/*.c))
 
-.PHONY: all deps run check test-unit test-integration clean
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+.PHONY: all deps run check test-unit test-integration install clean
 all: $(BUILD)/agentperfd $(BUILD)/agentperf
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/helpers:
@@ -119,7 +125,19 @@ test-unit: $(UNIT_TESTS)
 	$(Q)scripts/run-unit-tests.sh $(UNIT_TESTS)
 
 test-integration: all $(HELPERS)
-	$(Q)BUILD=$(BUILD) tests/integration/run.sh
+	$(Q)SANITIZE=$(SANITIZE) BUILD=$(BUILD) tests/integration/run.sh
+
+# `sudo make install` (PREFIX=/usr/local, DESTDIR for staging): binaries,
+# the systemd unit and the man pages. Then: systemctl enable --now agentperfd
+install: $(BUILD)/agentperfd $(BUILD)/agentperf
+	$(Q)install -D -m 0755 $(BUILD)/agentperfd $(DESTDIR)$(SBINDIR)/agentperfd
+	$(Q)install -D -m 0755 $(BUILD)/agentperf $(DESTDIR)$(BINDIR)/agentperf
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' dist/agentperfd.service.in >$(DESTDIR)$(UNITDIR)/agentperfd.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/agentperfd.service
+	$(Q)install -D -m 0644 man/agentperfd.8 $(DESTDIR)$(MANDIR)/man8/agentperfd.8
+	$(Q)install -D -m 0644 man/agentperf.1 $(DESTDIR)$(MANDIR)/man1/agentperf.1
+	@echo "installed under $(DESTDIR)$(PREFIX); start with: systemctl daemon-reload && systemctl enable --now agentperfd"
 
 clean:
 	rm -rf build build-san

@@ -17,6 +17,7 @@
 #include "history.h"
 #include "log.h"
 #include "number.h"
+#include "privs.h"
 #include "procfs.h"
 #include "record.h"
 #include "timefmt.h"
@@ -892,6 +893,11 @@ int main(int argc, char **argv)
 	}
 
 	if (server_start(&d, err, sizeof(err))) {
+		fprintf(stderr, "agentperfd: %s\n", err);
+		goto cleanup;
+	}
+	/* Programs loaded, port and socket bound: the rest needs far less. */
+	if (privs_drop(d.registry != NULL, err, sizeof(err))) {
 		fprintf(stderr, "agentperfd: %s\n", err);
 		goto cleanup;
 	}
