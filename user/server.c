@@ -519,26 +519,27 @@ static int ws_send(struct lws *wsi, const char *text)
 	return lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
 }
 
+/* The dashboard server's refusal: an error message, then the close code
+ * with the same text as its reason. Returns -1 (close). */
+static int ws_refuse(struct lws *wsi, int code, const char *content)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "{\"type\":\"error\",\"content\":\"%s\"}", content);
+	ws_send(wsi, msg);
+	lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)content,
+			 strlen(content));
+	return -1;
+}
+
 static int ws_writeable(struct lws *wsi, struct ws_session *s)
 {
 	struct project *p = s->project;
 
-	if (s->invalid_name) {
-		static const char reason[] = "Invalid project name";
-
-		ws_send(wsi, "{\"type\":\"error\",\"content\":\"Invalid project name\"}");
-		lws_close_reason(wsi, CLOSE_INVALID_PROJECT, (unsigned char *)reason,
-				 sizeof(reason) - 1);
-		return -1;
-	}
-	if (s->not_found) {
-		static const char reason[] = "Project not found in registry";
-
-		ws_send(wsi, "{\"type\":\"error\",\"content\":\"Project not found in registry\"}");
-		lws_close_reason(wsi, CLOSE_PROJECT_NOT_FOUND, (unsigned char *)reason,
-				 sizeof(reason) - 1);
-		return -1;
-	}
+	if (s->invalid_name)
+		return ws_refuse(wsi, CLOSE_INVALID_PROJECT, "Invalid project name");
+	if (s->not_found)
+		return ws_refuse(wsi, CLOSE_PROJECT_NOT_FOUND, "Project not found in registry");
 	if (s->pong_due) {
 		s->pong_due = false;
 		if (ws_send(wsi, "{\"type\":\"pong\"}"))
