@@ -35,6 +35,7 @@ sleep 1.5 # a tick or two of figures
 curl -sf "http://$AGENTPERF_SERVER/metrics" | grep -q "^agentperf_run_cpu_seconds_total{project=\"alpha\"" ||
 	fail "alpha's run is not in /metrics"
 $PY "$WS" registry "$AGENTPERF_SERVER" alpha "$AGENT" || fail "registry WebSocket rules"
+"$AP" top | grep -Eq "^alpha +running " || fail "alpha's run is not in agentperf top: $("$AP" top)"
 
 # A stale lock: its process is gone.
 true & dead=$!

@@ -349,6 +349,13 @@ async def gpu(server, project, fake_proc, parent, child):
                 g = (await recv_json(ws))["gpu"]
             if g["percent"] is None or not 45 <= g["percent"] <= 55 or g["vram_used_gb"] != 2.0:
                 fail(f"a client busy half the time, deduped across fds and processes: {g}")
+            # /metrics has it too, from the daemon's own tick.
+            import urllib.request
+            body = urllib.request.urlopen(f"http://{server}/metrics", timeout=5).read().decode()
+            mm = re.search(r'^agentperf_run_gpu_utilization_ratio\{project="%s",run_id="[^"]+"\} '
+                           r'([0-9.]+)$' % project, body, re.M)
+            if not mm or not 0.45 <= float(mm.group(1)) <= 0.55:
+                fail(f"/metrics GPU ratio: {mm.group(0) if mm else body}")
             # A counter going backwards: never negative or wild; then back to 50.
             state["backwards"] = True
             seen = [(await recv_json(ws))["gpu"]["percent"] for _ in range(2)]
