@@ -471,6 +471,11 @@ static void rate_pass(struct daemon *d, int64_t now, int64_t mono)
 	}
 }
 
+void daemon_look_at_locks(struct daemon *d)
+{
+	registry_watch(d->registry, d->cfg.proc_root, attach_agent, d);
+}
+
 void daemon_tick(struct daemon *d)
 {
 	int64_t now = timefmt_now_ns(), mono = mono_now();
@@ -478,7 +483,7 @@ void daemon_tick(struct daemon *d)
 	if (d->registry && mono - d->last_registry_mono >= PASS_MIN_NS) {
 		d->last_registry_mono = mono;
 		registry_refresh(d->registry, mono, false);
-		registry_watch(d->registry, d->cfg.proc_root, attach_agent, d);
+		daemon_look_at_locks(d);
 	}
 	if (any_live_run(d) && mono - d->last_pass_mono >= PASS_MIN_NS)
 		rate_pass(d, now, mono);

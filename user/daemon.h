@@ -57,6 +57,9 @@ struct daemon {
 void daemon_sample_run(struct daemon *d, struct run *r, int64_t now_ns);
 /* agentperfd.c: a control request line (the control socket's handler). */
 void daemon_on_control_line(void *ctx, struct control_conn *c, char *line, size_t len);
+/* agentperfd.c: looks at the registries' agent locks now (a lock directory
+ * changed). */
+void daemon_look_at_locks(struct daemon *d);
 /* agentperfd.c: the run bookkeeping tick. */
 void daemon_tick(struct daemon *d);
 

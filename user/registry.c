@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ struct registry_project {
 	struct seen seen; /* the lock file at the last look */
 	bool handled; /* the lock below was acted on (or refused) */
 	struct agentlock last;
+	int wd; /* inotify watch of the lock's directory, -1 while it does not exist */
 };
 
 struct registry {
@@ -47,6 +49,7 @@ struct registry {
 	size_t n_db;
 	struct registry_project *p;
 	size_t n, cap;
+	int inotify_fd; /* lock directories' changes; -1 if inotify is unavailable */
 };
 
 static struct seen look(const char *path)
@@ -80,6 +83,10 @@ struct registry *registry_new(const char *const *paths, size_t n)
 	for (size_t i = 0; i < n; i++)
 		snprintf(r->db[i].path, sizeof(r->db[i].path), "%s", paths[i]);
 	r->n_db = n;
+	/* Without inotify, the once-a-second look still finds every lock. */
+	r->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (r->inotify_fd < 0)
+		log_warn("inotify: %s; agent locks are looked at once a second", strerror(errno));
 	return r;
 }
 
@@ -87,8 +94,56 @@ void registry_free(struct registry *r)
 {
 	if (!r)
 		return;
+	if (r->inotify_fd >= 0)
+		close(r->inotify_fd);
 	free(r->p);
 	free(r);
+}
+
+int registry_fd(const struct registry *r)
+{
+	return r->inotify_fd;
+}
+
+bool registry_drain(struct registry *r)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	ssize_t n;
+
+	while (r->inotify_fd >= 0 && (n = read(r->inotify_fd, buf, sizeof(buf))) > 0) {
+		any = true;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			/* The directory went away: watch it again once it is back. */
+			if (ev->mask & IN_IGNORED)
+				for (size_t i = 0; i < r->n; i++)
+					if (r->p[i].wd == ev->wd)
+						r->p[i].wd = -1;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return any;
+}
+
+/* Watches the directory of p's lock, once it exists: a lock written there
+ * is seen at once instead of at the next look. */
+static void watch_dir(struct registry *r, struct registry_project *p)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (r->inotify_fd < 0 || p->wd >= 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s", p->lock);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	p->wd = inotify_add_watch(r->inotify_fd, dir,
+				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_DELETE |
+					  IN_ONLYDIR);
 }
 
 static struct registry_project *find(struct registry_project *p, size_t n, const char *name)
@@ -134,7 +189,7 @@ static int read_db(struct registry *r, size_t k, struct registry_project **out, 
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		const char *path = (const char *)sqlite3_column_text(st, 1);
-		struct registry_project e = { .db = k };
+		struct registry_project e = { .db = k, .wd = -1 };
 
 		rc = SQLITE_OK;
 		if (!name || !path || !names_project_valid(name) || path[0] != '/') {
@@ -212,7 +267,7 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 		db->read_once = true;
 		db->read_mono = mono_ns;
 	}
-	/* Projects that stay keep what their lock looked like. */
+	/* Projects that stay keep what their lock looked like, and its watch. */
 	for (size_t i = 0; i < n; i++) {
 		struct registry_project *old = find(r->p, r->n, np[i].name);
 
@@ -220,9 +275,20 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 			np[i].seen = old->seen;
 			np[i].handled = old->handled;
 			np[i].last = old->last;
+			np[i].wd = old->wd;
+			old->wd = -1;
 		} else if (!old) {
 			log_info("registry: watching project %s (%s)", np[i].name, np[i].lock);
 		}
+	}
+	/* A watch may serve two projects with one directory: keep those in use. */
+	for (size_t i = 0; i < r->n; i++) {
+		bool shared = false;
+
+		for (size_t j = 0; j < n && r->p[i].wd >= 0; j++)
+			shared |= np[j].wd == r->p[i].wd;
+		if (r->p[i].wd >= 0 && !shared)
+			inotify_rm_watch(r->inotify_fd, r->p[i].wd);
 	}
 	free(r->p);
 	r->p = np;
@@ -286,6 +352,7 @@ void registry_watch(struct registry *r, const char *proc_root, registry_attach_f
 		double start;
 		int err;
 
+		watch_dir(r, p);
 		if (!new_lock(p, &st, &l))
 			continue;
 		err = procfs_start_time(proc_root, l.pid, &start);

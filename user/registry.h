@@ -25,6 +25,11 @@ void registry_free(struct registry *r);
 void registry_refresh(struct registry *r, int64_t mono_ns, bool force);
 /* Whether a registry holds the project name (as of the latest refresh). */
 bool registry_has(const struct registry *r, const char *name);
+/* The inotify descriptor that becomes readable when a lock directory
+ * changes (-1 without inotify); then registry_drain, then registry_watch. */
+int registry_fd(const struct registry *r);
+/* Reads the pending notifications; true if there were any. */
+bool registry_drain(struct registry *r);
 /* Looks at every project's lock file; attaches each new lock whose process is
  * live, started when the lock says, and owned by the registry's owner. */
 void registry_watch(struct registry *r, const char *proc_root, registry_attach_fn fn, void *ctx);

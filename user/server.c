@@ -630,9 +630,21 @@ static int callback_control(struct lws *wsi, enum lws_callback_reasons reason, v
 	return 0;
 }
 
+/* A lock directory changed: look at the locks now, not at the next tick. */
+static int callback_registry(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			     void *in, size_t len)
+{
+	struct daemon *d = lws_context_user(lws_get_context(wsi));
+
+	if (reason == LWS_CALLBACK_RAW_RX_FILE && d->registry && registry_drain(d->registry))
+		daemon_look_at_locks(d);
+	return 0;
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "agentperf", callback_agentperf, sizeof(struct ws_session), WS_RX_MAX, 0, NULL, 0 },
 	{ "agentperf-control", callback_control, 0, 0, 0, NULL, 0 },
+	{ "agentperf-registry", callback_registry, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -731,6 +743,16 @@ int server_start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot put the control socket on the event loop");
 		server_stop(d);
 		return -EIO;
+	}
+	if (d->registry && registry_fd(d->registry) >= 0) {
+		fd.filefd = dup(registry_fd(d->registry));
+		if (fd.filefd < 0 ||
+		    !lws_adopt_descriptor_vhost(lws_get_vhost_by_name(d->lws, "default"),
+						LWS_ADOPT_RAW_FILE_DESC, fd, "agentperf-registry", NULL)) {
+			snprintf(err, errlen, "cannot put the registry watch on the event loop");
+			server_stop(d);
+			return -EIO;
+		}
 	}
 	server_schedule_tick(d, 1000);
 	return 0;

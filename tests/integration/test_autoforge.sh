@@ -22,15 +22,20 @@ create_time() {
 }
 lock() { printf '%s:%s' "$2" "$3" >"$T/$1/.autoforge/.agent.lock.tmp" && mv "$T/$1/.autoforge/.agent.lock.tmp" "$T/$1/.autoforge/.agent.lock"; }
 run_pid() { "$AP" status --json | jq -r --arg p "$1" '[.[] | select(.project == $p) | .pid][0] // empty'; }
-wait_log() { for _ in $(seq 50); do grep -q "$1" "$T/daemon.log" && return 0; sleep 0.1; done; fail "daemon never said: $1"; }
+wait_log() { for _ in $(seq 250); do grep -q "$1" "$T/daemon.log" && return 0; sleep 0.02; done; fail "daemon never said: $1"; }
 
-# An agent: keeps spawning compilers-to-be until killed.
+# An agent: keeps spawning compilers-to-be until killed. Its lock is seen at
+# once (inotify on the lock's directory), not at the next once-a-second look.
 sh -c "while :; do '$H/burn' 1 100; sleep 0.05; done" &
 AGENT=$!
+sleep 1.2 # the daemon's first look has put a watch on alpha/.autoforge
+t0=$(date +%s%N)
 lock alpha "$AGENT" "$(create_time "$AGENT")"
-for _ in $(seq 50); do [ "$(run_pid alpha)" = "$AGENT" ] && break; sleep 0.1; done
-[ "$(run_pid alpha)" = "$AGENT" ] || fail "the agent's lock started no run: $("$AP" status)"
 wait_log "run .* of project alpha started from its agent lock"
+t1=$(date +%s%N)
+[ "$(run_pid alpha)" = "$AGENT" ] || fail "the agent's lock started no run: $("$AP" status)"
+echo "lock written -> run started (seen in the log): $(((t1 - t0) / 1000000)) ms"
+[ $(((t1 - t0) / 1000000)) -lt 300 ] || fail "the lock took $(((t1 - t0) / 1000000)) ms to start a run: not watched"
 sleep 1.5 # a tick or two of figures
 curl -sf "http://$AGENTPERF_SERVER/metrics" | grep -q "^agentperf_run_cpu_seconds_total{project=\"alpha\"" ||
 	fail "alpha's run is not in /metrics"
