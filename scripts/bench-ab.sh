@@ -31,16 +31,8 @@ start() {
 	exit 1
 }
 stop() { [ -z "$DPID" ] || { kill "$DPID"; wait "$DPID" || true; DPID=; rm -f "$AGENTPERF_CONTROL"; }; }
-pipe() { "$@" taskset -c 1 perf bench sched pipe -l "$PIPE_LOOPS" 2>/dev/null | awk '/usecs\/op/ { print $1 }'; }
-storm() {
-	local s e
-	s=$(date +%s%N)
-	"$@" sh -c "i=0; while [ \$i -lt $FORKS ]; do /bin/true; i=\$((i+1)); done"
-	e=$(date +%s%N)
-	echo $(((e - s) / 1000000))
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-paired() { paste "$1" "$2" | awk '{ printf "%.4f\n", $2 / $1 }' | median | awk '{ printf "%.3f", $1 }'; }
+# pipe, storm, median, paired.
+. "$(dirname "$0")/bench-lib.sh"
 
 modes=(none A B)
 for w in pipe storm; do for m in "${modes[@]}"; do : >"$T/$w.$m"; done; done

@@ -46,18 +46,10 @@ daemon_start() {
 }
 daemon_stop() { kill "$DPID"; wait "$DPID" || true; DPID=; }
 
-# Each prints one number: microseconds per operation / milliseconds in all.
-pipe() { "$@" taskset -c 1 perf bench sched pipe -l "$PIPE_LOOPS" 2>/dev/null | awk '/usecs\/op/ { print $1 }'; }
-storm() {
-	local s e
-	s=$(date +%s%N)
-	"$@" sh -c "i=0; while [ \$i -lt $FORKS ]; do /bin/true; i=\$((i+1)); done"
-	e=$(date +%s%N)
-	echo $(((e - s) / 1000000))
-}
+# pipe, storm, median, paired (the working directory is the repository's).
+. scripts/bench-lib.sh
 tracked() { "$AP" run --project bench -- "$@" 2>/dev/null; }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 for w in pipe storm; do for m in none untracked tracked; do : >"$T/$w.$m"; done; done
 # Each round runs the three modes in a rotated order, so none is always first.
@@ -98,8 +90,6 @@ daemon_stop
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
-# Median of the per-round ratios B_i/A_i: robust to rounds the VM slowed as a whole.
-paired() { paste "$1" "$2" | awk '{ printf "%.4f\n", $2 / $1 }' | median | awk '{ printf "%.3f", $1 }'; }
 {
 	echo "Overhead, $REPS interleaved rounds ($(uname -r), $(nproc) CPUs): medians of each mode, their"
 	echo "ratios, and the medians of the per-round ratios (paired):"

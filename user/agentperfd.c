@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "control_proto.h"
@@ -351,10 +350,9 @@ void daemon_sample_run(struct daemon *d, struct run *r, int64_t now)
 			 (unsigned long long)s.tasks_started);
 }
 
-/* One sampling pass (in-flight CPU, RSS, live members) for what follows. */
-static void refresh_live(struct daemon *d)
+void daemon_refresh_live(struct daemon *d)
 {
-	int err = tracker_refresh_live(d->tracker);
+	int err = d->tracker ? tracker_refresh_live(d->tracker) : 0;
 
 	if (err)
 		log_warn("sampling pass: %s", strerror(-err));
@@ -431,14 +429,6 @@ static bool anyone_waiting(const struct daemon *d)
 
 static int attach_agent(void *ctx, const char *project, pid_t pid);
 
-static int64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static bool any_live_run(const struct daemon *d)
 {
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++)
@@ -447,27 +437,18 @@ static bool any_live_run(const struct daemon *d)
 	return false;
 }
 
-/* Every live run's rate, RSS and peak, and its project's GPU reading: what
- * `agentperf status`/`top` and /metrics show without anyone watching. */
-static void rate_pass(struct daemon *d, int64_t now, int64_t mono)
+/* A live run's rate (since the previous pass) and its project's GPU reading:
+ * what `agentperf status`/`top` and /metrics show without anyone watching. */
+static void rate_run(struct daemon *d, struct run *r, int64_t mono)
 {
-	refresh_live(d);
-	d->last_pass_mono = mono;
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		struct run *r = &d->runs.run[i];
-		struct project *p;
-		bool have_vram;
-		uint64_t vram;
+	struct project *p = projects_get(&d->projects, r->project);
+	bool have_vram;
+	uint64_t vram;
 
-		if (!r->used || r->ended || r->detached)
-			continue;
-		daemon_sample_run(d, r, now);
-		runs_rate(r, r->last.cpu_ns + r->last.inflight_ns, mono);
-		p = projects_get(&d->projects, r->project);
-		if (p && p->has_run && p->run.slot == r->slot && p->run.gen == r->gen) {
-			p->run = *r;
-			r->have_gpu = server_gpu(d, p, mono, &r->gpu_percent, &have_vram, &vram);
-		}
+	runs_rate(r, r->last.cpu_ns + r->last.inflight_ns, mono);
+	if (p && p->has_run && p->run.slot == r->slot && p->run.gen == r->gen) {
+		p->run = *r;
+		r->have_gpu = server_gpu(d, p, mono, &r->gpu_percent, &have_vram, &vram);
 	}
 }
 
@@ -478,21 +459,28 @@ void daemon_look_at_locks(struct daemon *d)
 
 void daemon_tick(struct daemon *d)
 {
-	int64_t now = timefmt_now_ns(), mono = mono_now();
+	int64_t now = timefmt_now_ns(), mono = timefmt_mono_ns();
+	bool pass;
 
 	if (d->registry && mono - d->last_registry_mono >= PASS_MIN_NS) {
 		d->last_registry_mono = mono;
 		registry_refresh(d->registry, mono, false);
 		daemon_look_at_locks(d);
 	}
-	if (any_live_run(d) && mono - d->last_pass_mono >= PASS_MIN_NS)
-		rate_pass(d, now, mono);
+	/* Once a second, a sampling pass for the rates of every live run. */
+	pass = any_live_run(d) && mono - d->last_pass_mono >= PASS_MIN_NS;
+	if (pass) {
+		daemon_refresh_live(d);
+		d->last_pass_mono = mono;
+	}
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 
 		if (!r->used)
 			continue;
 		daemon_sample_run(d, r, now);
+		if (pass && !r->ended && !r->detached)
+			rate_run(d, r, mono);
 		if (r->ended || r->detached)
 			finalize(d, r);
 		else
@@ -637,7 +625,7 @@ static void do_detach(struct daemon *d, struct control_conn *c, const struct con
 		reply_error(c, "permission denied: run %s belongs to another user", r->run_id);
 		return;
 	}
-	refresh_live(d);
+	daemon_refresh_live(d);
 	daemon_sample_run(d, r, now);
 	read_top(d, r);
 	if (!r->ended)
@@ -683,7 +671,7 @@ static void do_status(struct daemon *d, struct control_conn *c)
 	cJSON *arr = cJSON_CreateArray();
 	int64_t now = timefmt_now_ns();
 
-	refresh_live(d);
+	daemon_refresh_live(d);
 	for (int i = 0; arr && i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 		cJSON *rec;
@@ -829,7 +817,7 @@ static void shutdown_runs(struct daemon *d)
 {
 	int64_t now = timefmt_now_ns();
 
-	refresh_live(d);
+	daemon_refresh_live(d);
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 

@@ -55,6 +55,9 @@ struct daemon {
 
 /* agentperfd.c: reads a live run's kernel state into r (and notices its end). */
 void daemon_sample_run(struct daemon *d, struct run *r, int64_t now_ns);
+/* agentperfd.c: one sampling pass over all tasks (in-flight CPU, RSS, live
+ * members) for the reads that follow; a failure is logged. */
+void daemon_refresh_live(struct daemon *d);
 /* agentperfd.c: a control request line (the control socket's handler). */
 void daemon_on_control_line(void *ctx, struct control_conn *c, char *line, size_t len);
 /* agentperfd.c: looks at the registries' agent locks now (a lock directory

@@ -24,6 +24,7 @@ struct seen {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	uid_t uid; /* the owner: not part of "changed" */
 };
 
 struct registry_db {
@@ -58,7 +59,7 @@ static struct seen look(const char *path)
 	struct seen s = { 0 };
 
 	if (stat(path, &st) == 0)
-		s = (struct seen){ true, st.st_dev, st.st_ino, st.st_size, st.st_mtim };
+		s = (struct seen){ true, st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_uid };
 	return s;
 }
 
@@ -219,6 +220,7 @@ static int read_db(struct registry *r, size_t k, struct registry_project **out, 
 
 void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 {
+	struct seen dbs[REGISTRY_MAX], wals[REGISTRY_MAX];
 	struct registry_project *np = NULL;
 	size_t n = 0, cap = 0;
 	bool changed = force;
@@ -226,11 +228,11 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 
 	for (size_t k = 0; k < r->n_db; k++) {
 		struct registry_db *db = &r->db[k];
-		struct seen s = look(db->path), w;
 
 		snprintf(wal, sizeof(wal), "%s-wal", db->path);
-		w = look(wal);
-		if (!db->read_once || !same(&s, &db->db) || !same(&w, &db->wal) ||
+		dbs[k] = look(db->path);
+		wals[k] = look(wal);
+		if (!db->read_once || !same(&dbs[k], &db->db) || !same(&wals[k], &db->wal) ||
 		    mono_ns - db->read_mono >= REGISTRY_REREAD_NS)
 			changed = true;
 	}
@@ -238,12 +240,9 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 		return;
 	for (size_t k = 0; k < r->n_db; k++) {
 		struct registry_db *db = &r->db[k];
-		struct seen s = look(db->path), w;
+		struct seen s = dbs[k], w = wals[k];
 		size_t before = n;
-		struct stat st;
 
-		snprintf(wal, sizeof(wal), "%s-wal", db->path);
-		w = look(wal);
 		if (!s.exists) {
 			if (db->db.exists || !db->read_once)
 				log_info("registry %s does not exist (yet)", db->path);
@@ -252,8 +251,7 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 			db->read_mono = mono_ns;
 			continue;
 		}
-		if (stat(db->path, &st) == 0)
-			db->owner = st.st_uid;
+		db->owner = s.uid;
 		if (read_db(r, k, &np, &n, &cap) != SQLITE_OK) {
 			/* Busy or mid-write: keep what this registry held, try again next tick. */
 			n = before;
@@ -322,7 +320,7 @@ static bool new_lock(struct registry_project *p, struct stat *st, struct agentlo
 		close(fd);
 		return false;
 	}
-	s = (struct seen){ true, st->st_dev, st->st_ino, st->st_size, st->st_mtim };
+	s = (struct seen){ true, st->st_dev, st->st_ino, st->st_size, st->st_mtim, st->st_uid };
 	if (same(&s, &p->seen)) {
 		close(fd);
 		return false;

@@ -41,14 +41,6 @@ struct ws_session {
 	size_t body_len, body_off;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* --- snapshots ------------------------------------------------------------ */
 
 static bool live_status(const struct project *p)
@@ -89,7 +81,7 @@ bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, double *p
 		n = tracker_live_procs(d->tracker, r->slot, pids, sizeof(pids) / sizeof(pids[0]));
 		gpuscan_tick(p->gpu, d->cfg.proc_root, pids, n, now_mono, g);
 		log_debug("gpu sampling of %s: %zu processes, %d clients, %.3f ms", p->name, n,
-			  g->clients, (double)(mono_ns() - now_mono) / 1e6);
+			  g->clients, (double)(timefmt_mono_ns() - now_mono) / 1e6);
 		p->gpu_res_valid = true;
 		p->gpu_res_mono = now_mono;
 	}
@@ -187,7 +179,7 @@ static void on_send_sul(lws_sorted_usec_list_t *sul);
 /* Snapshots every watched project that is due, and `only` whether due or not. */
 static void snapshot_due(struct daemon *d, struct project *only)
 {
-	int64_t now = mono_ns(), now_real = timefmt_now_ns(), next = INT64_MAX;
+	int64_t now = timefmt_mono_ns(), now_real = timefmt_now_ns(), next = INT64_MAX;
 	bool sampled = false, have_mem = false, have_cpu = false;
 	struct host_mem mem;
 	struct host_cpu hcpu;
@@ -205,10 +197,7 @@ static void snapshot_due(struct daemon *d, struct project *only)
 		}
 		if (!sampled) {
 			/* One pass over the tasks and one read of /proc for all. */
-			int err = d->tracker ? tracker_refresh_live(d->tracker) : 0;
-
-			if (err)
-				log_warn("sampling pass: %s", strerror(-err));
+			daemon_refresh_live(d);
 			have_mem = !host_read_meminfo(d->cfg.proc_root, &mem);
 			have_cpu = !host_read_stat(d->cfg.proc_root, &hcpu);
 			sampled = true;
@@ -227,7 +216,7 @@ static void snapshot_due(struct daemon *d, struct project *only)
 			next = p->next_due_ns;
 	}
 	if (next != INT64_MAX) {
-		int64_t wait_us = (next - mono_ns()) / 1000;
+		int64_t wait_us = (next - timefmt_mono_ns()) / 1000;
 
 		lws_sul_schedule(d->lws, 0, &d->send_sul, on_send_sul,
 				 wait_us > 1000 ? wait_us : 1000);
@@ -304,7 +293,7 @@ void server_run_finished(struct daemon *d, const struct run *r)
 	struct promtext_run f = { .cpu_ns = r->exported_cpu_ns > r->last.cpu_ns
 						    ? r->exported_cpu_ns
 						    : r->last.cpu_ns,
-				  .ended_mono_ns = mono_ns() };
+				  .ended_mono_ns = timefmt_mono_ns() };
 
 	snprintf(f.project, sizeof(f.project), "%s", r->project);
 	snprintf(f.run_id, sizeof(f.run_id), "%s", r->run_id);
@@ -318,7 +307,7 @@ static char *render_metrics(struct daemon *d, size_t *len)
 	struct promtext_view v = { .version = AGENTPERF_VERSION,
 				   .bpf_variant = d->tracker ? tracker_variant(d->tracker) : "none",
 				   .live = live, .finished = &d->finished,
-				   .now_mono_ns = mono_ns(), .websocket_clients = d->clients };
+				   .now_mono_ns = timefmt_mono_ns(), .websocket_clients = d->clients };
 	struct host_mem mem;
 	char *out;
 
@@ -461,7 +450,7 @@ static int ws_established(struct daemon *d, struct lws *wsi, struct ws_session *
 	if (d->registry && !registry_has(d->registry, name)) {
 		/* Perhaps added a moment ago: read the registries before refusing,
 		 * at most four times a second however many clients ask. */
-		int64_t now = mono_ns();
+		int64_t now = timefmt_mono_ns();
 
 		if (now - d->last_registry_force >= 250 * 1000000LL) {
 			d->last_registry_force = now;

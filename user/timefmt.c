@@ -47,3 +47,11 @@ int64_t timefmt_boot_to_unix_ns(uint64_t boot_ns)
 {
 	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME) + (int64_t)boot_ns;
 }
+
+int64_t timefmt_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

@@ -41,25 +41,14 @@ out=$(systemd-analyze verify --man=no "$T/prefix/lib/systemd/system/agentperfd.s
 	fail "systemd-analyze verify: $out"
 [ -z "$out" ] || fail "systemd-analyze verify: $out"
 
-# The installed daemon, confined as the unit confines it (exec: DPID is the daemon).
+# The installed daemon, confined as the unit confines it: daemon_start runs
+# it behind this prefix, and setpriv execs it (DPID is the daemon).
 bset=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
-confined() { exec setpriv --bounding-set="-all,$bset" --inh-caps=-all --no-new-privs "$@"; }
-start_confined() {
-	PORT=$(free_port)
-	export AGENTPERF_SERVER=127.0.0.1:$PORT
-	confined "$T/prefix/sbin/agentperfd" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" \
-		--listen "$AGENTPERF_SERVER" "$@" >"$T/daemon.log" 2>&1 &
-	DPID=$!
-	for _ in $(seq 100); do
-		grep -q "listening" "$T/daemon.log" && [ -S "$AGENTPERF_CONTROL" ] && return 0
-		kill -0 "$DPID" 2>/dev/null || fail "the confined daemon exited at start"
-		sleep 0.1
-	done
-	fail "the confined daemon did not start"
-}
+IN_NS=(setpriv --bounding-set="-all,$bset" --inh-caps=-all --no-new-privs)
+APD=$T/prefix/sbin/agentperfd
 caps_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
-start_confined
+daemon_start
 sleep 0.3 # past the drop, which follows "listening"
 for k in CapEff CapPrm CapBnd; do
 	[ "$(caps_of "$DPID" $k)" = 0000000000080000 ] || fail "$k $(caps_of "$DPID" $k): not cap_sys_ptrace alone"
@@ -84,7 +73,7 @@ wait "$other" 2>/dev/null || true
 daemon_stop
 
 # With a registry, CAP_DAC_READ_SEARCH stays too (homes are often 0700).
-start_confined --autoforge-registry "$T/none/registry.db"
+daemon_start --autoforge-registry "$T/none/registry.db"
 sleep 0.3
 [ "$(caps_of "$DPID" CapEff)" = 0000000000080004 ] || fail "with a registry: CapEff $(caps_of "$DPID" CapEff)"
 daemon_stop
