@@ -25,6 +25,7 @@
 #define TICK_MS 1000
 #define TICK_WAITING_MS 20 /* while a client waits for a run's end */
 #define PASS_MIN_NS (900 * 1000000LL) /* sampling passes of the tick, at most */
+#define GPU_REUSE_NS (500 * 1000000LL) /* the tick's GPU figures may be this old */
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
 static volatile sig_atomic_t stop_requested;
@@ -448,7 +449,9 @@ static void rate_run(struct daemon *d, struct run *r, int64_t mono)
 	runs_rate(r, r->last.cpu_ns + r->last.inflight_ns, mono);
 	if (p && p->has_run && p->run.slot == r->slot && p->run.gen == r->gen) {
 		p->run = *r;
-		r->have_gpu = server_gpu(d, p, mono, &r->gpu_percent, &have_vram, &vram);
+		/* A watched project's snapshot has just read it: no second read. */
+		r->have_gpu = server_gpu(d, p, mono, GPU_REUSE_NS, &r->gpu_percent, &have_vram,
+					 &vram);
 	}
 }
 

@@ -77,10 +77,11 @@ void server_stop(struct daemon *d);
 /* server.c: the project's state changed (new run, tokens): snapshot it now
  * if anyone is watching. */
 void server_project_changed(struct daemon *d, struct project *p);
-/* server.c: GPU figures of p's latest run, read at most twice a second.
- * Returns whether *percent is known (false without a GPU). */
-bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, double *percent,
-		bool *have_vram, uint64_t *vram_bytes);
+/* server.c: GPU figures of p's latest run, read now unless the latest
+ * reading (a snapshot's, say) is younger than max_age_ns. Returns whether
+ * *percent is known (false without a GPU). */
+bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, int64_t max_age_ns,
+		double *percent, bool *have_vram, uint64_t *vram_bytes);
 /* server.c: r's record is written: /metrics shows its final figures for a while. */
 void server_run_finished(struct daemon *d, const struct run *r);
 /* server.c: (re)arms the run bookkeeping tick, ms from now. */

@@ -51,13 +51,11 @@ static bool live_status(const struct project *p)
 	       (st == RUN_RUNNING || st == RUN_PAUSED);
 }
 
-/* The GPU figures of p's latest run: its processes' DRM clients, read at
- * most once per GPU_FRESH_NS (the tick and snapshots share one reading).
- * Returns whether GPU percent is known, in *percent. */
-#define GPU_FRESH_NS (500 * 1000000LL)
-
-bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, double *percent,
-		bool *have_vram, uint64_t *vram_bytes)
+/* The GPU figures of p's latest run: its processes' DRM clients, read now
+ * unless the latest reading is younger than max_age_ns. Returns whether GPU
+ * percent is known, in *percent. */
+bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, int64_t max_age_ns,
+		double *percent, bool *have_vram, uint64_t *vram_bytes)
 {
 	const struct run *r = &p->run;
 	bool open = p->has_run && !r->ended && !r->detached;
@@ -75,7 +73,7 @@ bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, double *p
 		*have_vram = true;
 		return true;
 	}
-	if (!p->gpu_res_valid || now_mono - p->gpu_res_mono >= GPU_FRESH_NS) {
+	if (!p->gpu_res_valid || now_mono - p->gpu_res_mono >= max_age_ns) {
 		if (!p->gpu && !(p->gpu = gpuscan_new()))
 			return false;
 		n = tracker_live_procs(d->tracker, r->slot, pids, sizeof(pids) / sizeof(pids[0]));
@@ -102,7 +100,8 @@ static void gpu_view(struct daemon *d, struct project *p, int64_t now_mono,
 	v->gpu_have_vram_total = d->gpu_host.have_vram_total;
 	v->gpu_vram_total_gb = (double)d->gpu_host.vram_total_bytes / (1024.0 * 1024 * 1024);
 	v->gpu_have_percent =
-		server_gpu(d, p, now_mono, &v->gpu_percent, &v->gpu_have_vram_used, &vram);
+		/* A message's figures are of its own moment: always read afresh. */
+		server_gpu(d, p, now_mono, 0, &v->gpu_percent, &v->gpu_have_vram_used, &vram);
 	v->gpu_vram_used_gb = (double)vram / (1024.0 * 1024 * 1024);
 }
 
