@@ -6,11 +6,19 @@ export BUILD=${BUILD:-build}
 ROOT=$(cd ../.. && pwd)
 export RESULTS=$ROOT/$BUILD/accuracy.txt
 : >"$RESULTS"
+log=$(mktemp /tmp/agentperf-run.XXXXXX)
+trap 'rm -f "$log"' EXIT
 pass=0 failn=0 skip=0
 for t in test_*.sh; do
 	start=$(date +%s.%N)
-	out=$(bash "$t" 2>&1)
+	# Each test in its own session, its output in a file: a child a failing
+	# test left behind neither holds run.sh up nor outlives the test.
+	setsid bash "$t" >"$log" 2>&1 &
+	sid=$!
+	wait "$sid"
 	rc=$?
+	kill -KILL -- "-$sid" 2>/dev/null
+	out=$(<"$log")
 	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 	case $rc in
 	0) pass=$((pass + 1)); echo "ok    $t (${secs}s)" ;;

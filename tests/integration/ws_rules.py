@@ -24,6 +24,26 @@ async def recv_json(ws, timeout=5):
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
+def stamp_of(ts):
+    """A message's ISO-8601 timestamp as seconds since the epoch."""
+    return calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")) + int(ts[20:23]) / 1000
+
+
+async def recv_after(ws, t, nth=1, timeout=10):
+    """The nth message built after wall time t. A client that fell behind
+    still holds messages from before a change; those are skipped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            fail(f"no {nth} message(s) built after the change within {timeout} s")
+        m = await recv_json(ws, left)
+        if stamp_of(m["timestamp"]) > t:
+            nth -= 1
+            if nth == 0:
+                return m
+
+
 async def status_of(uri, **kw):
     """HTTP status of a refused handshake, or 101 when it is accepted."""
     try:
@@ -268,8 +288,7 @@ async def slow_reader(server, daemon_pid, interval_s):
     # oldest messages), then, as room appears, what the server kept for it,
     # which must be the latest: its timestamps jump over everything skipped.
     def stamps_of(data):
-        return [calendar.timegm(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) + int(t[20:23]) / 1000
-                for t in (m.decode() for m in re.findall(rb'"timestamp":"([^"]+)"', data))]
+        return [stamp_of(t.decode()) for t in re.findall(rb'"timestamp":"([^"]+)"', data)]
     data = b""
     stalled.settimeout(0.5)
     deadline = time.monotonic() + 3
@@ -317,22 +336,40 @@ async def gpu(server, project, fake_proc, parent, child):
         f"{fake_proc}/{child}/fdinfo/5": 4}
     state = {"stop": False, "backwards": False}
     t0 = time.monotonic()
+    # As on a real /proc, an fd's fdinfo goes with the fd: a pass of the
+    # writer never puts back a file that close_fds() has just taken away.
+    lock = threading.Lock()
 
-    def write_all():
-        while not state["stop"]:
-            busy = int((time.monotonic() - t0) * 0.5e9)
-            if state["backwards"]:
-                busy //= 4
-            for path, cid in list(fdinfo.items()):
-                text = (f"pos:\t0\nflags:\t02100002\ndrm-driver:\tamdgpu\ndrm-client-id:\t{cid}\n"
-                        f"drm-pdev:\t0000:04:00.0\ndrm-resident-vram:\t2097152 KiB\n"
-                        f"drm-memory-vram:\t2097152 KiB\ndrm-engine-gfx:\t{busy} ns\n")
+    def write_pass():
+        busy = int((time.monotonic() - t0) * 0.5e9)
+        if state["backwards"]:
+            busy //= 4
+        with lock:
+            for path, cid in fdinfo.items():
+                text = (f"pos:\t0\nflags:\t02100002\ndrm-driver:\tamdgpu\n"
+                        f"drm-client-id:\t{cid}\ndrm-pdev:\t0000:04:00.0\n"
+                        f"drm-resident-vram:\t2097152 KiB\ndrm-memory-vram:\t2097152 KiB\n"
+                        f"drm-engine-gfx:\t{busy} ns\n")
                 tmp = path + ".tmp"
                 with open(tmp, "w") as f:
                     f.write(text)
                 os.replace(tmp, path)
+
+    def write_all():
+        while not state["stop"]:
+            write_pass()
             time.sleep(0.01)
 
+    def close_fds(paths):
+        """Closes fds: their fd links and fdinfo files go; returns when."""
+        with lock:
+            for path in paths:
+                del fdinfo[path]
+                os.unlink(path)
+                os.unlink(path.replace("/fdinfo/", "/fd/"))
+        return time.time()
+
+    write_pass()  # every fdinfo exists before the first snapshot
     writer = threading.Thread(target=write_all, daemon=True)
     writer.start()
     try:
@@ -358,33 +395,28 @@ async def gpu(server, project, fake_proc, parent, child):
                 fail(f"/metrics GPU ratio: {mm.group(0) if mm else body}")
             # A counter going backwards: never negative or wild; then back to 50.
             state["backwards"] = True
-            seen = [(await recv_json(ws))["gpu"]["percent"] for _ in range(2)]
+            t_change = time.time() + 0.02  # the writer's next pass
+            seen = [(await recv_after(ws, t_change))["gpu"]["percent"],
+                    (await recv_json(ws))["gpu"]["percent"]]
             state["backwards"] = False
-            t_back = time.monotonic()
+            t_back = time.time()
             if any(p is None or p < 0 or p > 100 for p in seen) or seen[-1] != 0:
                 fail(f"a counter that went backwards gave {seen}")
             # Back above the old baseline, it counts again from it.
-            while time.monotonic() - t_back < 12:
-                g = (await recv_json(ws))["gpu"]
-                if g["percent"] and 45 <= g["percent"] <= 55:
+            while time.time() - t_back < 12:
+                m = await recv_after(ws, t_back)
+                if m["gpu"]["percent"] and 45 <= m["gpu"]["percent"] <= 55:
                     break
             else:
-                fail(f"never recovered after the counter went backwards: {g}")
+                fail(f"never recovered after the counter went backwards: {m['gpu']}")
             # The dup'd fd closes: still one client.
-            del fdinfo[f"{fake_proc}/{parent}/fdinfo/6"]
-            os.unlink(f"{fake_proc}/{parent}/fdinfo/6")
-            os.unlink(f"{fake_proc}/{parent}/fd/6")
-            for _ in range(2):
-                g = (await recv_json(ws))["gpu"]
+            t_change = close_fds([f"{fake_proc}/{parent}/fdinfo/6"])
+            g = (await recv_after(ws, t_change, 2))["gpu"]
             if g["vram_used_gb"] != 2.0 or not 45 <= (g["percent"] or 0) <= 55:
                 fail(f"after closing a dup'd fd: {g}")
             # Every fd closes: the run uses no GPU.
-            for path in list(fdinfo):
-                del fdinfo[path]
-                os.unlink(path)
-                os.unlink(path.replace("/fdinfo/", "/fd/"))
-            for _ in range(2):
-                g = (await recv_json(ws))["gpu"]
+            t_change = close_fds(list(fdinfo))
+            g = (await recv_after(ws, t_change, 2))["gpu"]
             if g != {"available": True, "percent": 0, "vram_used_gb": 0, "vram_total_gb": 8.0}:
                 fail(f"after closing every fd: {g}")
     finally:
