@@ -95,7 +95,7 @@ $(BUILD)/agentperf: $(CLIENT_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LWS_LIBS) $(JSON_LIBS) -o $@
 
 # Each unit test links only the pure modules.
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/headroom.h $(PURE_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(PURE_OBJS) $(JSON_LIBS) $(CMOCKA_LIBS) -o $@
 
