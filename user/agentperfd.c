@@ -373,9 +373,13 @@ static bool waiter_done(const struct control_conn *c, const struct run *r)
 	return r->ended || r->detached || (!c->wait_all && r->last.root_exited);
 }
 
-/* Answers the waits that r now satisfies. */
+/* Answers the waits that r now satisfies. A finished run's top was read by
+ * finalize() (a detached one's at the detach, live tasks and all); an open
+ * run's is read here, once for all its waiters. */
 static void answer_waiters(struct daemon *d, struct run *r)
 {
+	bool have_top = r->ended || r->detached;
+
 	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
 		struct control_conn *c = &d->control.conns[i];
 
@@ -383,7 +387,10 @@ static void answer_waiters(struct daemon *d, struct run *r)
 		    !waiter_done(c, r))
 			continue;
 		c->waiting = false;
-		read_top(d, r);
+		if (!have_top) {
+			read_top(d, r);
+			have_top = true;
+		}
 		reply_record(c, r);
 	}
 }
