@@ -24,7 +24,7 @@
 
 #define TICK_MS 1000
 #define TICK_WAITING_MS 20 /* while a client waits for a run's end */
-#define PASS_MIN_NS (900 * 1000000LL) /* sampling passes of the tick, at most */
+#define EVERY_SECOND_NS (900 * 1000000LL) /* the tick's "once a second" (it may come every 20 ms) */
 #define GPU_REUSE_NS (500 * 1000000LL) /* the tick's GPU figures may be this old */
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
@@ -437,24 +437,49 @@ static bool anyone_waiting(const struct daemon *d)
 
 static int attach_agent(void *ctx, const char *project, pid_t pid);
 
+static bool run_open(const struct run *r)
+{
+	return r->used && !r->ended && !r->detached;
+}
+
 static bool any_live_run(const struct daemon *d)
 {
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++)
-		if (d->runs.run[i].used && !d->runs.run[i].ended && !d->runs.run[i].detached)
+		if (run_open(&d->runs.run[i]))
 			return true;
 	return false;
 }
 
-/* A live run's rate (since the previous pass) and its project's GPU reading:
- * what `agentperf status`/`top` and /metrics show without anyone watching. */
-static void rate_run(struct daemon *d, struct run *r, int64_t mono)
+bool daemon_sample_all(struct daemon *d, int64_t now, int64_t mono)
 {
-	struct project *p = projects_get(&d->projects, r->project);
+	bool rate = mono - d->last_rate_mono >= EVERY_SECOND_NS;
+
+	daemon_refresh_live(d);
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &d->runs.run[i];
+
+		if (!r->used)
+			continue;
+		daemon_sample_run(d, r, now);
+		if (rate && run_open(r))
+			runs_rate(r, r->last.cpu_ns + r->last.inflight_ns, mono);
+	}
+	if (rate)
+		d->last_rate_mono = mono;
+	return rate;
+}
+
+void daemon_gpu_all(struct daemon *d, int64_t mono)
+{
 	bool have_vram;
 	uint64_t vram;
 
-	runs_rate(r, r->last.cpu_ns + r->last.inflight_ns, mono);
-	if (p && p->has_run && p->run.slot == r->slot && p->run.gen == r->gen) {
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &d->runs.run[i];
+		struct project *p = run_open(r) ? projects_get(&d->projects, r->project) : NULL;
+
+		if (!p || !p->has_run || p->run.slot != r->slot || p->run.gen != r->gen)
+			continue;
 		p->run = *r;
 		/* A watched project's snapshot has just read it: no second read. */
 		r->have_gpu = server_gpu(d, p, mono, GPU_REUSE_NS, &r->gpu_percent, &have_vram,
@@ -472,25 +497,25 @@ void daemon_tick(struct daemon *d)
 	int64_t now = timefmt_now_ns(), mono = timefmt_mono_ns();
 	bool pass;
 
-	if (d->registry && mono - d->last_registry_mono >= PASS_MIN_NS) {
+	if (d->registry && mono - d->last_registry_mono >= EVERY_SECOND_NS) {
 		d->last_registry_mono = mono;
 		registry_refresh(d->registry, mono, false);
 		daemon_look_at_locks(d);
 	}
-	/* Once a second, a sampling pass for the rates of every live run. */
-	pass = any_live_run(d) && mono - d->last_pass_mono >= PASS_MIN_NS;
-	if (pass) {
-		daemon_refresh_live(d);
-		d->last_pass_mono = mono;
-	}
+	/* Once a second, a sampling pass for the rates of every live run. A
+	 * snapshot due before the next tick makes that pass anyway (messages
+	 * are never built from an old one): the rates are left to it. */
+	pass = any_live_run(d) && mono - d->last_rate_mono >= EVERY_SECOND_NS &&
+	       server_next_snapshot_ns(d) - mono > TICK_MS * 1000000LL;
+	if (pass && daemon_sample_all(d, now, mono))
+		daemon_gpu_all(d, mono);
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 
 		if (!r->used)
 			continue;
-		daemon_sample_run(d, r, now);
-		if (pass && !r->ended && !r->detached)
-			rate_run(d, r, mono);
+		if (!pass)
+			daemon_sample_run(d, r, now);
 		if (r->ended || r->detached)
 			finalize(d, r);
 		else

@@ -46,7 +46,7 @@ struct daemon {
 	int ncpus;
 	int clients; /* open WebSocket sessions */
 	struct gpuscan_host gpu_host; /* read at start */
-	int64_t last_pass_mono; /* CLOCK_MONOTONIC of the tick's latest sampling pass */
+	int64_t last_rate_mono; /* CLOCK_MONOTONIC of the live runs' latest rates */
 	struct promtext_finished finished; /* recently finished runs, for /metrics */
 	struct registry *registry; /* NULL without --autoforge-registry */
 	int64_t last_registry_mono; /* the tick's latest look at registries and locks */
@@ -58,6 +58,13 @@ void daemon_sample_run(struct daemon *d, struct run *r, int64_t now_ns);
 /* agentperfd.c: one sampling pass over all tasks (in-flight CPU, RSS, live
  * members) for the reads that follow; a failure is logged. */
 void daemon_refresh_live(struct daemon *d);
+/* agentperfd.c: a sampling pass, then every run's kernel state; and, when
+ * the latest were taken most of a second ago, each live run's CPU rate:
+ * returns whether it took them (then daemon_gpu_all() should follow). */
+bool daemon_sample_all(struct daemon *d, int64_t now_ns, int64_t mono_ns);
+/* agentperfd.c: each live run's GPU reading for status and /metrics; one a
+ * snapshot has just taken is reused. */
+void daemon_gpu_all(struct daemon *d, int64_t mono_ns);
 /* agentperfd.c: a control request line (the control socket's handler). */
 void daemon_on_control_line(void *ctx, struct control_conn *c, char *line, size_t len);
 /* agentperfd.c: looks at the registries' agent locks now (a lock directory
@@ -74,6 +81,9 @@ int server_check_listen(const struct daemon *d, char *err, size_t errlen);
  * with a one-line reason in err. */
 int server_start(struct daemon *d, char *err, size_t errlen);
 void server_stop(struct daemon *d);
+/* server.c: CLOCK_MONOTONIC when the next perf_metrics snapshot is due;
+ * INT64_MAX when nobody watches. */
+int64_t server_next_snapshot_ns(const struct daemon *d);
 /* server.c: the project's state changed (new run, tokens): snapshot it now
  * if anyone is watching. */
 void server_project_changed(struct daemon *d, struct project *p);

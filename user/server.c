@@ -179,7 +179,7 @@ static void on_send_sul(lws_sorted_usec_list_t *sul);
 static void snapshot_due(struct daemon *d, struct project *only)
 {
 	int64_t now = timefmt_mono_ns(), now_real = timefmt_now_ns(), next = INT64_MAX;
-	bool sampled = false, have_mem = false, have_cpu = false;
+	bool sampled = false, rated = false, have_mem = false, have_cpu = false;
 	struct host_mem mem;
 	struct host_cpu hcpu;
 
@@ -195,15 +195,15 @@ static void snapshot_due(struct daemon *d, struct project *only)
 			continue;
 		}
 		if (!sampled) {
-			/* One pass over the tasks and one read of /proc for all. */
-			daemon_refresh_live(d);
+			/* One pass over the tasks and one read of /proc for all; the
+			 * tick's rates come from it too. */
+			rated = daemon_sample_all(d, now_real, now);
 			have_mem = !host_read_meminfo(d->cfg.proc_root, &mem);
 			have_cpu = !host_read_stat(d->cfg.proc_root, &hcpu);
 			sampled = true;
 		}
 		r = runs_find_project(&d->runs, p->name);
 		if (r) {
-			daemon_sample_run(d, r, now_real);
 			p->run = *r;
 			p->has_run = true;
 		}
@@ -214,12 +214,25 @@ static void snapshot_due(struct daemon *d, struct project *only)
 		if (p->next_due_ns < next)
 			next = p->next_due_ns;
 	}
+	if (rated)
+		daemon_gpu_all(d, now); /* the snapshots' GPU readings, reused */
 	if (next != INT64_MAX) {
 		int64_t wait_us = (next - timefmt_mono_ns()) / 1000;
 
 		lws_sul_schedule(d->lws, 0, &d->send_sul, on_send_sul,
 				 wait_us > 1000 ? wait_us : 1000);
 	}
+}
+
+int64_t server_next_snapshot_ns(const struct daemon *d)
+{
+	int64_t next = INT64_MAX;
+
+	for (int i = 0; i < PROJECTS_MAX; i++)
+		if (d->projects.p[i].used && d->projects.p[i].subscribers &&
+		    d->projects.p[i].next_due_ns < next)
+			next = d->projects.p[i].next_due_ns;
+	return next;
 }
 
 static void on_send_sul(lws_sorted_usec_list_t *sul)

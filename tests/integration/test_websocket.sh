@@ -32,7 +32,16 @@ for _ in $(seq 50); do
 done
 [ -n "$root" ] || fail "the run did not start"
 "$AP" tokens --project cycle --set-current 120 >/dev/null
-sleep 1.5 # let it allocate
+# While someone watches, the snapshots' sampling passes also give `status`
+# (and /metrics) their rates: one busy core still shows as one.
+timeout 4 "$AP" watch cycle >/dev/null &
+sleep 2.5 # let it allocate
+for _ in 1 2 3; do
+	cores=$("$AP" status --json | jq '.[] | select(.project == "cycle") | .cores')
+	awk -v c="$cores" 'BEGIN { exit !(c >= 0.8 && c <= 1.2) }' || fail "a watched run's status shows $cores cores, wanted 1"
+	sleep 0.6
+done
+wait $! || true
 $PY "$WS" run "$AGENTPERF_SERVER" cycle "$root" || fail "run cycle"
 wait "$runpid" || true
 # `agentperf watch` prints each message as one JSON line.
