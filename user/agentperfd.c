@@ -24,7 +24,7 @@
 
 #define TICK_MS 1000
 #define TICK_WAITING_MS 20 /* while a client waits for a run's end */
-#define EVERY_SECOND_NS (900 * 1000000LL) /* the tick's "once a second" (it may come every 20 ms) */
+#define EVERY_SECOND_NS (900 * 1000000LL) /* "once a second" of a tick that may come often */
 #define GPU_REUSE_NS (500 * 1000000LL) /* the tick's GPU figures may be this old */
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
