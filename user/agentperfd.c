@@ -351,7 +351,9 @@ void daemon_sample_run(struct daemon *d, struct run *r, int64_t now)
 			 (unsigned long long)s.tasks_started);
 }
 
-void daemon_refresh_live(struct daemon *d)
+/* One sampling pass over all tasks (in-flight CPU, RSS, live members) for
+ * the reads that follow; a failure is logged. */
+static void daemon_refresh_live(struct daemon *d)
 {
 	int err = d->tracker ? tracker_refresh_live(d->tracker) : 0;
 
@@ -704,16 +706,16 @@ static cJSON *live_record(struct daemon *d, const struct run *r)
 static void do_status(struct daemon *d, struct control_conn *c)
 {
 	cJSON *arr = cJSON_CreateArray();
-	int64_t now = timefmt_now_ns();
+	int64_t mono = timefmt_mono_ns();
 
-	daemon_refresh_live(d);
+	if (daemon_sample_all(d, timefmt_now_ns(), mono))
+		daemon_gpu_all(d, mono);
 	for (int i = 0; arr && i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 		cJSON *rec;
 
 		if (!r->used)
 			continue;
-		daemon_sample_run(d, r, now);
 		read_top(d, r);
 		rec = live_record(d, r);
 		if (!rec || !cJSON_AddItemToArray(arr, rec)) {
@@ -852,13 +854,12 @@ static void shutdown_runs(struct daemon *d)
 {
 	int64_t now = timefmt_now_ns();
 
-	daemon_refresh_live(d);
+	daemon_sample_all(d, now, timefmt_mono_ns());
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 
 		if (!r->used)
 			continue;
-		daemon_sample_run(d, r, now);
 		read_top(d, r);
 		runs_detach(r, now);
 		finalize(d, r);

@@ -55,9 +55,6 @@ struct daemon {
 
 /* agentperfd.c: reads a live run's kernel state into r (and notices its end). */
 void daemon_sample_run(struct daemon *d, struct run *r, int64_t now_ns);
-/* agentperfd.c: one sampling pass over all tasks (in-flight CPU, RSS, live
- * members) for the reads that follow; a failure is logged. */
-void daemon_refresh_live(struct daemon *d);
 /* agentperfd.c: a sampling pass, then every run's kernel state; and, when
  * the latest were taken most of a second ago, each live run's CPU rate:
  * returns whether it took them (then daemon_gpu_all() should follow). */
