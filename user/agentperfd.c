@@ -437,7 +437,7 @@ static bool anyone_waiting(const struct daemon *d)
 	return false;
 }
 
-static int attach_agent(void *ctx, const char *project, pid_t pid);
+static int attach_agent(void *ctx, const char *project, pid_t pid, bool again);
 
 static bool run_open(const struct run *r)
 {
@@ -619,7 +619,7 @@ static void do_track(struct daemon *d, struct control_conn *c, const struct cont
 }
 
 /* registry_attach_fn: an agent's lock names a live process. */
-static int attach_agent(void *ctx, const char *project, pid_t pid)
+static int attach_agent(void *ctx, const char *project, pid_t pid, bool again)
 {
 	struct daemon *d = ctx;
 	struct run *r = runs_find_project(&d->runs, project);
@@ -629,7 +629,13 @@ static int attach_agent(void *ctx, const char *project, pid_t pid)
 		return 0; /* already tracked (attached by hand, say) */
 	r = start_run(d, project, pid, true, err, sizeof(err));
 	if (!r) {
-		log_warn("project %s: agent lock names pid %d, but %s", project, (int)pid, err);
+		if (again)
+			log_debug("project %s: still cannot track pid %d: %s", project, (int)pid,
+				  err);
+		else
+			log_warn("project %s: agent lock names pid %d, but %s (trying again "
+				 "each second)",
+				 project, (int)pid, err);
 		return -EAGAIN;
 	}
 	log_info("run %s of project %s started from its agent lock", r->run_id, project);

@@ -40,7 +40,8 @@ struct registry_project {
 	char lock[PATH_MAX];
 	size_t db; /* which registry holds it */
 	struct seen seen; /* the lock file at the last look */
-	bool handled; /* the lock below was acted on (or refused) */
+	bool handled; /* the lock below was acted on (or ignored) */
+	bool refused; /* ... but no run could be started: tried again at each look */
 	struct agentlock last;
 	int wd; /* inotify watch of the lock's directory, -1 while it does not exist */
 };
@@ -272,6 +273,7 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 		if (old && !strcmp(old->lock, np[i].lock)) {
 			np[i].seen = old->seen;
 			np[i].handled = old->handled;
+			np[i].refused = old->refused;
 			np[i].last = old->last;
 			np[i].wd = old->wd;
 			old->wd = -1;
@@ -314,6 +316,7 @@ static bool new_lock(struct registry_project *p, struct stat *st, struct agentlo
 			log_debug("project %s: lock %s is gone", p->name, p->lock);
 		p->seen = (struct seen){ 0 };
 		p->handled = false;
+		p->refused = false;
 		return false;
 	}
 	if (fstat(fd, st)) {
@@ -344,6 +347,8 @@ void registry_watch(struct registry *r, const char *proc_root, registry_attach_f
 	for (size_t i = 0; i < r->n; i++) {
 		struct registry_project *p = &r->p[i];
 		uid_t owner = r->db[p->db].owner;
+		struct agentlock prev = p->last;
+		bool refused = p->refused;
 		struct procfs_status ps;
 		struct agentlock l;
 		struct stat st;
@@ -353,6 +358,7 @@ void registry_watch(struct registry *r, const char *proc_root, registry_attach_f
 		watch_dir(r, p);
 		if (!new_lock(p, &st, &l))
 			continue;
+		p->refused = false;
 		err = procfs_start_time(proc_root, l.pid, &start);
 		if (err == -ESRCH || (!err && procfs_read_status(proc_root, l.pid, &ps))) {
 			log_debug("project %s: stale lock: process %d is not running; ignored",
@@ -384,6 +390,13 @@ void registry_watch(struct registry *r, const char *proc_root, registry_attach_f
 				 (unsigned)st.st_uid);
 			continue;
 		}
-		fn(ctx, p->name, l.pid);
+		refused = refused && prev.pid == l.pid && prev.create_time == l.create_time;
+		if (fn(ctx, p->name, l.pid, refused)) {
+			/* No run could be started (all slots taken, say): the same
+			 * lock is read and tried again at the next look. */
+			p->seen = (struct seen){ 0 };
+			p->handled = false;
+			p->refused = true;
+		}
 	}
 }

@@ -14,8 +14,10 @@
 struct registry;
 
 /* Called for a lock that names a live process with the lock's start time;
- * returns 0, or -errno when no run could be started (logged by the callee). */
-typedef int (*registry_attach_fn)(void *ctx, const char *project, pid_t pid);
+ * returns 0, or -errno when no run could be started (logged by the callee;
+ * quietly when again: the same lock was refused at the previous look). A
+ * refused lock is offered again at each look while it stays. */
+typedef int (*registry_attach_fn)(void *ctx, const char *project, pid_t pid, bool again);
 
 /* Watches the registries at paths (which need not exist yet). NULL with errno. */
 struct registry *registry_new(const char *const *paths, size_t n);
@@ -30,8 +32,9 @@ bool registry_has(const struct registry *r, const char *name);
 int registry_fd(const struct registry *r);
 /* Reads the pending notifications; true if there were any. */
 bool registry_drain(struct registry *r);
-/* Looks at every project's lock file; attaches each new lock whose process is
- * live, started when the lock says, and owned by the registry's owner. */
+/* Looks at every project's lock file; attaches each new (or refused) lock
+ * whose process is live, started when the lock says, and owned by the
+ * registry's owner. */
 void registry_watch(struct registry *r, const char *proc_root, registry_attach_fn fn, void *ctx);
 
 #endif

@@ -3,7 +3,7 @@
 # run that shows in `agentperf status`, /metrics and on the WebSocket; stale
 # locks and reused PIDs are ignored (and said so at -v); projects added to
 # the registry later are picked up, even while the harness holds a write lock;
-# other names get 4004.
+# a lock refused for want of a run slot is tried again; other names get 4004.
 . "$(dirname "$0")/lib.sh"
 need_root
 PY=/usr/bin/python3
@@ -71,6 +71,28 @@ for _ in $(seq 50); do [ "$(run_pid gamma)" = "$g" ] && break; sleep 0.1; done
 [ "$(run_pid gamma)" = "$g" ] || fail "project gamma, added later, was not picked up"
 $PY "$WS" registry "$AGENTPERF_SERVER" gamma "$g" || fail "gamma on the WebSocket"
 kill "$g"
+
+# An agent that starts while every run slot is taken: its lock is refused
+# once, out loud, then tried again each second until a slot is free.
+fillers=()
+while :; do
+	sleep 120 &
+	fillers+=("$!")
+	"$AP" attach --project "fill${#fillers[@]}" --pid "$!" >/dev/null 2>"$T/fill.err" || break
+	[ "${#fillers[@]}" -le 256 ] || fail "more than 256 live runs"
+done
+grep -q "too many live runs" "$T/fill.err" || fail "filling every slot: $(cat "$T/fill.err")"
+sleep 120 & late=$!
+lock beta "$late" "$(create_time "$late")"
+wait_log "project beta: agent lock names pid $late, but too many live runs"
+sleep 1.5 # a look or two with no slot free
+[ -z "$(run_pid beta)" ] || fail "a run started with every slot taken"
+kill "${fillers[0]}"
+for _ in $(seq 40); do [ "$(run_pid beta)" = "$late" ] && break; sleep 0.1; done
+[ "$(run_pid beta)" = "$late" ] || fail "the refused lock was not tried again once a slot was free"
+[ "$(grep -c "project beta: agent lock names pid $late" "$T/daemon.log")" = 1 ] ||
+	fail "the refusal was warned more than once"
+kill "${fillers[@]}" "$late" 2>/dev/null || true
 
 # The agent stops: its run ends and the history says where the CPU went.
 kill "$AGENT"
