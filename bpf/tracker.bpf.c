@@ -210,7 +210,7 @@ static __always_inline int on_exit(struct task_struct *p)
 	if (p->tgid != r->root_tgid)
 		return 0;
 	r->exit_code = p->exit_code;
-	r->root_exited = 1;
+	r->root_exited = TRACKER_ROOT_EXITED;
 	return 0;
 }
 
@@ -401,6 +401,10 @@ int handle_seed(struct bpf_iter__task *ctx)
 			__sync_fetch_and_add(&oc->cpu_ns, sum - t->last_ns);
 			__sync_fetch_and_add(&oc->tasks_exited, 1);
 		}
+		/* Its root leaving, the old run will see no root exit: it ends
+		 * when its last task is gone, with no exit status. */
+		if (task->tgid == old->root_tgid && !old->root_exited)
+			old->root_exited = TRACKER_ROOT_LEFT;
 	}
 	join(t, task, seed_slot, seed_gen);
 	__sync_fetch_and_add(&c->tasks_started, 1);

@@ -39,7 +39,9 @@ struct tracker_run {
 	__u32 gen;
 	__u32 root_tgid;
 	__s32 exit_code; /* wait(2) status of the root's thread group */
-	__u32 root_exited;
+	__u32 root_exited; /* 0, or one of: */
+#define TRACKER_ROOT_EXITED 1 /* exit_code holds its status */
+#define TRACKER_ROOT_LEFT 2 /* attached to another run: this one has no status */
 	__u64 last_exit_ns; /* CLOCK_BOOTTIME of the latest member's final switch */
 };
 

@@ -255,6 +255,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* The wait below names the run by the id the daemon gave it. */
 	req = (struct control_request){ .cmd = CONTROL_WAIT, .all = o.wait_all };
+	snprintf(req.project, sizeof(req.project), "%s", o.project);
 	run_id = cJSON_GetStringValue(
 		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "run"),
 						 "run_id"));

@@ -346,9 +346,10 @@ void daemon_sample_run(struct daemon *d, struct run *r, int64_t now)
 		return;
 	}
 	if (runs_apply(r, &s, now))
-		log_info("run %s of project %s ended: %s, %.3f CPU-seconds, %llu tasks", r->run_id,
-			 r->project, run_status_name(run_status(r)), (double)s.cpu_ns / 1e9,
-			 (unsigned long long)s.tasks_started);
+		log_info("run %s of project %s ended: %s%s, %.3f CPU-seconds, %llu tasks", r->run_id,
+			 r->project, run_status_name(run_status(r)),
+			 s.root_left ? " (its root was attached to another run)" : "",
+			 (double)s.cpu_ns / 1e9, (unsigned long long)s.tasks_started);
 }
 
 /* One sampling pass over all tasks (in-flight CPU, RSS, live members) for
@@ -751,7 +752,8 @@ static void do_runs(struct daemon *d, struct control_conn *c, const struct contr
 
 static void do_wait(struct daemon *d, struct control_conn *c, const struct control_request *req)
 {
-	struct run *r = runs_find_id(&d->runs, req->run_id);
+	const char *project = req->project[0] ? req->project : NULL;
+	struct run *r = runs_find_id(&d->runs, project, req->run_id);
 	cJSON *hist, *it;
 
 	if (r) {
@@ -769,7 +771,7 @@ static void do_wait(struct daemon *d, struct control_conn *c, const struct contr
 		return;
 	}
 	/* Already ended and recorded: the history has it. */
-	hist = history_read(d->cfg.state_dir, NULL, 0);
+	hist = history_read(d->cfg.state_dir, project, 0);
 	cJSON_ArrayForEach(it, hist)
 	{
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "run_id"));

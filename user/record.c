@@ -38,6 +38,8 @@ cJSON *record_from_run(const struct run *r)
 	cJSON *o = cJSON_CreateObject();
 	const struct run_sample *s = &r->last;
 	bool final = r->ended || r->detached;
+	/* A root that left for another run has no exit status here. */
+	bool exited = s->root_exited && !s->root_left;
 	/* Live members' waits count while they are alive; once they exit, the
 	 * kernel-side total has them. */
 	uint64_t delay = s->run_delay_ns + (run_tasks_alive(r) ? s->live_delay_ns : 0);
@@ -51,10 +53,10 @@ cJSON *record_from_run(const struct run *r)
 	     add_iso_or_null(o, "started_at", r->started_ns / 1000000000, true) &&
 	     add_iso_or_null(o, "ended_at", r->ended_ns / 1000000000, final) &&
 	     cJSON_AddStringToObject(o, "status", run_status_name(run_status(r)));
-	if (ok && s->root_exited && WIFEXITED(s->exit_status))
+	if (ok && exited && WIFEXITED(s->exit_status))
 		ok = cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(s->exit_status)) &&
 		     cJSON_AddNullToObject(o, "signal");
-	else if (ok && s->root_exited)
+	else if (ok && exited)
 		ok = cJSON_AddNullToObject(o, "exit_code") &&
 		     cJSON_AddNumberToObject(o, "signal", WTERMSIG(s->exit_status));
 	else if (ok)

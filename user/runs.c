@@ -41,10 +41,11 @@ struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t 
 	return NULL;
 }
 
-struct run *runs_find_id(struct runs *rs, const char *run_id)
+struct run *runs_find_id(struct runs *rs, const char *project, const char *run_id)
 {
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++)
-		if (rs->run[i].used && !strcmp(rs->run[i].run_id, run_id))
+		if (rs->run[i].used && !strcmp(rs->run[i].run_id, run_id) &&
+		    (!project || !strcmp(rs->run[i].project, project)))
 			return &rs->run[i];
 	return NULL;
 }
@@ -120,7 +121,7 @@ enum run_status run_status(const struct run *r)
 
 	if (!r->last.root_exited)
 		return r->last.root_stopped ? RUN_PAUSED : RUN_RUNNING;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	if (r->last.root_left || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		return RUN_STOPPED;
 	return RUN_CRASHED;
 }

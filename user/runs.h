@@ -18,8 +18,9 @@ struct run_sample {
 	uint64_t tasks_started;
 	uint64_t tasks_exited;
 	uint64_t tasks_lost;
-	bool root_exited;
-	int exit_status; /* wait(2) status, valid once root_exited */
+	bool root_exited; /* or root_left */
+	bool root_left; /* the root was attached to another run: no exit status */
+	int exit_status; /* wait(2) status, valid once root_exited and not root_left */
 	int64_t last_exit_unix_ns; /* 0 if no member has died yet */
 	uint64_t run_delay_ns; /* exited members' time runnable, waiting for a CPU */
 	uint64_t peak_proc_rss_bytes; /* largest peak RSS of an exited process */
@@ -70,8 +71,10 @@ void runs_init(struct runs *rs);
 /* Claims a slot for a new run. Slots are handed out round-robin so a slot just
  * released is the last to be reused. Returns NULL with errno ENOSPC when full. */
 struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_ns);
-/* Live run by run id or, newest first, by project; NULL when none. */
-struct run *runs_find_id(struct runs *rs, const char *run_id);
+/* Live run by run id (of project, unless NULL: a root attached to a second
+ * run in the second it started gives both the same id) or, newest first, by
+ * project; NULL when none. */
+struct run *runs_find_id(struct runs *rs, const char *project, const char *run_id);
 struct run *runs_find_project(struct runs *rs, const char *project);
 /* Stores a fresh sample; returns true exactly once, when the run has just
  * ended (its root has exited and no task of it is alive). */

@@ -315,6 +315,7 @@ int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
 				t->percpu[i].peak_proc_rss_pages * (uint64_t)t->page_size;
 	}
 	out->root_exited = info.root_exited != 0;
+	out->root_left = info.root_exited == TRACKER_ROOT_LEFT;
 	out->exit_status = info.exit_code;
 	out->last_exit_unix_ns = info.last_exit_ns ? timefmt_boot_to_unix_ns(info.last_exit_ns) : 0;
 	if (slot < TRACKER_MAX_RUNS) {

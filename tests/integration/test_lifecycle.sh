@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run lifecycle through the CLI: exit status pass-through, stopped/crashed,
 # summaries, --summary, escaped daemons with and without --wait-all, status,
-# runs history, detach, and a clean SIGTERM that records what was live.
+# runs history, a root attached to a second run, detach, and a clean SIGTERM
+# that records what was live.
 . "$(dirname "$0")/lib.sh"
 need_root
 daemon_start
@@ -53,6 +54,33 @@ jq -e '.ended_at != null and .tasks_alive == 0 and .wall_seconds >= 0.4 and .wal
 	fail "history: $("$AP" runs --json --project life)"
 "$AP" runs | head -1 | grep -q "^PROJECT  *RUN_ID  *STATUS" || fail "runs table header"
 [ "$(wc -l <"$T/state/runs.jsonl")" = 6 ] || fail "runs.jsonl should hold 6 records"
+
+# A run's root attached to another run leaves the first (runs do not nest):
+# the first ends with no exit status of its own, and `run` still returns
+# with its command's status and a summary.
+"$AP" run --project first --summary "$T/h.json" -- sh -c 'sleep 1; exit 4' 2>/dev/null &
+runner=$!
+for _ in $(seq 50); do
+	root=$("$AP" status --json | jq -r '.[] | select(.project == "first") | .pid')
+	[ -n "$root" ] && break
+	sleep 0.05
+done
+[ -n "$root" ] || fail "run first did not start"
+"$AP" attach --project second --pid "$root" >/dev/null || fail "attach of another run's root"
+rc=0
+timeout 10 tail --pid="$runner" -f /dev/null || fail "agentperf run hung after its root left for another run"
+wait "$runner" || rc=$?
+[ "$rc" = 4 ] || fail "run came back with $rc, not its command's 4"
+jq -e '.status == "stopped" and .exit_code == null and .signal == null and .ended_at != null and .tasks_alive == 0' \
+	"$T/h.json" >/dev/null || fail "the left run's record: $(cat "$T/h.json")"
+for _ in $(seq 50); do
+	"$AP" runs --json --project second | jq -e 'length == 1' >/dev/null && break
+	sleep 0.1
+done
+"$AP" runs --json --project second | jq -e '.[0] | .status == "crashed" and .exit_code == 4' >/dev/null ||
+	fail "the root's new run: $("$AP" runs --json --project second)"
+grep -q "run .* of project first ended: stopped (its root was attached to another run)" "$T/daemon.log" ||
+	fail "no log line for the run whose root left"
 
 # detach ends tracking at once and records the run.
 sleep 30 &

@@ -27,6 +27,11 @@ static void test_valid(void **state)
 	assert_int_equal(req.cmd, CONTROL_WAIT);
 	assert_true(req.all);
 	assert_string_equal(req.run_id, "42-x");
+	assert_string_equal(req.project, "");
+	/* `agentperf run` names the run's project too: run ids can repeat. */
+	assert_int_equal(parse("{\"cmd\":\"wait\",\"project\":\"demo\",\"run_id\":\"42-x\"}", &req, err),
+			 0);
+	assert_string_equal(req.project, "demo");
 	assert_int_equal(parse("{\"cmd\":\"runs\",\"project\":\"p\",\"limit\":5}", &req, err), 0);
 	assert_int_equal(req.limit, 5);
 	assert_int_equal(parse("{\"cmd\":\"status\"}", &req, err), 0);

@@ -96,6 +96,14 @@ static void test_stopped_and_crashed(void **state)
 	json = render(r);
 	assert_non_null(strstr(json, "\"status\":\"crashed\",\"exit_code\":null,\"signal\":11,"));
 	free(json);
+
+	/* A root attached to another run: no exit status of its own here. */
+	r = runs_begin(&rs, "demo", 9, INT64_C(1795514400) * 1000000000);
+	s.root_left = true;
+	runs_apply(r, &s, INT64_C(1795514600) * 1000000000);
+	json = render(r);
+	assert_non_null(strstr(json, "\"status\":\"stopped\",\"exit_code\":null,\"signal\":null,"));
+	free(json);
 }
 
 static void test_summary(void **state)

@@ -26,10 +26,12 @@ static void test_begin_ids(void **state)
 	assert_string_equal(r->run_id, "4242-2026-11-24T10:00:00Z");
 	assert_string_equal(r->project, "demo");
 	assert_int_not_equal(r->gen, 0);
-	assert_ptr_equal(runs_find_id(&rs, "4242-2026-11-24T10:00:00Z"), r);
+	assert_ptr_equal(runs_find_id(&rs, NULL, "4242-2026-11-24T10:00:00Z"), r);
+	assert_ptr_equal(runs_find_id(&rs, "demo", "4242-2026-11-24T10:00:00Z"), r);
+	assert_null(runs_find_id(&rs, "other", "4242-2026-11-24T10:00:00Z"));
 	assert_ptr_equal(runs_find_project(&rs, "demo"), r);
 	assert_null(runs_find_project(&rs, "other"));
-	assert_null(runs_find_id(&rs, "nope"));
+	assert_null(runs_find_id(&rs, NULL, "nope"));
 }
 
 static void test_round_robin_and_full(void **state)
@@ -81,6 +83,19 @@ static void test_end_needs_root_exit_and_no_task(void **state)
 	assert_true(runs_apply(r, &s, INT64_C(110000000000)));
 	assert_int_equal(r->ended_ns, INT64_C(103500000000));
 	assert_false(runs_apply(r, &s, 111));
+}
+
+static void test_root_left(void **state)
+{
+	struct run *r = runs_begin(&rs, "p", 1, 0);
+	/* The root (and its child) attached to another run; a daemon stays. */
+	struct run_sample s = { .root_exited = true, .root_left = true, .exit_status = 9,
+				.tasks_started = 3, .tasks_exited = 2 };
+
+	assert_false(runs_apply(r, &s, 1));
+	assert_int_equal(run_status(r), RUN_STOPPED); /* gone, not crashed */
+	s.tasks_exited = 3;
+	assert_true(runs_apply(r, &s, 2));
 }
 
 static void test_status_from_wait_status(void **state)
@@ -146,6 +161,7 @@ int main(void)
 		cmocka_unit_test_setup(test_newest_per_project, setup),
 		cmocka_unit_test_setup(test_end_needs_root_exit_and_no_task, setup),
 		cmocka_unit_test_setup(test_status_from_wait_status, setup),
+		cmocka_unit_test_setup(test_root_left, setup),
 		cmocka_unit_test_setup(test_alive_never_negative, setup),
 		cmocka_unit_test_setup(test_detach, setup),
 		cmocka_unit_test_setup(test_rate, setup),
