@@ -122,6 +122,31 @@ compare() {
 	[ "$ppm" -le "$TOLERANCE_PPM" ] || fail "$label: run and kernel disagree by more than 0.1 %"
 }
 
+# run_pid PROJECT: the root pid of PROJECT's live run, or nothing.
+run_pid() { "$AP" status --json | jq -r --arg p "$1" '[.[] | select(.project == $p) | .pid][0] // empty'; }
+
+# wait_run PROJECT: waits up to 5 s for PROJECT's live run; prints its root pid.
+wait_run() {
+	local pid
+	for _ in $(seq 50); do
+		pid=$(run_pid "$1")
+		[ -n "$pid" ] && echo "$pid" && return 0
+		sleep 0.1
+	done
+	fail "project $1 has no live run after 5 s"
+}
+
+# wait_record PROJECT: waits up to 10 s for a record of PROJECT in the run
+# history; prints the newest.
+wait_record() {
+	local rec
+	for _ in $(seq 100); do
+		rec=$("$AP" runs --json --project "$1" | jq -e '.[0]') && echo "$rec" && return 0
+		sleep 0.1
+	done
+	fail "no record of project $1 in the history after 10 s"
+}
+
 # oracle_run LABEL CMD [ARG]...: CMD as a tracked run (--wait-all) inside a
 # fresh cpuacct group; compares the run record with the group.
 oracle_run() {

@@ -32,11 +32,7 @@ grep -q "($threads tasks)" <<<"$out" || fail "attach marked other than the $thre
 kill -CONT -- -"$root"
 wait "$root" || fail "tree failed"
 # The run ends when its last task is gone; the record lands in the history.
-for _ in $(seq 100); do
-	"$AP" runs --json --project attach | jq -e 'length == 1' >/dev/null && break
-	sleep 0.1
-done
-"$AP" runs --json --project attach | jq '.[0]' >"$T/attach.json"
+wait_record attach >"$T/attach.json"
 check_record "$T/attach.json"
 [ "$(jq -r .status "$T/attach.json")" = stopped ] || fail "attached run not stopped: $(cat "$T/attach.json")"
 [ "$(jq .tasks_started "$T/attach.json")" -ge $((threads + 200)) ] || fail "forks after attach not tracked"

@@ -21,7 +21,6 @@ create_time() {
 		'{ sub(/.*\) /, ""); split($0, f, " "); printf "%.2f\n", bt + f[20] / hz }' "/proc/$1/stat"
 }
 lock() { printf '%s:%s' "$2" "$3" >"$T/$1/.autoforge/.agent.lock.tmp" && mv "$T/$1/.autoforge/.agent.lock.tmp" "$T/$1/.autoforge/.agent.lock"; }
-run_pid() { "$AP" status --json | jq -r --arg p "$1" '[.[] | select(.project == $p) | .pid][0] // empty'; }
 wait_log() { for _ in $(seq 250); do grep -q "$1" "$T/daemon.log" && return 0; sleep 0.02; done; fail "daemon never said: $1"; }
 
 # An agent: keeps spawning compilers-to-be until killed. Its lock is seen at

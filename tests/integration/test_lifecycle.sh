@@ -35,12 +35,9 @@ jq -e '.ended_at == null and .tasks_alive >= 1' "$T/e.json" >/dev/null || fail "
 grep -q "still alive" "$T/e.err" || fail "summary does not say tasks are alive: $(cat "$T/e.err")"
 "$AP" status | grep -q "^esc " || fail "status does not list the live run"
 "$AP" status --json | jq -e '.[] | select(.project == "esc") | .ended_at == null' >/dev/null || fail "status --json"
-for _ in $(seq 50); do
-	"$AP" runs --json --project esc | jq -e 'length == 1' >/dev/null && break
-	sleep 0.1
-done
-"$AP" runs --json --project esc | jq -e '.[0] | .ended_at != null and .tasks_alive == 0 and .cpu_seconds > 0.55' >/dev/null ||
-	fail "escaped run's record: $("$AP" runs --json --project esc)"
+rec=$(wait_record esc)
+jq -e '.ended_at != null and .tasks_alive == 0 and .cpu_seconds > 0.55' <<<"$rec" >/dev/null ||
+	fail "escaped run's record: $rec"
 
 # --wait-all waits for escaped tasks.
 start=$(date +%s%N)
@@ -60,12 +57,7 @@ jq -e '.ended_at != null and .tasks_alive == 0 and .wall_seconds >= 0.4 and .wal
 # with its command's status and a summary.
 "$AP" run --project first --summary "$T/h.json" -- sh -c 'sleep 1; exit 4' 2>/dev/null &
 runner=$!
-for _ in $(seq 50); do
-	root=$("$AP" status --json | jq -r '.[] | select(.project == "first") | .pid')
-	[ -n "$root" ] && break
-	sleep 0.05
-done
-[ -n "$root" ] || fail "run first did not start"
+root=$(wait_run first)
 "$AP" attach --project second --pid "$root" >/dev/null || fail "attach of another run's root"
 rc=0
 timeout 10 tail --pid="$runner" -f /dev/null || fail "agentperf run hung after its root left for another run"
@@ -73,12 +65,8 @@ wait "$runner" || rc=$?
 [ "$rc" = 4 ] || fail "run came back with $rc, not its command's 4"
 jq -e '.status == "stopped" and .exit_code == null and .signal == null and .ended_at != null and .tasks_alive == 0' \
 	"$T/h.json" >/dev/null || fail "the left run's record: $(cat "$T/h.json")"
-for _ in $(seq 50); do
-	"$AP" runs --json --project second | jq -e 'length == 1' >/dev/null && break
-	sleep 0.1
-done
-"$AP" runs --json --project second | jq -e '.[0] | .status == "crashed" and .exit_code == 4' >/dev/null ||
-	fail "the root's new run: $("$AP" runs --json --project second)"
+rec=$(wait_record second)
+jq -e '.status == "crashed" and .exit_code == 4' <<<"$rec" >/dev/null || fail "the root's new run: $rec"
 grep -q "run .* of project first ended: stopped (its root was attached to another run)" "$T/daemon.log" ||
 	fail "no log line for the run whose root left"
 

@@ -25,12 +25,7 @@ for i in range(0, len(a), 4096): a[i] = 1
 t = time.time()
 while time.time() - t < 60: pass' 2>/dev/null &
 runpid=$!
-for _ in $(seq 50); do
-	root=$("$AP" status --json | jq -r '.[] | select(.project == "cycle") | .pid')
-	[ -n "$root" ] && break
-	sleep 0.1
-done
-[ -n "$root" ] || fail "the run did not start"
+root=$(wait_run cycle)
 "$AP" tokens --project cycle --set-current 120 >/dev/null
 # While someone watches, the snapshots' sampling passes also give `status`
 # (and /metrics) their rates: one busy core still shows as one.
