@@ -29,7 +29,10 @@ root=$(wait_run cycle)
 "$AP" tokens --project cycle --set-current 120 >/dev/null
 # While someone watches, the snapshots' sampling passes also give `status`
 # (and /metrics) their rates: one busy core still shows as one.
-timeout 4 "$AP" watch cycle >/dev/null &
+# timeout --foreground signals the client alone: its default, the whole
+# process group, also hits LeakSanitizer's tracer as the ASan build exits and
+# leaves the client spinning (8 of 40 tries). -k 5 is the backstop.
+timeout --foreground -k 5 4 "$AP" watch cycle >/dev/null &
 sleep 2.5 # let it allocate
 for _ in 1 2 3; do
 	cores=$("$AP" status --json | jq '.[] | select(.project == "cycle") | .cores')
@@ -40,7 +43,7 @@ wait $! || true
 $PY "$WS" run "$AGENTPERF_SERVER" cycle "$root" || fail "run cycle"
 wait "$runpid" || true
 # `agentperf watch` prints each message as one JSON line.
-timeout 2.5 "$AP" watch cycle >"$T/watch.out" || true
+timeout --foreground -k 5 2.5 "$AP" watch cycle >"$T/watch.out" || true
 [ "$(wc -l <"$T/watch.out")" -ge 1 ] && jq -e '.type == "perf_metrics" and .run.status == "crashed"' "$T/watch.out" >/dev/null ||
 	fail "watch printed: $(cat "$T/watch.out")"
 daemon_stop
@@ -52,7 +55,7 @@ echo "$tok" >"$T/token"
 daemon_start --allow-remote --token-file "$T/token" --allow-origin https://dash.example
 $PY "$WS" token "$AGENTPERF_SERVER" "$tok" || fail "token"
 $PY "$WS" remote "$AGENTPERF_SERVER" "$tok" https://dash.example || fail "remote Origins"
-AGENTPERF_TOKEN=$tok timeout 1.5 "$AP" watch demo >"$T/w2" || true
+AGENTPERF_TOKEN=$tok timeout --foreground -k 5 1.5 "$AP" watch demo >"$T/w2" || true
 [ -s "$T/w2" ] || fail "watch with AGENTPERF_TOKEN got nothing"
 daemon_stop
 grep -q "$tok" "$T/daemon.log" && fail "the token appears in the log"
