@@ -16,8 +16,10 @@ TOLERANCE_PPM=1000
 T=$(mktemp -d /tmp/agentperf-test.XXXXXX)
 export AGENTPERF_CONTROL=$T/ctl.sock
 DPID=
-CGROUPS=()
-NETNS=()
+# This test's cgroups and network namespaces are named after its pid, so that
+# cleanup finds them: cg_new and netns_new run in $(...) subshells, where a
+# list of them would be lost.
+OWN=agentperf-test-$$
 IN_NS=() # a command prefix: run the daemon inside a network namespace
 
 fail() {
@@ -28,12 +30,15 @@ fail() {
 
 cleanup() {
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	for cg in "${CGROUPS[@]}"; do
+	for cg in "$CG_BASE/$OWN"-*; do
+		[ -d "$cg" ] || continue
 		# Leftover tasks go back to the root group so the directory can go.
 		for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do echo "$p" >"$CG_BASE/cgroup.procs" 2>/dev/null || true; done
 		rmdir "$cg" 2>/dev/null || true
 	done
-	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	for ns in $(ip netns list 2>/dev/null | awk -v own="$OWN-" 'index($1, own) == 1 { print $1 }'); do
+		ip netns del "$ns" 2>/dev/null || true
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -89,18 +94,17 @@ daemon_stop() {
 
 # cg_new NAME: a fresh cpuacct group; prints its path.
 cg_new() {
-	local cg=$CG_BASE/agentperf-test-$$-$1
+	local cg=$CG_BASE/$OWN-$1
 	mkdir "$cg"
 	echo 0 >"$cg/cpuacct.usage"
-	CGROUPS+=("$cg")
 	echo "$cg"
 }
 
-# netns_new: a network namespace of this test's own with loopback up; prints its name.
+# netns_new NAME: a network namespace of this test's own with loopback up;
+# prints its name.
 netns_new() {
-	local ns=agentperf-test-$$-${#NETNS[@]}
+	local ns=$OWN-$1
 	ip netns add "$ns" || fail "cannot create network namespace $ns"
-	NETNS+=("$ns")
 	ip -n "$ns" link set lo up
 	echo "$ns"
 }

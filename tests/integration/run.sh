@@ -19,6 +19,14 @@ for t in test_*.sh; do
 	rc=$?
 	kill -KILL -- "-$sid" 2>/dev/null
 	out=$(<"$log")
+	# lib.sh names a test's cgroups and network namespaces after its pid
+	# (the session's id): none may outlive it.
+	left=$(ls -d /sys/fs/cgroup/cpuacct/agentperf-test-"$sid"-* 2>/dev/null
+		ip netns list 2>/dev/null | awk -v own="agentperf-test-$sid-" 'index($1, own) == 1 { print $1 }')
+	if [ -n "$left" ] && [ "$rc" = 0 ]; then
+		rc=1
+		out+=$'\n'"FAIL: left behind: $(echo $left)"
+	fi
 	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 	case $rc in
 	0) pass=$((pass + 1)); echo "ok    $t (${secs}s)" ;;

@@ -67,7 +67,7 @@ daemon_stop
 # The stalled reader in a network namespace of our own whose TCP buffers are
 # a few KiB, so that the server meets backpressure within seconds (on the
 # host's loopback, autotuned buffers would absorb minutes of messages).
-ns=$(netns_new)
+ns=$(netns_new stalled)
 ip netns exec "$ns" sysctl -qw net.ipv4.tcp_wmem="4096 4096 4096" net.ipv4.tcp_rmem="4096 4096 4096"
 IN_NS=(ip netns exec "$ns")
 daemon_start --interval-idle 200 --interval-running 200
