@@ -356,7 +356,7 @@ void daemon_sample_run(struct daemon *d, struct run *r, int64_t now)
  * the reads that follow; a failure is logged. */
 static void daemon_refresh_live(struct daemon *d)
 {
-	int err = d->tracker ? tracker_refresh_live(d->tracker) : 0;
+	int err = tracker_refresh_live(d->tracker);
 
 	if (err)
 		log_warn("sampling pass: %s", strerror(-err));
