@@ -8,8 +8,9 @@ AGENTPERF_BPF_VARIANT=raw_tp daemon_start
 grep -q "BPF programs attached (raw_tp)" "$T/daemon.log" || fail "raw_tp variant not in use"
 
 oracle_run raw_tp-storm sh -c 'i=0; while [ $i -lt 1500 ]; do /bin/true; i=$((i+1)); done'
-oracle_run raw_tp-threads "$H/burn" 4 250
-oracle_run raw_tp-daemons sh -c "for i in 1 2; do (setsid '$H/burn' 1 300 &); done; exit 0"
+# As in test_accuracy_workloads.sh, none shorter than ~1.5 s of CPU.
+oracle_run raw_tp-threads "$H/burn" 4 500
+oracle_run raw_tp-daemons sh -c "for i in 1 2; do (setsid '$H/burn' 1 800 &); done; exit 0"
 oracle_run raw_tp-io_uring "$H/uring" 150 64
 [ "$(jq .tasks_started "$T/raw_tp-io_uring.json")" -ge 2 ] || fail "io_uring worker not tracked"
 daemon_stop
