@@ -35,7 +35,7 @@ struct ws_session {
 	bool not_found; /* a registry is configured and does not hold the name */
 	bool pong_due;
 	size_t rx_len;
-	char rx[WS_MSG_KEEP];
+	char rx[WS_MSG_KEEP + 1]; /* and a NUL: cJSON is never trusted to stop at a length */
 	/* GET /metrics: the rendered body (after LWS_PRE), sent in chunks. */
 	char *body;
 	size_t body_len, body_off;
@@ -569,12 +569,13 @@ static int ws_receive(struct lws *wsi, struct ws_session *s, const char *in, siz
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
 		return -1;
 	}
-	if (s->rx_len + len <= sizeof(s->rx))
+	if (s->rx_len + len <= WS_MSG_KEEP)
 		memcpy(s->rx + s->rx_len, in, len);
 	s->rx_len += len;
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) ||
-	    s->rx_len > sizeof(s->rx))
+	    s->rx_len > WS_MSG_KEEP)
 		return 0;
+	s->rx[s->rx_len] = '\0';
 	o = cJSON_ParseWithLength(s->rx, s->rx_len);
 	if (cJSON_IsObject(o) &&
 	    !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type")) ?: "",
@@ -592,6 +593,24 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 	struct daemon *d = lws_context_user(lws_get_context(wsi));
 	struct ws_session *s = user;
 
+	/* lws binds per-session data only once a request line has been read:
+	 * a connection that closes before (nothing sent, junk, a timeout)
+	 * reaches CLOSED_HTTP with user NULL. Every session callback needs it. */
+	if (!s) {
+		switch (reason) {
+		case LWS_CALLBACK_HTTP:
+		case LWS_CALLBACK_HTTP_WRITEABLE:
+		case LWS_CALLBACK_ESTABLISHED:
+		case LWS_CALLBACK_SERVER_WRITEABLE:
+		case LWS_CALLBACK_RECEIVE:
+			return -1;
+		case LWS_CALLBACK_CLOSED_HTTP:
+		case LWS_CALLBACK_CLOSED:
+			return 0;
+		default:
+			return lws_callback_http_dummy(wsi, reason, user, in, len);
+		}
+	}
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		if (!strcmp((const char *)in, "/healthz"))
