@@ -25,9 +25,9 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
 	  -DAGENTPERF_VERSION='"$(VERSION)"' $(SAN_FLAGS) \
-	  -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags libbpf libcjson libwebsockets 2>/dev/null)
+	  -Iinclude -I$(BUILD) $(shell pkg-config --cflags libbpf libcjson libwebsockets 2>/dev/null)
 LDFLAGS += $(SAN_FLAGS)
 BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 JSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
@@ -36,15 +36,24 @@ LWS_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null || echo -lwebsoc
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 
-# Modules with no libbpf and no sockets: unit-tested directly (history touches files only).
-PURE := names record runs control_proto procfs timefmt history host metrics wsrules projects number fdinfo gpu gpuscan readfile top promtext agentlock topview
-# Modules that talk to the kernel or sockets.
-DAEMON_IO := log tracker control server registry privs
-CLIENT_IO := client watch topui
+# One object list per binary, as libbpf-tools keeps common objects and
+# per-tool ones. user/common/ is what both binaries use; a client file
+# cannot include a daemon header (its -I does not name user/daemon/).
+COMMON := addr clock control_proto names number record timefmt
+# The daemon: its parts with no libbpf, lws or sqlite are unit-tested directly.
+DAEMON_PURE := agentlock fdinfo gpu gpuscan history host perfmsg procfs projects \
+	promtext readfile runs top wsrules
+DAEMON_IO := agentperfd control http log privs registry tracker
+CLIENT_PURE := topview
+CLIENT_IO := agentperf client topui watch
 
-PURE_OBJS := $(patsubst %,$(BUILD)/user/%.o,$(PURE))
-DAEMON_OBJS := $(BUILD)/user/agentperfd.o $(patsubst %,$(BUILD)/user/%.o,$(DAEMON_IO)) $(PURE_OBJS)
-CLIENT_OBJS := $(BUILD)/user/agentperf.o $(patsubst %,$(BUILD)/user/%.o,$(CLIENT_IO)) $(PURE_OBJS)
+COMMON_OBJS := $(patsubst %,$(BUILD)/user/common/%.o,$(COMMON))
+DAEMON_PURE_OBJS := $(patsubst %,$(BUILD)/user/daemon/%.o,$(DAEMON_PURE))
+DAEMON_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(patsubst %,$(BUILD)/user/daemon/%.o,$(DAEMON_IO))
+CLIENT_PURE_OBJS := $(patsubst %,$(BUILD)/user/client/%.o,$(CLIENT_PURE))
+CLIENT_OBJS := $(COMMON_OBJS) $(CLIENT_PURE_OBJS) $(patsubst %,$(BUILD)/user/client/%.o,$(CLIENT_IO))
+# What a unit test links: every module that needs no kernel, socket or database.
+UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(CLIENT_PURE_OBJS)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/integration/helpers/*.c))
@@ -55,10 +64,10 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all deps run check test-unit test-integration install clean
+.PHONY: all deps run check test-unit test-layout test-integration install clean
 all: $(BUILD)/agentperfd $(BUILD)/agentperf
 
-$(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/helpers:
+$(BUILD) $(BUILD)/user/common $(BUILD)/user/daemon $(BUILD)/user/client $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
 # vmlinux.h comes from the running kernel's BTF; it is never committed.
@@ -80,11 +89,20 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/tracker.o: $(BUILD)/tracker.skel.h
+$(BUILD)/user/daemon/tracker.o: $(BUILD)/tracker.skel.h
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/tracker_abi.h | $(BUILD)/user
+# Header dependencies come from -MMD -MP (the .d files included below).
+$(BUILD)/user/common/%.o: user/common/%.c | $(BUILD)/user/common
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/common -c $< -o $@
+
+$(BUILD)/user/daemon/%.o: user/daemon/%.c | $(BUILD)/user/daemon
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/common -Iuser/daemon -c $< -o $@
+
+$(BUILD)/user/client/%.o: user/client/%.c | $(BUILD)/user/client
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/common -Iuser/client -c $< -o $@
 
 $(BUILD)/agentperfd: $(DAEMON_OBJS)
 	$(call msg,LINK,$@)
@@ -94,15 +112,17 @@ $(BUILD)/agentperf: $(CLIENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LWS_LIBS) $(JSON_LIBS) -o $@
 
-# Each unit test links only the pure modules.
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/headroom.h $(PURE_OBJS) | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(PURE_OBJS) $(JSON_LIBS) $(CMOCKA_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/common -Iuser/daemon -Iuser/client $(LDFLAGS) $< $(UNIT_OBJS) \
+		$(JSON_LIBS) $(CMOCKA_LIBS) -o $@
 
 # Test workloads; static so that their own start-up costs as little as possible.
 $(BUILD)/helpers/%: tests/integration/helpers/%.c | $(BUILD)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread $< -o $@ -static
+
+-include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/tests/*.d)
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -116,13 +136,16 @@ run: deps
 # `sudo make check`: set up, build, every test.
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS)
-	$(Q)$(MAKE) --no-print-directory test-unit
+	$(Q)$(MAKE) --no-print-directory test-unit test-layout
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-integration
 
 test-unit: $(UNIT_TESTS)
 	$(Q)scripts/run-unit-tests.sh $(UNIT_TESTS)
+
+test-layout: all
+	$(Q)tests/check-layout.sh $(BUILD)
 
 test-integration: all $(HELPERS)
 	$(Q)SANITIZE=$(SANITIZE) BUILD=$(BUILD) tests/integration/run.sh

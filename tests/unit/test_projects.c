@@ -64,15 +64,15 @@ static void test_tokens_refused(void **state)
 	assert_int_equal(projects_tokens(p, &(struct tokens_update){ .add = true, .add_n = -1 }),
 			 -EINVAL);
 	assert_int_equal(projects_tokens(p, &(struct tokens_update){
-						    .add = true, .add_n = PROJECTS_TOKENS_MAX + 1 }),
+						    .add = true, .add_n = CONTROL_TOKENS_MAX + 1 }),
 			 -EINVAL);
 	assert_int_equal(projects_tokens(p, &(struct tokens_update){
-						    .add = true, .add_n = PROJECTS_TOKENS_MAX }),
+						    .add = true, .add_n = CONTROL_TOKENS_MAX }),
 			 0);
 	/* The sum would pass the bound: refused, nothing changed. */
 	assert_int_equal(projects_tokens(p, &(struct tokens_update){ .add = true, .add_n = 1 }),
 			 -EINVAL);
-	assert_int_equal(p->tokens_current, PROJECTS_TOKENS_MAX);
+	assert_int_equal(p->tokens_current, CONTROL_TOKENS_MAX);
 }
 
 static void test_table_reuse(void **state)

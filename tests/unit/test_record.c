@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "record.h"
+#include "runs.h"
 
 static struct runs rs;
 
 static char *render(const struct run *r)
 {
-	cJSON *o = record_from_run(r);
+	cJSON *o = runs_record(r);
 	char *s;
 
 	assert_non_null(o);

@@ -70,13 +70,13 @@ static void test_end_needs_root_exit_and_no_task(void **state)
 	struct run_sample s = { .cpu_ns = 5, .tasks_started = 3, .tasks_exited = 2 };
 
 	assert_false(runs_apply(r, &s, 101));
-	assert_int_equal(run_tasks_alive(r), 1);
-	assert_int_equal(run_status(r), RUN_RUNNING);
+	assert_int_equal(runs_tasks_alive(r), 1);
+	assert_int_equal(runs_status(r), RUN_RUNNING);
 	/* Root gone, a daemon still alive: not ended. */
 	s.root_exited = true;
 	s.exit_status = 0;
 	assert_false(runs_apply(r, &s, 102));
-	assert_int_equal(run_status(r), RUN_STOPPED);
+	assert_int_equal(runs_status(r), RUN_STOPPED);
 	/* Last task gone: ended exactly once, at the last death. */
 	s.tasks_exited = 3;
 	s.last_exit_unix_ns = INT64_C(103500000000);
@@ -93,7 +93,7 @@ static void test_root_left(void **state)
 				.tasks_started = 3, .tasks_exited = 2 };
 
 	assert_false(runs_apply(r, &s, 1));
-	assert_int_equal(run_status(r), RUN_STOPPED); /* gone, not crashed */
+	assert_int_equal(runs_status(r), RUN_STOPPED); /* gone, not crashed */
 	s.tasks_exited = 3;
 	assert_true(runs_apply(r, &s, 2));
 }
@@ -105,14 +105,14 @@ static void test_status_from_wait_status(void **state)
 
 	s.exit_status = 3 << 8; /* exit(3) */
 	runs_apply(r, &s, 1);
-	assert_int_equal(run_status(r), RUN_CRASHED);
+	assert_int_equal(runs_status(r), RUN_CRASHED);
 	r->ended = false;
 	s.exit_status = SIGKILL; /* killed */
 	runs_apply(r, &s, 1);
-	assert_int_equal(run_status(r), RUN_CRASHED);
-	assert_string_equal(run_status_name(RUN_CRASHED), "crashed");
-	assert_string_equal(run_status_name(RUN_STOPPED), "stopped");
-	assert_string_equal(run_status_name(RUN_RUNNING), "running");
+	assert_int_equal(runs_status(r), RUN_CRASHED);
+	assert_string_equal(runs_status_name(RUN_CRASHED), "crashed");
+	assert_string_equal(runs_status_name(RUN_STOPPED), "stopped");
+	assert_string_equal(runs_status_name(RUN_RUNNING), "running");
 }
 
 static void test_alive_never_negative(void **state)
@@ -121,7 +121,7 @@ static void test_alive_never_negative(void **state)
 	struct run_sample s = { .tasks_started = 4, .tasks_exited = 5 };
 
 	runs_apply(r, &s, 1);
-	assert_int_equal(run_tasks_alive(r), 0);
+	assert_int_equal(runs_tasks_alive(r), 0);
 }
 
 static void test_detach(void **state)

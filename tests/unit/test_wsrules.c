@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "addr.h"
 #include "wsrules.h"
 
 static void test_paths(void **state)
@@ -70,27 +71,27 @@ static void test_listen(void **state)
 	char host[64];
 	int port;
 
-	assert_int_equal(wsrules_parse_listen("127.0.0.1:8765", host, sizeof(host), &port), 0);
+	assert_int_equal(addr_parse_listen("127.0.0.1:8765", host, sizeof(host), &port), 0);
 	assert_string_equal(host, "127.0.0.1");
 	assert_int_equal(port, 8765);
-	assert_int_equal(wsrules_parse_listen("[::1]:80", host, sizeof(host), &port), 0);
+	assert_int_equal(addr_parse_listen("[::1]:80", host, sizeof(host), &port), 0);
 	assert_string_equal(host, "::1");
-	assert_int_equal(wsrules_parse_listen("localhost:1", host, sizeof(host), &port), 0);
-	assert_int_not_equal(wsrules_parse_listen("::1:80", host, sizeof(host), &port), 0);
-	assert_int_not_equal(wsrules_parse_listen("8765", host, sizeof(host), &port), 0);
-	assert_int_not_equal(wsrules_parse_listen(":8765", host, sizeof(host), &port), 0);
-	assert_int_not_equal(wsrules_parse_listen("h:0", host, sizeof(host), &port), 0);
-	assert_int_not_equal(wsrules_parse_listen("h:65536", host, sizeof(host), &port), 0);
-	assert_int_not_equal(wsrules_parse_listen("h:80x", host, sizeof(host), &port), 0);
-	assert_int_not_equal(wsrules_parse_listen("[::1]80", host, sizeof(host), &port), 0);
-	assert_true(wsrules_is_loopback("127.0.0.1"));
-	assert_true(wsrules_is_loopback("127.8.9.10"));
-	assert_true(wsrules_is_loopback("::1"));
-	assert_true(wsrules_is_loopback("localhost"));
-	assert_false(wsrules_is_loopback("0.0.0.0"));
-	assert_false(wsrules_is_loopback("::"));
-	assert_false(wsrules_is_loopback("10.0.0.1"));
-	assert_false(wsrules_is_loopback("localhost.example"));
+	assert_int_equal(addr_parse_listen("localhost:1", host, sizeof(host), &port), 0);
+	assert_int_not_equal(addr_parse_listen("::1:80", host, sizeof(host), &port), 0);
+	assert_int_not_equal(addr_parse_listen("8765", host, sizeof(host), &port), 0);
+	assert_int_not_equal(addr_parse_listen(":8765", host, sizeof(host), &port), 0);
+	assert_int_not_equal(addr_parse_listen("h:0", host, sizeof(host), &port), 0);
+	assert_int_not_equal(addr_parse_listen("h:65536", host, sizeof(host), &port), 0);
+	assert_int_not_equal(addr_parse_listen("h:80x", host, sizeof(host), &port), 0);
+	assert_int_not_equal(addr_parse_listen("[::1]80", host, sizeof(host), &port), 0);
+	assert_true(addr_is_loopback("127.0.0.1"));
+	assert_true(addr_is_loopback("127.8.9.10"));
+	assert_true(addr_is_loopback("::1"));
+	assert_true(addr_is_loopback("localhost"));
+	assert_false(addr_is_loopback("0.0.0.0"));
+	assert_false(addr_is_loopback("::"));
+	assert_false(addr_is_loopback("10.0.0.1"));
+	assert_false(addr_is_loopback("localhost.example"));
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* The run record (SPEC.md "Run record") and its human renderings. */
+/* The run record's human renderings (SPEC.md "Run record"): pure, for the client. */
 #ifndef AGENTPERF_RECORD_H
 #define AGENTPERF_RECORD_H
 
@@ -6,10 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runs.h"
-
-/* Builds the record of r; NULL on allocation failure. */
-cJSON *record_from_run(const struct run *r);
 /* One paragraph for `agentperf run` (no trailing newline); writes at most len bytes. */
 void record_summary(const cJSON *rec, char *buf, size_t len);
 /* Fixed-width table for `agentperf runs`/`status`: the header, then one row per record. */

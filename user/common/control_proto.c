@@ -29,7 +29,7 @@ static bool token_count(const cJSON *o, const char *key, bool *have, int64_t *v,
 	if (!n)
 		return true;
 	if (!cJSON_IsNumber(n) || n->valuedouble < 0 ||
-	    n->valuedouble > (double)PROJECTS_TOKENS_MAX || n->valuedouble != floor(n->valuedouble)) {
+	    n->valuedouble > (double)CONTROL_TOKENS_MAX || n->valuedouble != floor(n->valuedouble)) {
 		snprintf(err, errlen, "\"%s\" must be a whole number from 0 to 10^15", key);
 		return false;
 	}

@@ -2,6 +2,7 @@
 #ifndef AGENTPERF_RUNS_H
 #define AGENTPERF_RUNS_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -9,8 +10,6 @@
 #include "names.h"
 #include "top.h"
 #include "tracker_abi.h"
-
-#define RUNS_ID_MAX 64
 
 /* One read of a run's kernel-side state (see include/tracker_abi.h). */
 struct run_sample {
@@ -38,7 +37,7 @@ struct run {
 	bool ended; /* root gone and no task alive: the record is final */
 	bool detached; /* tracking given up (detach, daemon stop) before the end */
 	char project[NAMES_PROJECT_MAX + 1];
-	char run_id[RUNS_ID_MAX];
+	char run_id[NAMES_RUN_ID_MAX];
 	uint32_t slot;
 	uint32_t gen;
 	pid_t pid;
@@ -85,9 +84,11 @@ void runs_rate(struct run *r, uint64_t cpu_ns, int64_t mono_ns);
 /* Ends tracking now without waiting for the tasks (detach, shutdown). */
 void runs_detach(struct run *r, int64_t now_ns);
 void runs_release(struct run *r);
+/* The run record of r (SPEC.md "Run record"); NULL on allocation failure. */
+cJSON *runs_record(const struct run *r);
 
-uint64_t run_tasks_alive(const struct run *r);
-enum run_status run_status(const struct run *r);
-const char *run_status_name(enum run_status st);
+uint64_t runs_tasks_alive(const struct run *r);
+enum run_status runs_status(const struct run *r);
+const char *runs_status_name(enum run_status st);
 
 #endif

@@ -17,7 +17,7 @@
 
 struct promtext_run {
 	char project[NAMES_PROJECT_MAX + 1];
-	char run_id[RUNS_ID_MAX];
+	char run_id[NAMES_RUN_ID_MAX];
 	uint64_t cpu_ns;
 	uint64_t tasks; /* live tasks */
 	uint64_t rss_bytes;

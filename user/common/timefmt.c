@@ -29,29 +29,3 @@ char *timefmt_duration(double seconds, char *buf, size_t len)
 		snprintf(buf, len, "%dh%02dm", (int)seconds / 3600, (int)seconds % 3600 / 60);
 	return buf;
 }
-
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t timefmt_now_ns(void)
-{
-	return clock_ns(CLOCK_REALTIME);
-}
-
-int64_t timefmt_boot_to_unix_ns(uint64_t boot_ns)
-{
-	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME) + (int64_t)boot_ns;
-}
-
-int64_t timefmt_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}

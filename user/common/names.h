@@ -5,6 +5,10 @@
 #include <stdbool.h>
 
 #define NAMES_PROJECT_MAX 50
+/* A run id, "{pid}-{started_at}", and its NUL. */
+#define NAMES_RUN_ID_MAX 64
+/* A project's WebSocket is at this path and its name. */
+#define NAMES_WS_PREFIX "/ws/projects/"
 
 bool names_project_valid(const char *name);
 

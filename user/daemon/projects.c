@@ -71,7 +71,7 @@ void projects_run_started(struct project *p, const struct run *r)
 
 static bool in_range(int64_t v)
 {
-	return v >= 0 && v <= PROJECTS_TOKENS_MAX;
+	return v >= 0 && v <= CONTROL_TOKENS_MAX;
 }
 
 int projects_tokens(struct project *p, const struct tokens_update *u)

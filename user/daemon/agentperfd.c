@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "clock.h"
 #include "control_proto.h"
 #include "daemon.h"
 #include "history.h"
@@ -245,13 +247,13 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (wsrules_parse_listen(listen, cfg->listen_host, sizeof(cfg->listen_host),
+	if (addr_parse_listen(listen, cfg->listen_host, sizeof(cfg->listen_host),
 				 &cfg->listen_port)) {
 		fprintf(stderr, "agentperfd: --listen wants HOST:PORT or [IPV6]:PORT, not \"%s\"\n",
 			listen);
 		return -EINVAL;
 	}
-	if (!wsrules_is_loopback(cfg->listen_host) && !cfg->allow_remote) {
+	if (!addr_is_loopback(cfg->listen_host) && !cfg->allow_remote) {
 		fprintf(stderr,
 			"agentperfd: --listen %s is not a loopback address: add --allow-remote "
 			"(with --token-file)\n",
@@ -327,7 +329,7 @@ static void reply_ok(struct control_conn *c, const char *key, cJSON *item)
 
 static void reply_record(struct control_conn *c, const struct run *r)
 {
-	cJSON *rec = record_from_run(r);
+	cJSON *rec = runs_record(r);
 
 	if (!rec) {
 		reply_error(c, "out of memory");
@@ -347,7 +349,7 @@ void daemon_sample_run(struct daemon *d, struct run *r, int64_t now)
 	}
 	if (runs_apply(r, &s, now))
 		log_info("run %s of project %s ended: %s%s, %.3f CPU-seconds, %llu tasks", r->run_id,
-			 r->project, run_status_name(run_status(r)),
+			 r->project, runs_status_name(runs_status(r)),
 			 s.root_left ? " (its root was attached to another run)" : "",
 			 (double)s.cpu_ns / 1e9, (unsigned long long)s.tasks_started);
 }
@@ -365,7 +367,7 @@ static void daemon_refresh_live(struct daemon *d)
 /* r's top commands: exited tasks', and live ones' from the latest pass. */
 static void read_top(struct daemon *d, struct run *r)
 {
-	int err = tracker_top(d->tracker, r->slot, r->gen, run_tasks_alive(r) > 0, &r->top);
+	int err = tracker_top(d->tracker, r->slot, r->gen, runs_tasks_alive(r) > 0, &r->top);
 
 	if (err)
 		log_warn("reading run %s's commands: %s", r->run_id, strerror(-err));
@@ -408,7 +410,7 @@ static void finalize(struct daemon *d, struct run *r)
 	/* A detached run's top was read when it was detached, live tasks and all. */
 	if (r->ended)
 		read_top(d, r);
-	rec = record_from_run(r);
+	rec = runs_record(r);
 	err = rec ? history_append(d->cfg.state_dir, rec) : -ENOMEM;
 	cJSON_Delete(rec);
 	if (err) {
@@ -497,7 +499,7 @@ void daemon_look_at_locks(struct daemon *d)
 
 void daemon_tick(struct daemon *d)
 {
-	int64_t now = timefmt_now_ns(), mono = timefmt_mono_ns();
+	int64_t now = clock_real_ns(), mono = clock_mono_ns();
 	bool pass;
 
 	if (d->registry && mono - d->last_registry_mono >= EVERY_SECOND_NS) {
@@ -567,7 +569,7 @@ static bool may_track(struct daemon *d, struct control_conn *c, const struct con
 static struct run *start_run(struct daemon *d, const char *project, pid_t pid, bool whole_tree,
 			     char *err, size_t errlen)
 {
-	int64_t now = timefmt_now_ns();
+	int64_t now = clock_real_ns();
 	struct project *p;
 	struct run *r;
 	int marked;
@@ -659,7 +661,7 @@ static bool may_control(const struct control_conn *c, const struct run *r,
 static void do_detach(struct daemon *d, struct control_conn *c, const struct control_request *req)
 {
 	struct run *r = runs_find_project(&d->runs, req->project);
-	int64_t now = timefmt_now_ns();
+	int64_t now = clock_real_ns();
 
 	if (!r) {
 		reply_error(c, "project %s has no live run", req->project);
@@ -685,7 +687,7 @@ static void do_detach(struct daemon *d, struct control_conn *c, const struct con
  * up to this moment (not for the history). */
 static cJSON *live_record(struct daemon *d, const struct run *r)
 {
-	cJSON *rec = record_from_run(r);
+	cJSON *rec = runs_record(r);
 	bool open = !r->ended && !r->detached;
 	/* The sampling pass was just made: live members' in-flight time counts,
 	 * as it does in the run's top commands. */
@@ -713,9 +715,9 @@ static cJSON *live_record(struct daemon *d, const struct run *r)
 static void do_status(struct daemon *d, struct control_conn *c)
 {
 	cJSON *arr = cJSON_CreateArray();
-	int64_t mono = timefmt_mono_ns();
+	int64_t mono = clock_mono_ns();
 
-	if (daemon_sample_all(d, timefmt_now_ns(), mono))
+	if (daemon_sample_all(d, clock_real_ns(), mono))
 		daemon_gpu_all(d, mono);
 	for (int i = 0; arr && i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
@@ -757,7 +759,7 @@ static void do_wait(struct daemon *d, struct control_conn *c, const struct contr
 	cJSON *hist, *it;
 
 	if (r) {
-		daemon_sample_run(d, r, timefmt_now_ns());
+		daemon_sample_run(d, r, clock_real_ns());
 		c->waiting = true;
 		c->wait_slot = r->slot;
 		c->wait_gen = r->gen;
@@ -860,9 +862,9 @@ static void raise_fd_limit(void)
 /* Records every run still open: they are not tracked past this point. */
 static void shutdown_runs(struct daemon *d)
 {
-	int64_t now = timefmt_now_ns();
+	int64_t now = clock_real_ns();
 
-	daemon_sample_all(d, now, timefmt_mono_ns());
+	daemon_sample_all(d, now, clock_mono_ns());
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &d->runs.run[i];
 

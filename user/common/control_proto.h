@@ -7,14 +7,15 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "names.h"
-#include "projects.h"
-#include "runs.h"
 
 /* Longest request line a peer may send. */
 #define CONTROL_LINE_MAX 4096
+/* Token counts are bounded so that every sum stays exact in a JSON double. */
+#define CONTROL_TOKENS_MAX INT64_C(1000000000000000)
 
 enum control_cmd {
 	CONTROL_RUN, /* mark the peer's own, not yet exec'd child as a new run */
@@ -26,11 +27,17 @@ enum control_cmd {
 	CONTROL_TOKENS, /* token counts of the project: add, set_current, set_total */
 };
 
+/* agentperf tokens: what to change (SPEC.md). */
+struct tokens_update {
+	bool add, set_current, set_total;
+	int64_t add_n, current, total;
+};
+
 struct control_request {
 	enum control_cmd cmd;
 	char project[NAMES_PROJECT_MAX + 1]; /* empty when not given */
 	pid_t pid;
-	char run_id[RUNS_ID_MAX];
+	char run_id[NAMES_RUN_ID_MAX];
 	bool all;
 	unsigned limit; /* runs: at most this many (0: all) */
 	struct tokens_update tokens;

@@ -1,12 +1,11 @@
 /* Who may open a WebSocket, and to what (SPEC.md "WebSocket rules"): paths,
- * Origins, bearer tokens, listen addresses. Pure functions. */
+ * Origins, bearer tokens. Pure functions. */
 #ifndef AGENTPERF_WSRULES_H
 #define AGENTPERF_WSRULES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WSRULES_PREFIX "/ws/projects/"
 
 /* For "/ws/projects/REST" (a path lws has already percent-decoded) copies REST
  * into name (truncated to len-1; validate it with names_project_valid).
@@ -20,10 +19,5 @@ bool wsrules_origin_allowed(const char *origin, const char *host, bool allow_rem
 bool wsrules_consttime_eq(const char *a, const char *b);
 /* The token from "Authorization: Bearer T" or else ?token=T matches expected. */
 bool wsrules_token_ok(const char *expected, const char *authorization, const char *query_token);
-/* "HOST:PORT" or "[V6]:PORT" into host (without brackets) and port 1-65535.
- * Returns 0 or -EINVAL. */
-int wsrules_parse_listen(const char *s, char *host, size_t hostlen, int *port);
-/* 127.0.0.0/8, ::1 or localhost. */
-bool wsrules_is_loopback(const char *host);
 
 #endif

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "metrics.h"
+#include "perfmsg.h"
 
-double metrics_round1(double x)
+double perfmsg_round1(double x)
 {
 	double r;
 
@@ -24,7 +24,7 @@ static double clamp(double x, double lo, double hi)
 	return x < lo ? lo : x > hi ? hi : x;
 }
 
-void metrics_cpu(const struct metrics_cpu_sample *prev, const struct metrics_cpu_sample *cur,
+void perfmsg_cpu(const struct perfmsg_cpu_sample *prev, const struct perfmsg_cpu_sample *cur,
 		 int ncpus, double *percent, double *cores, double *host_percent)
 {
 	double dt, drun;
@@ -57,7 +57,7 @@ static void iso_ms(int64_t ms, char buf[32])
 
 static cJSON *num1(double x)
 {
-	return cJSON_CreateNumber(metrics_round1(x));
+	return cJSON_CreateNumber(perfmsg_round1(x));
 }
 
 /* Adds key: string, or null when s is NULL. */
@@ -77,7 +77,7 @@ static bool complete(const cJSON *o)
 	       has_n(o, "cpu", 4) && has_n(o, "memory", 4) && has_n(o, "gpu", 4);
 }
 
-char *metrics_render(const struct metrics_view *v, size_t headroom, size_t *len)
+char *perfmsg_render(const struct perfmsg_view *v, size_t headroom, size_t *len)
 {
 	cJSON *o = cJSON_CreateObject(), *run, *tokens, *cpu, *mem, *gpu;
 	char ts[32], *json, *out = NULL;

@@ -11,10 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "host.h"
 #include "log.h"
-#include "metrics.h"
+#include "perfmsg.h"
 #include "promtext.h"
 #include "timefmt.h"
 #include "wsrules.h"
@@ -45,7 +46,7 @@ struct ws_session {
 
 static bool live_status(const struct project *p)
 {
-	enum run_status st = run_status(&p->run);
+	enum run_status st = runs_status(&p->run);
 
 	return p->has_run && !p->run.ended && !p->run.detached &&
 	       (st == RUN_RUNNING || st == RUN_PAUSED);
@@ -79,7 +80,7 @@ bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, int64_t m
 		n = tracker_live_procs(d->tracker, r->slot, pids, sizeof(pids) / sizeof(pids[0]));
 		gpuscan_tick(p->gpu, d->cfg.proc_root, pids, n, now_mono, g);
 		log_debug("gpu sampling of %s: %zu processes, %d clients, %.3f ms", p->name, n,
-			  g->clients, (double)(timefmt_mono_ns() - now_mono) / 1e6);
+			  g->clients, (double)(clock_mono_ns() - now_mono) / 1e6);
 		p->gpu_res_valid = true;
 		p->gpu_res_mono = now_mono;
 	}
@@ -92,7 +93,7 @@ bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, int64_t m
 }
 
 static void gpu_view(struct daemon *d, struct project *p, int64_t now_mono,
-		     struct metrics_view *v)
+		     struct perfmsg_view *v)
 {
 	uint64_t vram;
 
@@ -111,15 +112,15 @@ static void build_message(struct daemon *d, struct project *p, const struct host
 {
 	const struct run *r = &p->run;
 	bool open = p->has_run && !r->ended && !r->detached;
-	struct metrics_cpu_sample cur = {
+	struct perfmsg_cpu_sample cur = {
 		.run_cpu_ns = r->last.cpu_ns + (open ? r->last.inflight_ns : 0),
 		.mono_ns = now_mono,
 		.host_busy = hcpu ? hcpu->busy : 0,
 		.host_total = hcpu ? hcpu->total : 0,
 	};
-	struct metrics_cpu_sample since_start = { 0 };
-	const struct metrics_cpu_sample *prev = NULL;
-	struct metrics_view v = { .project = p->name, .now_ms = now_real / 1000000 };
+	struct perfmsg_cpu_sample since_start = { 0 };
+	const struct perfmsg_cpu_sample *prev = NULL;
+	struct perfmsg_view v = { .project = p->name, .now_ms = now_real / 1000000 };
 	char started[TIMEFMT_ISO_LEN];
 	double gib = 1024.0 * 1024 * 1024;
 	size_t len;
@@ -139,18 +140,18 @@ static void build_message(struct daemon *d, struct project *p, const struct host
 		prev = &since_start;
 		since_start.mono_ns = now_mono; /* no interval: no run CPU */
 	}
-	metrics_cpu(prev, &cur, d->ncpus, &v.cpu_percent, &v.cpu_cores, &v.host_percent);
+	perfmsg_cpu(prev, &cur, d->ncpus, &v.cpu_percent, &v.cpu_cores, &v.host_percent);
 	if (!p->have_prev && hcpu && hcpu->total)
 		v.host_percent = 100.0 * (double)hcpu->busy / (double)hcpu->total;
 	p->prev = cur;
 	p->have_prev = true;
 
 	v.has_run = p->has_run;
-	v.status = run_status_name(run_status(r));
+	v.status = runs_status_name(runs_status(r));
 	v.pid = r->pid;
 	v.started_at = timefmt_iso(r->started_ns / 1000000000, started);
 	v.run_id = r->run_id;
-	v.tasks = open ? run_tasks_alive(r) : 0;
+	v.tasks = open ? runs_tasks_alive(r) : 0;
 	v.run_seconds = (double)cur.run_cpu_ns / 1e9;
 	v.run_rss_gb = open ? (double)r->last.rss_bytes / gib : 0;
 	v.tokens_available = p->tokens_available;
@@ -163,7 +164,7 @@ static void build_message(struct daemon *d, struct project *p, const struct host
 				(double)mem->total_bytes;
 	}
 	gpu_view(d, p, now_mono, &v);
-	msg = metrics_render(&v, LWS_PRE, &len);
+	msg = perfmsg_render(&v, LWS_PRE, &len);
 	if (!msg) {
 		log_warn("no memory for %s's perf_metrics", p->name);
 		return;
@@ -178,7 +179,7 @@ static void on_send_sul(lws_sorted_usec_list_t *sul);
 /* Snapshots every watched project that is due, and `only` whether due or not. */
 static void snapshot_due(struct daemon *d, struct project *only)
 {
-	int64_t now = timefmt_mono_ns(), now_real = timefmt_now_ns(), next = INT64_MAX;
+	int64_t now = clock_mono_ns(), now_real = clock_real_ns(), next = INT64_MAX;
 	bool sampled = false, rated = false, have_mem = false, have_cpu = false;
 	struct host_mem mem;
 	struct host_cpu hcpu;
@@ -217,7 +218,7 @@ static void snapshot_due(struct daemon *d, struct project *only)
 	if (rated)
 		daemon_gpu_all(d, now); /* the snapshots' GPU readings, reused */
 	if (next != INT64_MAX) {
-		int64_t wait_us = (next - timefmt_mono_ns()) / 1000;
+		int64_t wait_us = (next - clock_mono_ns()) / 1000;
 
 		lws_sul_schedule(d->lws, 0, &d->send_sul, on_send_sul,
 				 wait_us > 1000 ? wait_us : 1000);
@@ -305,7 +306,7 @@ void server_run_finished(struct daemon *d, const struct run *r)
 	struct promtext_run f = { .cpu_ns = r->exported_cpu_ns > r->last.cpu_ns
 						    ? r->exported_cpu_ns
 						    : r->last.cpu_ns,
-				  .ended_mono_ns = timefmt_mono_ns() };
+				  .ended_mono_ns = clock_mono_ns() };
 
 	snprintf(f.project, sizeof(f.project), "%s", r->project);
 	snprintf(f.run_id, sizeof(f.run_id), "%s", r->run_id);
@@ -319,7 +320,7 @@ static char *render_metrics(struct daemon *d, size_t *len)
 	struct promtext_view v = { .version = AGENTPERF_VERSION,
 				   .bpf_variant = d->tracker ? tracker_variant(d->tracker) : "none",
 				   .live = live, .finished = &d->finished,
-				   .now_mono_ns = timefmt_mono_ns(), .websocket_clients = d->clients };
+				   .now_mono_ns = clock_mono_ns(), .websocket_clients = d->clients };
 	struct host_mem mem;
 	char *out;
 
@@ -339,7 +340,7 @@ static char *render_metrics(struct daemon *d, size_t *len)
 		snprintf(p->project, sizeof(p->project), "%s", r->project);
 		snprintf(p->run_id, sizeof(p->run_id), "%s", r->run_id);
 		p->cpu_ns = r->exported_cpu_ns;
-		p->tasks = run_tasks_alive(r);
+		p->tasks = runs_tasks_alive(r);
 		p->rss_bytes = r->last.rss_bytes;
 		p->have_gpu = r->have_gpu;
 		p->gpu_ratio = r->gpu_percent / 100;
@@ -462,7 +463,7 @@ static int ws_established(struct daemon *d, struct lws *wsi, struct ws_session *
 	if (d->registry && !registry_has(d->registry, name)) {
 		/* Perhaps added a moment ago: read the registries before refusing,
 		 * at most four times a second however many clients ask. */
-		int64_t now = timefmt_mono_ns();
+		int64_t now = clock_mono_ns();
 
 		if (now - d->last_registry_force >= 250 * 1000000LL) {
 			d->last_registry_force = now;
@@ -596,21 +597,12 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 	/* lws binds per-session data only once a request line has been read:
 	 * a connection that closes before (nothing sent, junk, a timeout)
 	 * reaches CLOSED_HTTP with user NULL. Every session callback needs it. */
-	if (!s) {
-		switch (reason) {
-		case LWS_CALLBACK_HTTP:
-		case LWS_CALLBACK_HTTP_WRITEABLE:
-		case LWS_CALLBACK_ESTABLISHED:
-		case LWS_CALLBACK_SERVER_WRITEABLE:
-		case LWS_CALLBACK_RECEIVE:
-			return -1;
-		case LWS_CALLBACK_CLOSED_HTTP:
-		case LWS_CALLBACK_CLOSED:
-			return 0;
-		default:
-			return lws_callback_http_dummy(wsi, reason, user, in, len);
-		}
-	}
+	if (!s && (reason == LWS_CALLBACK_CLOSED_HTTP || reason == LWS_CALLBACK_CLOSED))
+		return 0;
+	if (!s && (reason == LWS_CALLBACK_HTTP || reason == LWS_CALLBACK_HTTP_WRITEABLE ||
+		   reason == LWS_CALLBACK_ESTABLISHED || reason == LWS_CALLBACK_SERVER_WRITEABLE ||
+		   reason == LWS_CALLBACK_RECEIVE))
+		return -1;
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		if (!strcmp((const char *)in, "/healthz"))

@@ -64,7 +64,7 @@ struct run *runs_find_project(struct runs *rs, const char *project)
 	return best;
 }
 
-uint64_t run_tasks_alive(const struct run *r)
+uint64_t runs_tasks_alive(const struct run *r)
 {
 	/* Per-CPU sums are read one CPU after another: a task that starts on a
 	 * CPU already read and dies on one not yet read can make exited lead. */
@@ -82,7 +82,7 @@ bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_ns)
 		r->peak_rss_bytes = s->rss_bytes;
 	if (s->peak_proc_rss_bytes > r->peak_rss_bytes)
 		r->peak_rss_bytes = s->peak_proc_rss_bytes;
-	if (!s->root_exited || run_tasks_alive(r) > 0)
+	if (!s->root_exited || runs_tasks_alive(r) > 0)
 		return false;
 	r->ended = true;
 	r->ended_ns = s->last_exit_unix_ns ? s->last_exit_unix_ns : now_ns;
@@ -115,7 +115,7 @@ void runs_release(struct run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-enum run_status run_status(const struct run *r)
+enum run_status runs_status(const struct run *r)
 {
 	int st = r->last.exit_status;
 
@@ -126,7 +126,7 @@ enum run_status run_status(const struct run *r)
 	return RUN_CRASHED;
 }
 
-const char *run_status_name(enum run_status st)
+const char *runs_status_name(enum run_status st)
 {
 	switch (st) {
 	case RUN_RUNNING:
@@ -139,4 +139,83 @@ const char *run_status_name(enum run_status st)
 		return "crashed";
 	}
 	return "unknown";
+}
+
+static bool add_iso_or_null(cJSON *o, const char *key, int64_t unix_sec, bool have)
+{
+	char iso[TIMEFMT_ISO_LEN];
+
+	if (!have)
+		return cJSON_AddNullToObject(o, key);
+	return cJSON_AddStringToObject(o, key, timefmt_iso(unix_sec, iso));
+}
+
+/* [{"comm":..,"cpu_seconds":..}, ...], most CPU first. */
+static bool add_top(cJSON *o, const struct top *t)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "top");
+
+	for (size_t i = 0; arr && i < t->n; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		if (!e || !cJSON_AddItemToArray(arr, e) ||
+		    !cJSON_AddStringToObject(e, "comm", t->e[i].comm) ||
+		    !cJSON_AddNumberToObject(e, "cpu_seconds",
+					     (double)((t->e[i].ns + 500) / 1000) / 1e6))
+			return false;
+	}
+	return arr != NULL;
+}
+
+cJSON *runs_record(const struct run *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct run_sample *s = &r->last;
+	bool final = r->ended || r->detached;
+	/* A root that left for another run has no exit status here. */
+	bool exited = s->root_exited && !s->root_left;
+	/* Live members' waits count while they are alive; once they exit, the
+	 * kernel-side total has them. */
+	uint64_t delay = s->run_delay_ns + (runs_tasks_alive(r) ? s->live_delay_ns : 0);
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = cJSON_AddStringToObject(o, "project", r->project) &&
+	     cJSON_AddStringToObject(o, "run_id", r->run_id) &&
+	     cJSON_AddNumberToObject(o, "pid", r->pid) &&
+	     add_iso_or_null(o, "started_at", r->started_ns / 1000000000, true) &&
+	     add_iso_or_null(o, "ended_at", r->ended_ns / 1000000000, final) &&
+	     cJSON_AddStringToObject(o, "status", runs_status_name(runs_status(r)));
+	if (ok && exited && WIFEXITED(s->exit_status))
+		ok = cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(s->exit_status)) &&
+		     cJSON_AddNullToObject(o, "signal");
+	else if (ok && exited)
+		ok = cJSON_AddNullToObject(o, "exit_code") &&
+		     cJSON_AddNumberToObject(o, "signal", WTERMSIG(s->exit_status));
+	else if (ok)
+		ok = cJSON_AddNullToObject(o, "exit_code") && cJSON_AddNullToObject(o, "signal");
+	/* Wall time to the millisecond: the ISO stamps have only seconds. */
+	if (ok && final)
+		ok = cJSON_AddNumberToObject(
+			o, "wall_seconds",
+			(double)((r->ended_ns - r->started_ns + 500000) / 1000000) / 1000);
+	else if (ok)
+		ok = cJSON_AddNullToObject(o, "wall_seconds");
+	ok = ok && cJSON_AddNumberToObject(o, "cpu_seconds", (double)s->cpu_ns / 1e9) &&
+	     cJSON_AddNumberToObject(o, "cpu_ns", (double)s->cpu_ns) &&
+	     cJSON_AddNumberToObject(o, "tasks_started", (double)s->tasks_started) &&
+	     cJSON_AddNumberToObject(o, "tasks_alive", (double)runs_tasks_alive(r)) &&
+	     cJSON_AddNumberToObject(o, "tasks_lost", (double)s->tasks_lost) &&
+	     cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)r->peak_rss_bytes) &&
+	     cJSON_AddNumberToObject(o, "run_delay_seconds",
+				     (double)((delay + 500000) / 1000000) / 1000) &&
+	     /* Not measured: null, never a made-up zero. */
+	     cJSON_AddNullToObject(o, "gpu_seconds") && add_top(o, &r->top) &&
+	     cJSON_AddBoolToObject(o, "detached", r->detached);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "timefmt.h"
 #include "tracker.h"
@@ -317,7 +318,7 @@ int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
 	out->root_exited = info.root_exited != 0;
 	out->root_left = info.root_exited == TRACKER_ROOT_LEFT;
 	out->exit_status = info.exit_code;
-	out->last_exit_unix_ns = info.last_exit_ns ? timefmt_boot_to_unix_ns(info.last_exit_ns) : 0;
+	out->last_exit_unix_ns = info.last_exit_ns ? clock_boot_to_real_ns(info.last_exit_ns) : 0;
 	if (slot < TRACKER_MAX_RUNS) {
 		struct tracker_bpf__bss *bss = t->skel->bss;
 

@@ -11,10 +11,5 @@
 char *timefmt_iso(int64_t unix_sec, char buf[TIMEFMT_ISO_LEN]);
 /* "850ms", "12.4s", "3m12s", "2h05m"; returns buf. */
 char *timefmt_duration(double seconds, char *buf, size_t len);
-/* Wall-clock now in nanoseconds, and CLOCK_BOOTTIME converted to wall-clock ns. */
-int64_t timefmt_now_ns(void);
-/* CLOCK_MONOTONIC now in nanoseconds: intervals and deadlines. */
-int64_t timefmt_mono_ns(void);
-int64_t timefmt_boot_to_unix_ns(uint64_t boot_ns);
 
 #endif

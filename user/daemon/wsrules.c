@@ -1,4 +1,4 @@
-/* Who may open a WebSocket, and to what: paths, Origins, tokens, listen addresses. */
+/* Who may open a WebSocket, and to what: paths, Origins, tokens. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
@@ -7,13 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "names.h"
 #include "wsrules.h"
 
 int wsrules_project_from_path(const char *path, char *name, size_t len)
 {
-	size_t n = strlen(WSRULES_PREFIX);
+	size_t n = strlen(NAMES_WS_PREFIX);
 
-	if (!path || strncmp(path, WSRULES_PREFIX, n))
+	if (!path || strncmp(path, NAMES_WS_PREFIX, n))
 		return -ENOENT;
 	snprintf(name, len, "%s", path + n);
 	return 0;
@@ -81,52 +82,5 @@ bool wsrules_token_ok(const char *expected, const char *authorization, const cha
 		return wsrules_consttime_eq(authorization + 7, expected);
 	if (query_token)
 		return wsrules_consttime_eq(query_token, expected);
-	return false;
-}
-
-int wsrules_parse_listen(const char *s, char *host, size_t hostlen, int *port)
-{
-	const char *colon;
-	char *end;
-	long p;
-	size_t n;
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		n = (size_t)(close - s - 1);
-		colon = close + 1;
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || memchr(s, ':', (size_t)(colon - s)))
-			return -EINVAL; /* bare IPv6 needs brackets */
-		n = (size_t)(colon - s);
-	}
-	if (n == 0 || n >= hostlen)
-		return -EINVAL;
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || p < 1 || p > 65535)
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	*port = (int)p;
-	return 0;
-}
-
-bool wsrules_is_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (!strcasecmp(host, "localhost"))
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
 	return false;
 }

@@ -8,13 +8,12 @@
 #include <stdint.h>
 
 #include "gpuscan.h"
-#include "metrics.h"
+#include "perfmsg.h"
 #include "names.h"
+#include "control_proto.h"
 #include "runs.h"
 
 #define PROJECTS_MAX 1024
-/* Token counts are bounded so that every sum stays exact in a JSON double. */
-#define PROJECTS_TOKENS_MAX INT64_C(1000000000000000)
 
 struct ws_session;
 
@@ -27,7 +26,7 @@ struct project {
 	bool has_run;
 	struct run run; /* the latest run, live or final, as last sampled */
 	bool have_prev;
-	struct metrics_cpu_sample prev; /* baseline of the next cpu.* interval */
+	struct perfmsg_cpu_sample prev; /* baseline of the next cpu.* interval */
 	char *msg; /* latest perf_metrics after PROJECTS_HEADROOM spare bytes */
 	size_t msg_len;
 	uint64_t gen; /* bumped with each new msg */
@@ -42,11 +41,6 @@ struct project {
 
 struct projects {
 	struct project p[PROJECTS_MAX];
-};
-
-struct tokens_update {
-	bool add, set_current, set_total;
-	int64_t add_n, current, total;
 };
 
 void projects_init(struct projects *ps);

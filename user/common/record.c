@@ -1,4 +1,4 @@
-/* The run record (SPEC.md "Run record") and its human renderings. */
+/* The run record's human renderings (SPEC.md "Run record"). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,84 +7,6 @@
 #include "record.h"
 #include "timefmt.h"
 
-static bool add_iso_or_null(cJSON *o, const char *key, int64_t unix_sec, bool have)
-{
-	char iso[TIMEFMT_ISO_LEN];
-
-	if (!have)
-		return cJSON_AddNullToObject(o, key);
-	return cJSON_AddStringToObject(o, key, timefmt_iso(unix_sec, iso));
-}
-
-/* [{"comm":..,"cpu_seconds":..}, ...], most CPU first. */
-static bool add_top(cJSON *o, const struct top *t)
-{
-	cJSON *arr = cJSON_AddArrayToObject(o, "top");
-
-	for (size_t i = 0; arr && i < t->n; i++) {
-		cJSON *e = cJSON_CreateObject();
-
-		if (!e || !cJSON_AddItemToArray(arr, e) ||
-		    !cJSON_AddStringToObject(e, "comm", t->e[i].comm) ||
-		    !cJSON_AddNumberToObject(e, "cpu_seconds",
-					     (double)((t->e[i].ns + 500) / 1000) / 1e6))
-			return false;
-	}
-	return arr != NULL;
-}
-
-cJSON *record_from_run(const struct run *r)
-{
-	cJSON *o = cJSON_CreateObject();
-	const struct run_sample *s = &r->last;
-	bool final = r->ended || r->detached;
-	/* A root that left for another run has no exit status here. */
-	bool exited = s->root_exited && !s->root_left;
-	/* Live members' waits count while they are alive; once they exit, the
-	 * kernel-side total has them. */
-	uint64_t delay = s->run_delay_ns + (run_tasks_alive(r) ? s->live_delay_ns : 0);
-	bool ok;
-
-	if (!o)
-		return NULL;
-	ok = cJSON_AddStringToObject(o, "project", r->project) &&
-	     cJSON_AddStringToObject(o, "run_id", r->run_id) &&
-	     cJSON_AddNumberToObject(o, "pid", r->pid) &&
-	     add_iso_or_null(o, "started_at", r->started_ns / 1000000000, true) &&
-	     add_iso_or_null(o, "ended_at", r->ended_ns / 1000000000, final) &&
-	     cJSON_AddStringToObject(o, "status", run_status_name(run_status(r)));
-	if (ok && exited && WIFEXITED(s->exit_status))
-		ok = cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(s->exit_status)) &&
-		     cJSON_AddNullToObject(o, "signal");
-	else if (ok && exited)
-		ok = cJSON_AddNullToObject(o, "exit_code") &&
-		     cJSON_AddNumberToObject(o, "signal", WTERMSIG(s->exit_status));
-	else if (ok)
-		ok = cJSON_AddNullToObject(o, "exit_code") && cJSON_AddNullToObject(o, "signal");
-	/* Wall time to the millisecond: the ISO stamps have only seconds. */
-	if (ok && final)
-		ok = cJSON_AddNumberToObject(
-			o, "wall_seconds",
-			(double)((r->ended_ns - r->started_ns + 500000) / 1000000) / 1000);
-	else if (ok)
-		ok = cJSON_AddNullToObject(o, "wall_seconds");
-	ok = ok && cJSON_AddNumberToObject(o, "cpu_seconds", (double)s->cpu_ns / 1e9) &&
-	     cJSON_AddNumberToObject(o, "cpu_ns", (double)s->cpu_ns) &&
-	     cJSON_AddNumberToObject(o, "tasks_started", (double)s->tasks_started) &&
-	     cJSON_AddNumberToObject(o, "tasks_alive", (double)run_tasks_alive(r)) &&
-	     cJSON_AddNumberToObject(o, "tasks_lost", (double)s->tasks_lost) &&
-	     cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)r->peak_rss_bytes) &&
-	     cJSON_AddNumberToObject(o, "run_delay_seconds",
-				     (double)((delay + 500000) / 1000000) / 1000) &&
-	     /* Not measured: null, never a made-up zero. */
-	     cJSON_AddNullToObject(o, "gpu_seconds") && add_top(o, &r->top) &&
-	     cJSON_AddBoolToObject(o, "detached", r->detached);
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
 
 static const char *str_or(const cJSON *rec, const char *key, const char *dflt)
 {

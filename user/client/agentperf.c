@@ -405,7 +405,7 @@ static int parse_count(const char *opt, const char *s, int64_t *v)
 {
 	long long x;
 
-	if (number_parse(s, 0, PROJECTS_TOKENS_MAX, &x))
+	if (number_parse(s, 0, CONTROL_TOKENS_MAX, &x))
 		return die_usage("%s wants a whole number from 0 to 10^15", opt);
 	*v = x;
 	return 0;

@@ -1,13 +1,13 @@
 /* The perf_metrics message (SPEC.md, v1) and the arithmetic behind its figures. */
-#ifndef AGENTPERF_METRICS_H
-#define AGENTPERF_METRICS_H
+#ifndef AGENTPERF_PERFMSG_H
+#define AGENTPERF_PERFMSG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Everything one message says; built by the sampler, rendered here. */
-struct metrics_view {
+struct perfmsg_view {
 	const char *project;
 	int64_t now_ms; /* unix time in ms */
 	bool has_run;
@@ -28,7 +28,7 @@ struct metrics_view {
 };
 
 /* One reading of the counters behind cpu.* */
-struct metrics_cpu_sample {
+struct perfmsg_cpu_sample {
 	uint64_t run_cpu_ns;
 	int64_t mono_ns;
 	uint64_t host_busy, host_total; /* jiffies */
@@ -36,12 +36,12 @@ struct metrics_cpu_sample {
 
 /* cpu.percent (share of the host), cpu.cores and cpu.host_percent over the
  * interval from prev to cur; zeros when there is no interval yet. */
-void metrics_cpu(const struct metrics_cpu_sample *prev, const struct metrics_cpu_sample *cur,
+void perfmsg_cpu(const struct perfmsg_cpu_sample *prev, const struct perfmsg_cpu_sample *cur,
 		 int ncpus, double *percent, double *cores, double *host_percent);
 /* x to one decimal; never -0, NaN or infinity (those become 0). */
-double metrics_round1(double x);
+double perfmsg_round1(double x);
 /* The message as JSON, preceded by `headroom` spare bytes (for LWS_PRE);
  * malloc'd, its JSON length in *len. NULL on ENOMEM. */
-char *metrics_render(const struct metrics_view *v, size_t headroom, size_t *len);
+char *perfmsg_render(const struct perfmsg_view *v, size_t headroom, size_t *len);
 
 #endif

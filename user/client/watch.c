@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "watch.h"
-#include "wsrules.h"
+#include "names.h"
 
 #define WATCH_MSG_MAX (64 * 1024)
 
@@ -103,7 +104,7 @@ int watch_run(const char *server, const char *project, const char *token)
 	char host[256], path[128];
 	int port;
 
-	if (wsrules_parse_listen(server, host, sizeof(host), &port)) {
+	if (addr_parse_listen(server, host, sizeof(host), &port)) {
 		fprintf(stderr, "agentperf: --server wants HOST:PORT or [IPV6]:PORT, not \"%s\"\n",
 			server);
 		return 2;
@@ -124,7 +125,7 @@ int watch_run(const char *server, const char *project, const char *token)
 		fprintf(stderr, "agentperf: cannot start the WebSocket client\n");
 		return 1;
 	}
-	snprintf(path, sizeof(path), WSRULES_PREFIX "%s", project);
+	snprintf(path, sizeof(path), NAMES_WS_PREFIX "%s", project);
 	memset(&ci, 0, sizeof(ci));
 	ci.context = ctx;
 	ci.address = host;

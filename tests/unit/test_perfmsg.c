@@ -8,20 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "perfmsg.h"
 #include "headroom.h"
 
-static char *render(const struct metrics_view *v)
+static char *render(const struct perfmsg_view *v)
 {
 	size_t len;
-	char *buf = metrics_render(v, 16, &len);
+	char *buf = perfmsg_render(v, 16, &len);
 
 	return after_headroom(buf, 16, len);
 }
 
 static void test_idle_project(void **state)
 {
-	struct metrics_view v = { .project = "my-project", .now_ms = INT64_C(1770581730123),
+	struct perfmsg_view v = { .project = "my-project", .now_ms = INT64_C(1770581730123),
 				  .mem_used_gb = 6.24, .mem_total_gb = 16, .mem_percent = 38.83 };
 	char *json = render(&v);
 
@@ -38,7 +38,7 @@ static void test_idle_project(void **state)
 
 static void test_running_with_tokens(void **state)
 {
-	struct metrics_view v = {
+	struct perfmsg_view v = {
 		.project = "my-project", .now_ms = INT64_C(1770581730005), .has_run = true,
 		.status = "running", .pid = 12345, .started_at = "2026-02-08T20:10:00Z",
 		.run_id = "12345-2026-02-08T20:10:00Z", .tasks = 37, .tokens_available = true,
@@ -62,7 +62,7 @@ static void test_running_with_tokens(void **state)
 
 static void test_paused_and_crashed(void **state)
 {
-	struct metrics_view v = { .project = "p", .has_run = true, .status = "paused", .pid = 7,
+	struct perfmsg_view v = { .project = "p", .has_run = true, .status = "paused", .pid = 7,
 				  .started_at = "2026-02-08T20:10:00Z", .run_id = "7-x" };
 	char *json = render(&v);
 
@@ -76,20 +76,20 @@ static void test_paused_and_crashed(void **state)
 
 static void test_round1(void **state)
 {
-	assert_true(metrics_round1(0.04) == 0);
-	assert_false(signbit(metrics_round1(-0.04))); /* never -0 */
-	assert_false(signbit(metrics_round1(-0.0)));
-	assert_true(metrics_round1(NAN) == 0);
-	assert_true(metrics_round1(INFINITY) == 0);
-	assert_true(metrics_round1(-INFINITY) == 0);
-	assert_true(metrics_round1(0.05) == 0.1);
-	assert_true(metrics_round1(99.96) == 100);
-	assert_true(metrics_round1(1e18) == 1e18);
+	assert_true(perfmsg_round1(0.04) == 0);
+	assert_false(signbit(perfmsg_round1(-0.04))); /* never -0 */
+	assert_false(signbit(perfmsg_round1(-0.0)));
+	assert_true(perfmsg_round1(NAN) == 0);
+	assert_true(perfmsg_round1(INFINITY) == 0);
+	assert_true(perfmsg_round1(-INFINITY) == 0);
+	assert_true(perfmsg_round1(0.05) == 0.1);
+	assert_true(perfmsg_round1(99.96) == 100);
+	assert_true(perfmsg_round1(1e18) == 1e18);
 }
 
 static void test_negative_never_rendered(void **state)
 {
-	struct metrics_view v = { .project = "p", .cpu_percent = -0.01, .cpu_cores = NAN,
+	struct perfmsg_view v = { .project = "p", .cpu_percent = -0.01, .cpu_cores = NAN,
 				  .host_percent = -INFINITY };
 	char *json = render(&v);
 
@@ -101,29 +101,29 @@ static void test_negative_never_rendered(void **state)
 
 static void test_cpu_interval(void **state)
 {
-	struct metrics_cpu_sample a = { .run_cpu_ns = 0, .mono_ns = 0, .host_busy = 100,
+	struct perfmsg_cpu_sample a = { .run_cpu_ns = 0, .mono_ns = 0, .host_busy = 100,
 					.host_total = 1000 };
-	struct metrics_cpu_sample b = { .run_cpu_ns = 1500000000, .mono_ns = 1000000000,
+	struct perfmsg_cpu_sample b = { .run_cpu_ns = 1500000000, .mono_ns = 1000000000,
 					.host_busy = 250, .host_total = 1200 };
 	double pct, cores, host;
 
 	/* 1.5 CPU-seconds in 1 s on 2 CPUs: 1.5 cores, 75 % of the host. */
-	metrics_cpu(&a, &b, 2, &pct, &cores, &host);
+	perfmsg_cpu(&a, &b, 2, &pct, &cores, &host);
 	assert_true(fabs(cores - 1.5) < 1e-9);
 	assert_true(fabs(pct - 75) < 1e-9);
 	assert_true(fabs(host - 75) < 1e-9);
 	/* No interval, or time going backwards: zeros. */
-	metrics_cpu(NULL, &b, 2, &pct, &cores, &host);
+	perfmsg_cpu(NULL, &b, 2, &pct, &cores, &host);
 	assert_true(pct == 0 && cores == 0 && host == 0);
-	metrics_cpu(&b, &a, 2, &pct, &cores, &host);
+	perfmsg_cpu(&b, &a, 2, &pct, &cores, &host);
 	assert_true(pct == 0 && cores == 0 && host == 0);
 	/* More than the host can do (clock skew between reads) is clamped. */
 	b.run_cpu_ns = 9000000000;
-	metrics_cpu(&a, &b, 2, &pct, &cores, &host);
+	perfmsg_cpu(&a, &b, 2, &pct, &cores, &host);
 	assert_true(cores == 2 && pct == 100);
 	/* A counter that went down counts as no CPU. */
 	a.run_cpu_ns = 10000000000;
-	metrics_cpu(&a, &b, 2, &pct, &cores, &host);
+	perfmsg_cpu(&a, &b, 2, &pct, &cores, &host);
 	assert_true(cores == 0 && pct == 0);
 }
 
