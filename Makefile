@@ -10,7 +10,10 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# gcc's undefined does not include float-cast-overflow: a double out of an
+# int's range (a corrupted record's exit_code, say) must fail the tests.
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=all
 else
 BUILD ?= build
 SAN_FLAGS :=
@@ -41,10 +44,10 @@ CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 # cannot include a daemon header (its -I does not name user/daemon/).
 COMMON := addr clock control_proto names number record timefmt
 # The daemon: its parts with no libbpf, lws or sqlite are unit-tested directly.
-DAEMON_PURE := agentlock fdinfo gpu gpuscan history host perfmsg procfs projects \
-	promtext readfile runs top wsrules
-DAEMON_IO := agentperfd control http log privs registry tracker
-CLIENT_PURE := topview
+DAEMON_PURE := agentlock config exporter fdinfo gpu gpuscan history host lifecycle log perfmsg \
+	procfs projects promtext readfile runs sampler schedule stream top waiters wsrules
+DAEMON_IO := agentperfd commands control daemon http privs registry startup tracker
+CLIENT_PURE := runenv topview
 CLIENT_IO := agentperf client topui watch
 
 COMMON_OBJS := $(patsubst %,$(BUILD)/user/common/%.o,$(COMMON))
@@ -52,8 +55,11 @@ DAEMON_PURE_OBJS := $(patsubst %,$(BUILD)/user/daemon/%.o,$(DAEMON_PURE))
 DAEMON_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(patsubst %,$(BUILD)/user/daemon/%.o,$(DAEMON_IO))
 CLIENT_PURE_OBJS := $(patsubst %,$(BUILD)/user/client/%.o,$(CLIENT_PURE))
 CLIENT_OBJS := $(COMMON_OBJS) $(CLIENT_PURE_OBJS) $(patsubst %,$(BUILD)/user/client/%.o,$(CLIENT_IO))
-# What a unit test links: every module that needs no kernel, socket or database.
-UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(CLIENT_PURE_OBJS)
+# What a unit test links: an archive of every module that needs no kernel or
+# socket, so that a test pulls in only what it calls (a test of the
+# lifecycle or the sampler brings its own fake tracker).
+UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(BUILD)/user/daemon/registry.o $(CLIENT_PURE_OBJS)
+UNIT_LIB := $(BUILD)/libunit.a
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/integration/helpers/*.c))
@@ -112,10 +118,14 @@ $(BUILD)/agentperf: $(CLIENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LWS_LIBS) $(JSON_LIBS) -o $@
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_OBJS) | $(BUILD)/tests
+$(UNIT_LIB): $(UNIT_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_LIB) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/common -Iuser/daemon -Iuser/client $(LDFLAGS) $< $(UNIT_OBJS) \
-		$(JSON_LIBS) $(CMOCKA_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/common -Iuser/daemon -Iuser/client $(LDFLAGS) $< $(UNIT_LIB) \
+		$(SQLITE_LIBS) $(JSON_LIBS) $(CMOCKA_LIBS) -o $@
 
 # Test workloads; static so that their own start-up costs as little as possible.
 $(BUILD)/helpers/%: tests/integration/helpers/%.c | $(BUILD)/helpers
@@ -123,6 +133,7 @@ $(BUILD)/helpers/%: tests/integration/helpers/%.c | $(BUILD)/helpers
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread $< -o $@ -static
 
 -include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/tests/*.d)
+include tests/fuzz/fuzz.mk
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -138,6 +149,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS)
 	$(Q)$(MAKE) --no-print-directory test-unit test-layout
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit
+	$(Q)$(MAKE) --no-print-directory fuzz-check
 	$(Q)$(MAKE) --no-print-directory test-integration
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-integration
 

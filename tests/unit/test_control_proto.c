@@ -98,6 +98,50 @@ static void test_not_nul_terminated(void **state)
 	assert_int_equal(req.cmd, CONTROL_STATUS);
 }
 
+/* A literal and its length, NULs included. */
+#define LINE(s) s, sizeof(s) - 1
+
+/* One object and nothing after it but blanks; no NUL, raw or escaped. */
+static void test_strict(void **state)
+{
+	static const struct {
+		const char *line;
+		size_t len;
+		const char *why;
+	} bad[] = {
+		{ LINE("{\"cmd\":\"status\"}x"), "trailing bytes" },
+		{ LINE("{\"cmd\":\"status\"}{\"cmd\":\"run\"}"), "trailing bytes" },
+		{ LINE("{\"cmd\":\"status\"} 1"), "trailing bytes" },
+		{ LINE("{\"cmd\":\"status\"}\0"), "NUL or control" },
+		{ LINE("{\"cmd\":\0\"status\"}"), "NUL or control" },
+		{ LINE("{\"cmd\":\"sta\x1btus\"}"), "NUL or control" },
+		{ LINE("{\"cmd\":\"run\\u0000x\",\"project\":\"p\",\"pid\":4}"), "\\u0000" },
+		{ LINE("{\"cmd\":\"status\",\"pro\\u0000ject\":\"p\"}"), "\\u0000" },
+		{ LINE("{\"cmd\":\"wait\",\"run_id\":\"1-x\\u0000y\"}"), "\\u0000" },
+	};
+	static const char *const good[] = {
+		"{\"cmd\":\"status\"}\n",
+		"{\"cmd\":\"status\"} \t\r\n",
+		" {\"cmd\":\"status\"}",
+		/* An escaped backslash before "u0000" is not the escape. */
+		"{\"cmd\":\"wait\",\"run_id\":\"1-\\\\u0000\"}",
+	};
+	struct control_request req;
+	char err[160];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_not_equal(control_parse_request(bad[i].line, bad[i].len, &req, err,
+							   sizeof(err)),
+				     0);
+		if (!strstr(err, bad[i].why))
+			fail_msg("line %zu: got \"%s\", wanted \"%s\"", i, err, bad[i].why);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(parse(good[i], &req, err), 0);
+	assert_string_equal(req.run_id, "1-\\u0000");
+}
+
 static void test_roundtrip(void **state)
 {
 	struct control_request in = { .cmd = CONTROL_WAIT, .all = true }, out;
@@ -132,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_not_nul_terminated),
+		cmocka_unit_test(test_strict),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_replies),
 	};

@@ -149,6 +149,17 @@ static void test_odd_lines(void **state)
 	assert_int_equal(fdinfo_parse("", 0, &fi), -ENOENT);
 }
 
+/* sscanf reads "nan" and "inf": an old amdgpu ring's share is neither. */
+static void test_percent_not_finite(void **state)
+{
+	struct fdinfo fi;
+	const char *s = "pdev:\t0000:04:00.0\ngfx0:\tnan%\ncomp0:\tinf%\ndma0:\t-1%\nsdma0:\t2.5%";
+
+	assert_int_equal(fdinfo_parse(s, strlen(s), &fi), 0);
+	assert_int_equal(fi.n_engines, 1);
+	assert_true(eng(&fi, "sdma0")->has_percent);
+}
+
 /* Replaces engine figures in a parsed client. */
 static void set_ns(struct fdinfo *fi, const char *name, uint64_t ns)
 {
@@ -349,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_xe),
 		cmocka_unit_test(test_panfrost_msm_v3d_etnaviv),
 		cmocka_unit_test(test_odd_lines),
+		cmocka_unit_test(test_percent_not_finite),
 		cmocka_unit_test(test_util_ns),
 		cmocka_unit_test(test_util_xe_cycles_and_devices),
 		cmocka_unit_test(test_util_new_engine_and_unknown),

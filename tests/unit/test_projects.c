@@ -11,24 +11,24 @@
 
 #include "projects.h"
 
-static struct projects ps;
+static struct projects *ps;
 
 static int setup(void **state)
 {
-	projects_init(&ps);
+	ps = projects_new();
+	assert_non_null(ps);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	projects_free(&ps);
+	projects_free(ps);
 	return 0;
 }
 
 static void test_tokens(void **state)
 {
-	struct project *p = projects_add(&ps, "demo");
-	struct run r = { .pid = 1 };
+	struct project *p = projects_add(ps, "demo");
 
 	assert_non_null(p);
 	assert_false(p->tokens_available);
@@ -37,7 +37,7 @@ static void test_tokens(void **state)
 	assert_int_equal(p->tokens_current, 100);
 	assert_int_equal(p->tokens_total, 100);
 	/* A new run: its count starts again, the session keeps its sum. */
-	projects_run_started(p, &r);
+	projects_run_started(p);
 	assert_int_equal(p->tokens_current, 0);
 	assert_int_equal(p->tokens_total, 100);
 	assert_int_equal(projects_tokens(p, &(struct tokens_update){ .set_current = true,
@@ -58,7 +58,7 @@ static void test_tokens(void **state)
 
 static void test_tokens_refused(void **state)
 {
-	struct project *p = projects_add(&ps, "demo");
+	struct project *p = projects_add(ps, "demo");
 
 	assert_int_equal(projects_tokens(p, &(struct tokens_update){ 0 }), -EINVAL);
 	assert_int_equal(projects_tokens(p, &(struct tokens_update){ .add = true, .add_n = -1 }),
@@ -83,30 +83,34 @@ static void test_table_reuse(void **state)
 		struct project *p;
 
 		snprintf(name, sizeof(name), "p%d", i);
-		p = projects_add(&ps, name);
+		p = projects_add(ps, name);
 		assert_non_null(p);
-		p->subscribers = i % 2; /* half hold a subscriber */
+		p->watchers = i % 2; /* half hold a subscriber */
 	}
 	/* Full, but entries that hold nothing are reused. */
-	assert_non_null(projects_add(&ps, "new1"));
-	assert_null(projects_get(&ps, "p0"));
-	assert_non_null(projects_get(&ps, "p1"));
+	assert_non_null(projects_add(ps, "new1"));
+	assert_null(projects_get(ps, "p0"));
+	assert_non_null(projects_get(ps, "p1"));
 	for (int i = 0; i < PROJECTS_MAX; i++)
-		ps.p[i].subscribers = 1;
+		ps->p[i].watchers = 1;
 	errno = 0;
-	assert_null(projects_add(&ps, "new2"));
+	assert_null(projects_add(ps, "new2"));
 	assert_int_equal(errno, ENOSPC);
-	assert_ptr_equal(projects_add(&ps, "new1"), projects_get(&ps, "new1"));
+	assert_ptr_equal(projects_add(ps, "new1"), projects_get(ps, "new1"));
 }
 
-static void test_message_gen(void **state)
+/* A recorded run is shown until the next starts, and keeps its entry. */
+static void test_last_run(void **state)
 {
-	struct project *p = projects_add(&ps, "demo");
+	struct project *p = projects_add(ps, "demo");
+	struct run r = { .pid = 42 };
 
-	projects_set_message(p, strdup("a"), 1);
-	projects_set_message(p, strdup("bc"), 2);
-	assert_int_equal(p->gen, 2);
-	assert_int_equal(p->msg_len, 2);
+	projects_run_recorded(p, &r);
+	assert_true(p->has_last);
+	assert_int_equal(p->last.pid, 42);
+	assert_int_equal(projects_index(ps, p), 0);
+	projects_run_started(p);
+	assert_false(p->has_last);
 }
 
 int main(void)
@@ -115,7 +119,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_reuse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_message_gen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_run, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
 #include "record.h"
 #include "runs.h"
 
-static struct runs rs;
+static struct runs *rs;
 
 static char *render(const struct run *r)
 {
@@ -33,8 +33,10 @@ static void test_running(void **state)
 	struct top_acc acc = { 0 };
 	char *json;
 
-	runs_init(&rs);
-	r = runs_begin(&rs, "demo", 4242, INT64_C(1795514400) * 1000000000);
+	runs_free(rs);
+	rs = runs_new();
+	assert_non_null(rs);
+	r = runs_begin(rs, "demo", 4242, INT64_C(1795514400) * 1000000000);
 	runs_apply(r, &s, INT64_C(1795514592) * 1000000000);
 	s.rss_bytes = 1 << 20; /* the peak stays */
 	runs_apply(r, &s, INT64_C(1795514593) * 1000000000);
@@ -65,8 +67,10 @@ static void test_final_diagnostics(void **state)
 	struct run *r;
 	char *json;
 
-	runs_init(&rs);
-	r = runs_begin(&rs, "demo", 9, INT64_C(1795514400) * 1000000000);
+	runs_free(rs);
+	rs = runs_new();
+	assert_non_null(rs);
+	r = runs_begin(rs, "demo", 9, INT64_C(1795514400) * 1000000000);
 	runs_apply(r, &s, INT64_C(1795514401) * 1000000000);
 	json = render(r);
 	assert_non_null(strstr(json, "\"peak_rss_bytes\":5242880,\"run_delay_seconds\":0.5,"));
@@ -81,8 +85,10 @@ static void test_stopped_and_crashed(void **state)
 	struct run *r;
 	char *json;
 
-	runs_init(&rs);
-	r = runs_begin(&rs, "demo", 7, INT64_C(1795514399876543210));
+	runs_free(rs);
+	rs = runs_new();
+	assert_non_null(rs);
+	r = runs_begin(rs, "demo", 7, INT64_C(1795514399876543210));
 	runs_apply(r, &s, INT64_C(1795514600) * 1000000000);
 	json = render(r);
 	/* Wall time from the nanosecond stamps, to the millisecond. */
@@ -91,7 +97,7 @@ static void test_stopped_and_crashed(void **state)
 				     "\"signal\":null,\"wall_seconds\":192.123,\"cpu_seconds\":1.5,"));
 	free(json);
 
-	r = runs_begin(&rs, "demo", 8, INT64_C(1795514400) * 1000000000);
+	r = runs_begin(rs, "demo", 8, INT64_C(1795514400) * 1000000000);
 	s.exit_status = SIGSEGV | 0x80; /* killed, core dumped */
 	runs_apply(r, &s, INT64_C(1795514600) * 1000000000);
 	json = render(r);
@@ -99,7 +105,7 @@ static void test_stopped_and_crashed(void **state)
 	free(json);
 
 	/* A root attached to another run: no exit status of its own here. */
-	r = runs_begin(&rs, "demo", 9, INT64_C(1795514400) * 1000000000);
+	r = runs_begin(rs, "demo", 9, INT64_C(1795514400) * 1000000000);
 	s.root_left = true;
 	runs_apply(r, &s, INT64_C(1795514600) * 1000000000);
 	json = render(r);
@@ -164,6 +170,66 @@ static void test_table(void **state)
 	cJSON_Delete(rec);
 }
 
+/* A corrupted history line: numbers no int holds, never cast as they are. */
+static void test_out_of_range(void **state)
+{
+	static const char *const lines[] = {
+		"{\"status\":\"crashed\",\"signal\":1e10,\"wall_seconds\":1e10}",
+		"{\"status\":\"stopped\",\"exit_code\":1e10,\"run_delay_seconds\":1e999}",
+		"{\"status\":\"stopped\",\"exit_code\":3e9,\"signal\":-1e999}",
+		"{\"status\":\"stopped\",\"exit_code\":2.5,\"signal\":128}",
+	};
+	char buf[512];
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		cJSON *rec = cJSON_Parse(lines[i]);
+
+		assert_non_null(rec);
+		record_summary(rec, buf, sizeof(buf));
+		assert_null(strstr(buf, "(exit"));
+		assert_null(strstr(buf, "signal"));
+		record_table_row(rec, buf, sizeof(buf));
+		assert_null(strstr(buf, "sig"));
+		cJSON_Delete(rec);
+	}
+	/* A duration past any run's is shown capped, whole. */
+	{
+		cJSON *rec = cJSON_Parse(lines[0]);
+
+		record_table_row(rec, buf, sizeof(buf));
+		assert_non_null(strstr(buf, " 1000000h00m "));
+		cJSON_Delete(rec);
+	}
+	/* In range, the same fields still show. */
+	{
+		cJSON *rec = cJSON_Parse("{\"status\":\"stopped\",\"exit_code\":255}");
+
+		record_table_row(rec, buf, sizeof(buf));
+		assert_non_null(strstr(buf, " 255 "));
+		cJSON_Delete(rec);
+	}
+}
+
+/* A process may rename itself to a terminal escape: it prints as '?'. */
+static void test_escapes(void **state)
+{
+	cJSON *rec = cJSON_Parse("{\"project\":\"p\",\"run_id\":\"1-\\u001b[2J\",\"status\":"
+				 "\"stopped\",\"cpu_seconds\":2,\"top\":[{\"comm\":"
+				 "\"\\u001b]0;x\\u0007\",\"cpu_seconds\":1},{\"comm\":"
+				 "\"\\u009b31m\\u007f\",\"cpu_seconds\":1}]}");
+	char buf[512];
+
+	assert_non_null(rec);
+	record_summary(rec, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "run 1-?[2J of project p"));
+	assert_non_null(strstr(buf, "Top commands: ?]0;x? 50%, ??31m? 50%."));
+	record_table_row(rec, buf, sizeof(buf));
+	for (const char *p = buf; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+	assert_non_null(strstr(buf, "?]0;x? 50%, ??31m? 50%"));
+	cJSON_Delete(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +238,11 @@ int main(void)
 		cmocka_unit_test(test_final_diagnostics),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_escapes),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	runs_free(rs);
+	return rc;
 }

@@ -10,63 +10,65 @@
 
 #include "runs.h"
 
-static struct runs rs;
+static struct runs *rs;
 
 static int setup(void **state)
 {
-	runs_init(&rs);
+	runs_free(rs);
+	rs = runs_new();
+	assert_non_null(rs);
 	return 0;
 }
 
 static void test_begin_ids(void **state)
 {
-	struct run *r = runs_begin(&rs, "demo", 4242, INT64_C(1795514400) * 1000000000);
+	struct run *r = runs_begin(rs, "demo", 4242, INT64_C(1795514400) * 1000000000);
 
 	assert_non_null(r);
 	assert_string_equal(r->run_id, "4242-2026-11-24T10:00:00Z");
 	assert_string_equal(r->project, "demo");
 	assert_int_not_equal(r->gen, 0);
-	assert_ptr_equal(runs_find_id(&rs, NULL, "4242-2026-11-24T10:00:00Z"), r);
-	assert_ptr_equal(runs_find_id(&rs, "demo", "4242-2026-11-24T10:00:00Z"), r);
-	assert_null(runs_find_id(&rs, "other", "4242-2026-11-24T10:00:00Z"));
-	assert_ptr_equal(runs_find_project(&rs, "demo"), r);
-	assert_null(runs_find_project(&rs, "other"));
-	assert_null(runs_find_id(&rs, NULL, "nope"));
+	assert_ptr_equal(runs_find_id(rs, NULL, "4242-2026-11-24T10:00:00Z"), r);
+	assert_ptr_equal(runs_find_id(rs, "demo", "4242-2026-11-24T10:00:00Z"), r);
+	assert_null(runs_find_id(rs, "other", "4242-2026-11-24T10:00:00Z"));
+	assert_ptr_equal(runs_find_project(rs, "demo"), r);
+	assert_null(runs_find_project(rs, "other"));
+	assert_null(runs_find_id(rs, NULL, "nope"));
 }
 
 static void test_round_robin_and_full(void **state)
 {
-	struct run *a = runs_begin(&rs, "a", 1, 0);
+	struct run *a = runs_begin(rs, "a", 1, 0);
 	uint32_t slot = a->slot, gen = a->gen;
 	struct run *b;
 
 	runs_release(a);
 	/* A slot just released is the last one handed out again. */
-	b = runs_begin(&rs, "b", 2, 0);
+	b = runs_begin(rs, "b", 2, 0);
 	assert_int_not_equal(b->slot, slot);
 	assert_true(b->gen > gen);
 	for (int i = 2; i < TRACKER_MAX_RUNS; i++)
-		assert_non_null(runs_begin(&rs, "c", 3, 0));
+		assert_non_null(runs_begin(rs, "c", 3, 0));
 	/* Every slot but one is taken; the last goes, then none. */
-	assert_non_null(runs_begin(&rs, "d", 4, 0));
+	assert_non_null(runs_begin(rs, "d", 4, 0));
 	errno = 0;
-	assert_null(runs_begin(&rs, "e", 5, 0));
+	assert_null(runs_begin(rs, "e", 5, 0));
 	assert_int_equal(errno, ENOSPC);
 }
 
 static void test_newest_per_project(void **state)
 {
-	struct run *old = runs_begin(&rs, "p", 1, 0);
-	struct run *new = runs_begin(&rs, "p", 2, 1);
+	struct run *old = runs_begin(rs, "p", 1, 0);
+	struct run *new = runs_begin(rs, "p", 2, 1);
 
-	assert_ptr_equal(runs_find_project(&rs, "p"), new);
+	assert_ptr_equal(runs_find_project(rs, "p"), new);
 	runs_detach(new, 5);
-	assert_ptr_equal(runs_find_project(&rs, "p"), old);
+	assert_ptr_equal(runs_find_project(rs, "p"), old);
 }
 
 static void test_end_needs_root_exit_and_no_task(void **state)
 {
-	struct run *r = runs_begin(&rs, "p", 1, INT64_C(100000000000));
+	struct run *r = runs_begin(rs, "p", 1, INT64_C(100000000000));
 	struct run_sample s = { .cpu_ns = 5, .tasks_started = 3, .tasks_exited = 2 };
 
 	assert_false(runs_apply(r, &s, 101));
@@ -87,7 +89,7 @@ static void test_end_needs_root_exit_and_no_task(void **state)
 
 static void test_root_left(void **state)
 {
-	struct run *r = runs_begin(&rs, "p", 1, 0);
+	struct run *r = runs_begin(rs, "p", 1, 0);
 	/* The root (and its child) attached to another run; a daemon stays. */
 	struct run_sample s = { .root_exited = true, .root_left = true, .exit_status = 9,
 				.tasks_started = 3, .tasks_exited = 2 };
@@ -100,7 +102,7 @@ static void test_root_left(void **state)
 
 static void test_status_from_wait_status(void **state)
 {
-	struct run *r = runs_begin(&rs, "p", 1, 0);
+	struct run *r = runs_begin(rs, "p", 1, 0);
 	struct run_sample s = { .root_exited = true, .tasks_started = 1, .tasks_exited = 1 };
 
 	s.exit_status = 3 << 8; /* exit(3) */
@@ -117,7 +119,7 @@ static void test_status_from_wait_status(void **state)
 
 static void test_alive_never_negative(void **state)
 {
-	struct run *r = runs_begin(&rs, "p", 1, 0);
+	struct run *r = runs_begin(rs, "p", 1, 0);
 	struct run_sample s = { .tasks_started = 4, .tasks_exited = 5 };
 
 	runs_apply(r, &s, 1);
@@ -126,7 +128,7 @@ static void test_alive_never_negative(void **state)
 
 static void test_detach(void **state)
 {
-	struct run *r = runs_begin(&rs, "p", 1, 0);
+	struct run *r = runs_begin(rs, "p", 1, 0);
 	struct run_sample s = { .tasks_started = 1 };
 
 	runs_detach(r, 42);
@@ -139,7 +141,7 @@ static void test_detach(void **state)
 
 static void test_rate(void **state)
 {
-	struct run *r = runs_begin(&rs, "demo", 1, 0);
+	struct run *r = runs_begin(rs, "demo", 1, 0);
 
 	runs_rate(r, 1000, 0); /* baseline only */
 	assert_true(r->cores == 0);
@@ -166,5 +168,8 @@ int main(void)
 		cmocka_unit_test_setup(test_detach, setup),
 		cmocka_unit_test_setup(test_rate, setup),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	runs_free(rs);
+	return rc;
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 
 #include "clock.h"
@@ -27,6 +28,12 @@ static void test_duration(void **state)
 	assert_string_equal(timefmt_duration(12.44, buf, sizeof(buf)), "12.4s");
 	assert_string_equal(timefmt_duration(192, buf, sizeof(buf)), "3m12s");
 	assert_string_equal(timefmt_duration(7500, buf, sizeof(buf)), "2h05m");
+	/* Past any int: capped, never cast as it is. */
+	assert_string_equal(timefmt_duration(1e10, buf, sizeof(buf)), "1000000h00m");
+	assert_string_equal(timefmt_duration(INFINITY, buf, sizeof(buf)), "1000000h00m");
+	assert_string_equal(timefmt_duration(3e9, buf, sizeof(buf)), "833333h20m");
+	assert_string_equal(timefmt_duration(-INFINITY, buf, sizeof(buf)), "0ms");
+	assert_string_equal(timefmt_duration(NAN, buf, sizeof(buf)), "?");
 }
 
 static void test_boot_to_unix(void **state)

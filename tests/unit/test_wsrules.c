@@ -50,6 +50,43 @@ static void test_origins(void **state)
 	assert_false(wsrules_origin_allowed("http://dash.example.com", NULL, false, extra, 1));
 }
 
+/* Authorities that a loose reading takes for localhost's, and are not. */
+static void test_origin_tricks(void **state)
+{
+	static const char *const bad[] = {
+		"http://localhost:80@evil.com",
+		"http://localhost@evil.com",
+		"http://user:pw@localhost",
+		"http://[::1].evil.com",
+		"http://[::1]evil",
+		"http://[::1]:80.evil.com",
+		"http://[::1",
+		"http://[]:80",
+		"http://localhost:80x",
+		"http://localhost:",
+		"http://localhost:123456",
+		"http://localhost:-1",
+		"http://127.0.0.1:8765:80",
+		"http://localhost%2f.evil.com",
+		"http://localhost\\.evil.com",
+		"http://local host",
+		"://localhost",
+		"ht tp://localhost",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (wsrules_origin_allowed(bad[i], NULL, false, NULL, 0))
+			fail_msg("\"%s\" allowed", bad[i]);
+	/* Userinfo is refused before the Host comparison too. */
+	assert_false(wsrules_origin_allowed("http://a@b1:8765", "a@b1:8765", true, NULL, 0));
+	assert_false(wsrules_origin_allowed("http://build1:x", "build1:x", true, NULL, 0));
+	/* Still fine: a path, a query, upper case, a bare port. */
+	assert_true(wsrules_origin_allowed("http://localhost:3000/x@y", NULL, false, NULL, 0));
+	assert_true(wsrules_origin_allowed("http://[::1]?q", NULL, false, NULL, 0));
+	assert_true(wsrules_origin_allowed("HTTP://[::1]:65535", NULL, false, NULL, 0));
+	assert_true(wsrules_origin_allowed("http://localhost#x", NULL, false, NULL, 0));
+}
+
 static void test_tokens(void **state)
 {
 	assert_true(wsrules_consttime_eq("secret", "secret"));
@@ -99,6 +136,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_origins),
+		cmocka_unit_test(test_origin_tricks),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_listen),
 	};

@@ -14,6 +14,7 @@
 #include "names.h"
 #include "number.h"
 #include "record.h"
+#include "runenv.h"
 #include "topui.h"
 #include "watch.h"
 
@@ -35,7 +36,9 @@ static void usage(FILE *f)
 		"  run --project NAME [--summary FILE] [--wait-all] -- CMD [ARG]...\n"
 		"        run CMD as a tracked run; exit with its status (128+signal if killed),\n"
 		"        print a summary on stderr; --summary writes the run record as JSON;\n"
-		"        --wait-all returns only when every task of the run has exited\n"
+		"        --wait-all returns only when every task of the run has exited;\n"
+		"        CMD gets AGENTPERF_RUN_ID and agentperf.run_id=ID appended to\n"
+		"        OTEL_RESOURCE_ATTRIBUTES\n"
 		"  attach --project NAME --pid PID\n"
 		"        track a running process with its threads and descendants\n"
 		"  detach --project NAME\n"
@@ -193,18 +196,41 @@ static int status_to_exit(int st)
 	return EXIT_RUN_FAILED;
 }
 
-/* The child: wait for the go-ahead (the daemon has marked us), then exec. */
+/* The child: wait for the go-ahead (the daemon has marked us), which carries
+ * the run's id ("g" RUN_ID "\n"), export the id to CMD, then exec. */
 static void __attribute__((noreturn)) child_exec(int go_fd, char **cmd)
 {
-	char c;
+	char go[NAMES_RUN_ID_MAX + 3], *nl = NULL;
+	size_t got = 0;
 	ssize_t n;
 
-	do
-		n = read(go_fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
+	while (!nl && got < sizeof(go) - 1) {
+		n = read(go_fd, go + got, sizeof(go) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+		go[got] = '\0';
+		nl = strchr(go, '\n');
+	}
+	if (!nl || go[0] != 'g')
 		_exit(EXIT_RUN_FAILED); /* the parent has said why */
 	close(go_fd);
+	*nl = '\0';
+	if (go[1]) {
+		const char *old = getenv("OTEL_RESOURCE_ATTRIBUTES");
+		size_t cap = (old ? strlen(old) : 0) + 3 * strlen(go + 1) + 32;
+		char *attrs = malloc(cap);
+
+		if (!attrs || runenv_otel_attributes(old, go + 1, attrs, cap) ||
+		    setenv("AGENTPERF_RUN_ID", go + 1, 1) ||
+		    setenv("OTEL_RESOURCE_ATTRIBUTES", attrs, 1)) {
+			fprintf(stderr, "agentperf: cannot set the run's environment\n");
+			_exit(EXIT_RUN_FAILED);
+		}
+		free(attrs);
+	}
 	execvp(cmd[0], cmd);
 	fprintf(stderr, "agentperf: cannot run %s: %s\n", cmd[0], strerror(errno));
 	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
@@ -213,10 +239,10 @@ static void __attribute__((noreturn)) child_exec(int go_fd, char **cmd)
 static int cmd_run(int argc, char **argv)
 {
 	struct control_request req = { .cmd = CONTROL_RUN };
-	char err[256], summary[1024];
+	char err[256], summary[1024], gomsg[NAMES_RUN_ID_MAX + 3];
 	cJSON *reply, *rec;
 	struct sub_opts o;
-	int go[2], fd, st, ret;
+	int go[2], fd, st, ret, n;
 	const char *run_id;
 	pid_t child;
 
@@ -261,7 +287,9 @@ static int cmd_run(int argc, char **argv)
 						 "run_id"));
 	snprintf(req.run_id, sizeof(req.run_id), "%s", run_id ? run_id : "");
 	cJSON_Delete(reply);
-	if (write(go[1], "g", 1) != 1) {
+	/* The go-ahead carries the run id, which CMD finds in its environment. */
+	n = snprintf(gomsg, sizeof(gomsg), "g%s\n", req.run_id);
+	if (n < 0 || (size_t)n >= sizeof(gomsg) || write(go[1], gomsg, n) != n) {
 		fail("cannot start the command");
 		return EXIT_RUN_FAILED;
 	}

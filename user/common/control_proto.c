@@ -37,6 +37,48 @@ static bool token_count(const cJSON *o, const char *key, bool *have, int64_t *v,
 	return true;
 }
 
+/* Bytes JSON allows outside strings' escapes: no NUL (cJSON would skip it as a
+ * blank) nor any other C0 control but the blanks. */
+static bool raw_bytes_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			return false;
+	}
+	return true;
+}
+
+/* cJSON decodes "\u0000" into a NUL that ends the C string early, so that
+ * "run\u0000x" would read as "run": refuse the escape in any string or key. */
+static bool has_nul_escape(const char *s, size_t len)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (!in_str) {
+			in_str = s[i] == '"';
+		} else if (s[i] == '"') {
+			in_str = false;
+		} else if (s[i] == '\\') {
+			if (len - i >= 6 && !memcmp(s + i + 1, "u0000", 5))
+				return true;
+			i++; /* the escaped character, '"' or '\\' included */
+		}
+	}
+	return false;
+}
+
+/* Only blanks and line ends may follow the object. */
+static bool only_blanks(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return false;
+	return true;
+}
+
 static bool needs_project(enum control_cmd c)
 {
 	return c == CONTROL_RUN || c == CONTROL_ATTACH || c == CONTROL_DETACH ||
@@ -46,15 +88,27 @@ static bool needs_project(enum control_cmd c)
 int control_parse_request(const char *line, size_t len, struct control_request *req, char *err,
 			  size_t errlen)
 {
-	cJSON *o = cJSON_ParseWithLength(line, len);
 	const cJSON *cmd, *project, *pid, *run_id, *all, *limit;
+	const char *end = NULL;
+	cJSON *o;
 	int ret = 0;
 	size_t i;
 
 	memset(req, 0, sizeof(*req));
+	if (!raw_bytes_ok(line, len))
+		return fail(err, errlen, "request holds a NUL or control character");
+	o = cJSON_ParseWithLengthOpts(line, len, &end, false);
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		return fail(err, errlen, "request is not a JSON object");
+	}
+	if (!end || end < line || end > line + len || !only_blanks(end, line + len)) {
+		ret = fail(err, errlen, "trailing bytes after the request object");
+		goto out;
+	}
+	if (has_nul_escape(line, (size_t)(end - line))) {
+		ret = fail(err, errlen, "request holds a \\u0000 escape");
+		goto out;
 	}
 	cmd = cJSON_GetObjectItemCaseSensitive(o, "cmd");
 	project = cJSON_GetObjectItemCaseSensitive(o, "project");

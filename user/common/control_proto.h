@@ -43,7 +43,8 @@ struct control_request {
 	struct tokens_update tokens;
 };
 
-/* Parses one request line (need not be NUL-terminated). Returns 0, or
+/* Parses one request line (need not be NUL-terminated): one JSON object, then
+ * only blanks; no NUL or other control byte, no "\u0000" escape. Returns 0, or
  * -EINVAL with a one-line reason in err. */
 int control_parse_request(const char *line, size_t len, struct control_request *req, char *err,
 			  size_t errlen);

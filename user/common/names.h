@@ -1,4 +1,5 @@
-/* Project names as the dashboard contract allows them: ^[A-Za-z0-9_-]{1,50}$. */
+/* Project names as the dashboard contract allows them: ^[A-Za-z0-9_-]{1,50}$;
+ * other names (commands, run ids) made safe to print. */
 #ifndef AGENTPERF_NAMES_H
 #define AGENTPERF_NAMES_H
 
@@ -11,5 +12,8 @@
 #define NAMES_WS_PREFIX "/ws/projects/"
 
 bool names_project_valid(const char *name);
+/* Makes s safe for a terminal, in place and keeping its length: every byte of a
+ * C0 or C1 control (ESC above all), DEL or malformed UTF-8 becomes '?'. */
+void names_sanitize(char *s);
 
 #endif

@@ -1,12 +1,17 @@
 /* The run record's human renderings (SPEC.md "Run record"). */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "names.h"
 #include "record.h"
 #include "timefmt.h"
 
+/* The largest exit code and signal number a wait status can carry. */
+#define RECORD_EXIT_MAX 255
+#define RECORD_SIGNAL_MAX 127
 
 static const char *str_or(const cJSON *rec, const char *key, const char *dflt)
 {
@@ -28,14 +33,24 @@ static double wall_seconds(const cJSON *rec)
 	return num_or(rec, "wall_seconds", -1);
 }
 
+/* A whole number from 0 to max, else -1: null, absent, or a corrupted record's
+ * 1e10, which must never reach an int cast. */
+static int small_int(const cJSON *rec, const char *key, int max)
+{
+	double v = num_or(rec, key, -1);
+
+	return v >= 0 && v <= max && v == floor(v) ? (int)v : -1;
+}
+
 static void describe_end(const cJSON *rec, char *buf, size_t len)
 {
-	double code = num_or(rec, "exit_code", -1), sig = num_or(rec, "signal", -1);
+	int code = small_int(rec, "exit_code", RECORD_EXIT_MAX);
+	int sig = small_int(rec, "signal", RECORD_SIGNAL_MAX);
 
 	if (sig >= 0)
-		snprintf(buf, len, "%s (killed by signal %d)", str_or(rec, "status", "?"), (int)sig);
+		snprintf(buf, len, "%s (killed by signal %d)", str_or(rec, "status", "?"), sig);
 	else if (code >= 0)
-		snprintf(buf, len, "%s (exit %d)", str_or(rec, "status", "?"), (int)code);
+		snprintf(buf, len, "%s (exit %d)", str_or(rec, "status", "?"), code);
 	else
 		snprintf(buf, len, "%s", str_or(rec, "status", "?"));
 }
@@ -117,6 +132,9 @@ void record_summary(const cJSON *rec, char *buf, size_t len)
 		snprintf(buf + n, len - (size_t)n,
 			 " %.0f task%s could not be tracked (kernel memory): figures are low.", lost,
 			 lost == 1 ? "" : "s");
+	/* A process may name itself "\e]0;..." : never let it reach the terminal. */
+	if (len)
+		names_sanitize(buf);
 }
 
 void record_table_header(char *buf, size_t len)
@@ -128,15 +146,16 @@ void record_table_header(char *buf, size_t len)
 
 void record_table_row(const cJSON *rec, char *buf, size_t len)
 {
-	double code = num_or(rec, "exit_code", -1), sig = num_or(rec, "signal", -1);
+	int code = small_int(rec, "exit_code", RECORD_EXIT_MAX);
+	int sig = small_int(rec, "signal", RECORD_SIGNAL_MAX);
 	double wall = wall_seconds(rec), peak = num_or(rec, "peak_rss_bytes", -1);
 	double delay = num_or(rec, "run_delay_seconds", -1);
 	char exit_s[16] = "-", wall_s[32] = "-", peak_s[16] = "-", delay_s[32] = "-", top[160];
 
 	if (sig >= 0)
-		snprintf(exit_s, sizeof(exit_s), "sig%d", (int)sig);
+		snprintf(exit_s, sizeof(exit_s), "sig%d", sig);
 	else if (code >= 0)
-		snprintf(exit_s, sizeof(exit_s), "%d", (int)code);
+		snprintf(exit_s, sizeof(exit_s), "%d", code);
 	if (wall >= 0)
 		timefmt_duration(wall, wall_s, sizeof(wall_s));
 	if (peak >= 0)
@@ -148,4 +167,6 @@ void record_table_row(const cJSON *rec, char *buf, size_t len)
 		 str_or(rec, "project", "?"), str_or(rec, "run_id", "?"),
 		 str_or(rec, "status", "?"), exit_s, wall_s, num_or(rec, "cpu_seconds", 0),
 		 num_or(rec, "tasks_started", 0), num_or(rec, "tasks_alive", 0), peak_s, delay_s, top);
+	if (len)
+		names_sanitize(buf);
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The renderings never hold a control byte: the record's strings (a command's
+ * name is whatever the process set) pass through names_sanitize. */
 /* One paragraph for `agentperf run` (no trailing newline); writes at most len bytes. */
 void record_summary(const cJSON *rec, char *buf, size_t len);
 /* Fixed-width table for `agentperf runs`/`status`: the header, then one row per record. */

@@ -158,6 +158,7 @@ static void accept_one(struct control_server *s)
 	}
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->id = ++s->next_id;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len)) {
 		log_warn("SO_PEERCRED: %s", strerror(errno));
 		conn_close(c);
@@ -216,6 +217,14 @@ void control_service(struct control_server *s, control_line_fn on_line, void *ct
 		else if (c->fd >= 0) /* an earlier line may have closed it */
 			read_conn(s, c, on_line, ctx);
 	}
+}
+
+struct control_conn *control_conn_by_id(struct control_server *s, uint64_t id)
+{
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (s->conns[i].fd >= 0 && s->conns[i].id == id)
+			return &s->conns[i];
+	return NULL;
 }
 
 int control_reply(struct control_conn *c, const char *line)

@@ -12,20 +12,17 @@
 
 struct control_conn {
 	int fd;
+	uint64_t id; /* never reused: names the connection after it is gone */
 	struct ucred peer;
 	char buf[4096 + 1]; /* CONTROL_LINE_MAX and a NUL */
 	size_t len;
-	/* A deferred `wait` reply: which run, and whether to wait for its end. */
-	bool waiting;
-	uint32_t wait_slot;
-	uint32_t wait_gen;
-	bool wait_all;
 };
 
 struct control_server {
 	int listen_fd;
 	int epoll_fd; /* the listener and every connection */
 	char path[108];
+	uint64_t next_id;
 	struct control_conn conns[CONTROL_MAX_CONNS];
 };
 
@@ -44,6 +41,8 @@ void control_close(struct control_server *s);
 int control_fd(const struct control_server *s);
 /* Accepts, reads and dispatches whatever is ready, without blocking. */
 void control_service(struct control_server *s, control_line_fn on_line, void *ctx);
+/* The open connection with this id, or NULL once it is closed. */
+struct control_conn *control_conn_by_id(struct control_server *s, uint64_t id);
 /* Sends one reply line (owns nothing). A peer that cannot take it within a
  * second is dropped. Returns 0 or -errno. */
 int control_reply(struct control_conn *c, const char *line);

@@ -1,5 +1,6 @@
 /* DRM fdinfo parsed into one client's figures, without allocation. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,7 +76,8 @@ static bool value_percent(const struct line *l, double *pct)
 		return false;
 	memcpy(tmp, l->val, l->vlen - 1);
 	tmp[l->vlen - 1] = '\0';
-	if (sscanf(tmp, "%lf%n", &d, &n) != 1 || (size_t)n != l->vlen - 1 || d < 0)
+	/* sscanf takes "nan" and "inf" too: neither is a share. */
+	if (sscanf(tmp, "%lf%n", &d, &n) != 1 || (size_t)n != l->vlen - 1 || !isfinite(d) || d < 0)
 		return false;
 	*pct = d;
 	return true;

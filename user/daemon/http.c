@@ -1,23 +1,19 @@
-/* agentperfd's one port (lws): /healthz, the perf_metrics WebSocket per
- * project, and the loop that also carries the control socket and timers. */
+/* agentperfd's one port (lws): /healthz, /metrics, the perf_metrics WebSocket
+ * per project, and the loop that also carries the control socket and timers. */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <libwebsockets.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "daemon.h"
-#include "host.h"
+#include "http.h"
 #include "log.h"
-#include "perfmsg.h"
-#include "promtext.h"
-#include "timefmt.h"
+#include "names.h"
 #include "wsrules.h"
 
 /* Client frames above this close the connection with 1009. */
@@ -25,15 +21,22 @@
 /* Client messages we look into (a ping is ~16 bytes); longer ones are ignored. */
 #define WS_MSG_KEEP 256
 #define CLOSE_INVALID_PROJECT 4000
-#define CLOSE_PROJECT_NOT_FOUND 4004
+#define HTTP_MAX_TIMERS 8
+
+struct http_timer {
+	lws_sorted_usec_list_t sul;
+	struct http *h;
+	void (*fn)(void *ctx);
+	void *ctx;
+};
 
 struct ws_session {
 	struct lws *wsi;
-	struct project *project; /* NULL until established with a valid name */
-	struct ws_session *prev, *next; /* the project's subscribers */
+	void *topic; /* NULL until established with a valid, accepted name */
+	struct ws_session *prev, *next; /* every established session */
 	uint64_t sent_gen;
-	bool invalid_name;
-	bool not_found; /* a registry is configured and does not hold the name */
+	int refuse_code; /* a refusal to send once writable: its close code */
+	const char *refuse_reason;
 	bool pong_due;
 	size_t rx_len;
 	char rx[WS_MSG_KEEP + 1]; /* and a NUL: cJSON is never trusted to stop at a length */
@@ -42,223 +45,55 @@ struct ws_session {
 	size_t body_len, body_off;
 };
 
-/* --- snapshots ------------------------------------------------------------ */
+struct http {
+	struct http_opts opts;
+	struct http_hooks hooks;
+	struct lws_context *lws;
+	int clients; /* open WebSocket sessions */
+	struct ws_session *sessions;
+	struct http_timer timers[HTTP_MAX_TIMERS];
+	int n_timers;
+};
 
-static bool live_status(const struct project *p)
+size_t http_headroom(void)
 {
-	enum run_status st = runs_status(&p->run);
-
-	return p->has_run && !p->run.ended && !p->run.detached &&
-	       (st == RUN_RUNNING || st == RUN_PAUSED);
+	return LWS_PRE;
 }
 
-/* The GPU figures of p's latest run: its processes' DRM clients, read now
- * unless the latest reading is younger than max_age_ns. Returns whether GPU
- * percent is known, in *percent. */
-bool server_gpu(struct daemon *d, struct project *p, int64_t now_mono, int64_t max_age_ns,
-		double *percent, bool *have_vram, uint64_t *vram_bytes)
+static void on_timer(lws_sorted_usec_list_t *sul)
 {
-	const struct run *r = &p->run;
-	bool open = p->has_run && !r->ended && !r->detached;
-	struct gpu_result *g = &p->gpu_res;
-	pid_t pids[4096];
-	size_t n;
+	struct http_timer *t = lws_container_of(sul, struct http_timer, sul);
 
-	*percent = 0;
-	*have_vram = false;
-	*vram_bytes = 0;
-	if (!d->gpu_host.available)
-		return false;
-	if (!open) {
-		/* Nothing of the run is alive: no GPU use. */
-		*have_vram = true;
-		return true;
+	t->fn(t->ctx);
+}
+
+struct http_timer *http_timer_new(struct http *h, void (*fn)(void *ctx), void *ctx)
+{
+	struct http_timer *t;
+
+	if (h->n_timers == HTTP_MAX_TIMERS) {
+		errno = ENOMEM;
+		return NULL;
 	}
-	if (!p->gpu_res_valid || now_mono - p->gpu_res_mono >= max_age_ns) {
-		if (!p->gpu && !(p->gpu = gpuscan_new()))
-			return false;
-		n = tracker_live_procs(d->tracker, r->slot, pids, sizeof(pids) / sizeof(pids[0]));
-		gpuscan_tick(p->gpu, d->cfg.proc_root, pids, n, now_mono, g);
-		log_debug("gpu sampling of %s: %zu processes, %d clients, %.3f ms", p->name, n,
-			  g->clients, (double)(clock_mono_ns() - now_mono) / 1e6);
-		p->gpu_res_valid = true;
-		p->gpu_res_mono = now_mono;
-	}
-	/* A run with no DRM client uses no GPU: zeros, known. With clients,
-	 * percent waits for a second sample; an unreadable fdinfo is unknown. */
-	*percent = g->percent;
-	*have_vram = g->have_vram || (!g->clients && !g->unknown);
-	*vram_bytes = g->vram_bytes;
-	return g->have_percent || (!g->clients && !g->unknown);
+	t = &h->timers[h->n_timers++];
+	t->h = h;
+	t->fn = fn;
+	t->ctx = ctx;
+	return t;
 }
 
-static void gpu_view(struct daemon *d, struct project *p, int64_t now_mono,
-		     struct perfmsg_view *v)
+void http_timer_arm(struct http_timer *t, int64_t delay_ns)
 {
-	uint64_t vram;
+	lws_usec_t us = delay_ns > 1000000 ? (lws_usec_t)(delay_ns / 1000) : 1000;
 
-	v->gpu_available = d->gpu_host.available;
-	v->gpu_have_vram_total = d->gpu_host.have_vram_total;
-	v->gpu_vram_total_gb = (double)d->gpu_host.vram_total_bytes / (1024.0 * 1024 * 1024);
-	v->gpu_have_percent =
-		/* A message's figures are of its own moment: always read afresh. */
-		server_gpu(d, p, now_mono, 0, &v->gpu_percent, &v->gpu_have_vram_used, &vram);
-	v->gpu_vram_used_gb = (double)vram / (1024.0 * 1024 * 1024);
+	lws_sul_schedule(t->h->lws, 0, &t->sul, on_timer, us);
 }
 
-/* Builds the project's next message from what was just sampled. */
-static void build_message(struct daemon *d, struct project *p, const struct host_mem *mem,
-			  const struct host_cpu *hcpu, int64_t now_mono, int64_t now_real)
+void http_wake(struct http *h, void *topic)
 {
-	const struct run *r = &p->run;
-	bool open = p->has_run && !r->ended && !r->detached;
-	struct perfmsg_cpu_sample cur = {
-		.run_cpu_ns = r->last.cpu_ns + (open ? r->last.inflight_ns : 0),
-		.mono_ns = now_mono,
-		.host_busy = hcpu ? hcpu->busy : 0,
-		.host_total = hcpu ? hcpu->total : 0,
-	};
-	struct perfmsg_cpu_sample since_start = { 0 };
-	const struct perfmsg_cpu_sample *prev = NULL;
-	struct perfmsg_view v = { .project = p->name, .now_ms = now_real / 1000000 };
-	char started[TIMEFMT_ISO_LEN];
-	double gib = 1024.0 * 1024 * 1024;
-	size_t len;
-	char *msg;
-
-	if (p->have_prev) {
-		prev = &p->prev;
-		/* Counters are read before the in-flight pass: never show a dip. */
-		if (cur.run_cpu_ns < prev->run_cpu_ns)
-			cur.run_cpu_ns = prev->run_cpu_ns;
-	} else if (open) {
-		/* No baseline yet (first watcher): the run's average since it
-		 * started, and the host's since boot. */
-		since_start.mono_ns = now_mono - (now_real - r->started_ns);
-		prev = &since_start;
-	} else {
-		prev = &since_start;
-		since_start.mono_ns = now_mono; /* no interval: no run CPU */
-	}
-	perfmsg_cpu(prev, &cur, d->ncpus, &v.cpu_percent, &v.cpu_cores, &v.host_percent);
-	if (!p->have_prev && hcpu && hcpu->total)
-		v.host_percent = 100.0 * (double)hcpu->busy / (double)hcpu->total;
-	p->prev = cur;
-	p->have_prev = true;
-
-	v.has_run = p->has_run;
-	v.status = runs_status_name(runs_status(r));
-	v.pid = r->pid;
-	v.started_at = timefmt_iso(r->started_ns / 1000000000, started);
-	v.run_id = r->run_id;
-	v.tasks = open ? runs_tasks_alive(r) : 0;
-	v.run_seconds = (double)cur.run_cpu_ns / 1e9;
-	v.run_rss_gb = open ? (double)r->last.rss_bytes / gib : 0;
-	v.tokens_available = p->tokens_available;
-	v.tokens_current = p->tokens_current;
-	v.tokens_total = p->tokens_total;
-	if (mem && mem->total_bytes) {
-		v.mem_total_gb = (double)mem->total_bytes / gib;
-		v.mem_used_gb = (double)(mem->total_bytes - mem->available_bytes) / gib;
-		v.mem_percent = 100.0 * (double)(mem->total_bytes - mem->available_bytes) /
-				(double)mem->total_bytes;
-	}
-	gpu_view(d, p, now_mono, &v);
-	msg = perfmsg_render(&v, LWS_PRE, &len);
-	if (!msg) {
-		log_warn("no memory for %s's perf_metrics", p->name);
-		return;
-	}
-	projects_set_message(p, msg, len);
-	for (struct ws_session *s = p->sessions; s; s = s->next)
-		lws_callback_on_writable(s->wsi);
-}
-
-static void on_send_sul(lws_sorted_usec_list_t *sul);
-
-/* Snapshots every watched project that is due, and `only` whether due or not. */
-static void snapshot_due(struct daemon *d, struct project *only)
-{
-	int64_t now = clock_mono_ns(), now_real = clock_real_ns(), next = INT64_MAX;
-	bool sampled = false, rated = false, have_mem = false, have_cpu = false;
-	struct host_mem mem;
-	struct host_cpu hcpu;
-
-	for (int i = 0; i < PROJECTS_MAX; i++) {
-		struct project *p = &d->projects.p[i];
-		struct run *r;
-
-		if (!p->used || !p->subscribers)
-			continue;
-		if (p != only && p->next_due_ns > now) {
-			if (p->next_due_ns < next)
-				next = p->next_due_ns;
-			continue;
-		}
-		if (!sampled) {
-			/* One pass over the tasks and one read of /proc for all; the
-			 * tick's rates come from it too. */
-			rated = daemon_sample_all(d, now_real, now);
-			have_mem = !host_read_meminfo(d->cfg.proc_root, &mem);
-			have_cpu = !host_read_stat(d->cfg.proc_root, &hcpu);
-			sampled = true;
-		}
-		r = runs_find_project(&d->runs, p->name);
-		if (r) {
-			p->run = *r;
-			p->has_run = true;
-		}
-		build_message(d, p, have_mem ? &mem : NULL, have_cpu ? &hcpu : NULL, now, now_real);
-		p->next_due_ns = now + (int64_t)(live_status(p) ? d->cfg.interval_running_ms
-								 : d->cfg.interval_idle_ms) *
-						 1000000;
-		if (p->next_due_ns < next)
-			next = p->next_due_ns;
-	}
-	if (rated)
-		daemon_gpu_all(d, now); /* the snapshots' GPU readings, reused */
-	if (next != INT64_MAX) {
-		int64_t wait_us = (next - clock_mono_ns()) / 1000;
-
-		lws_sul_schedule(d->lws, 0, &d->send_sul, on_send_sul,
-				 wait_us > 1000 ? wait_us : 1000);
-	}
-}
-
-int64_t server_next_snapshot_ns(const struct daemon *d)
-{
-	int64_t next = INT64_MAX;
-
-	for (int i = 0; i < PROJECTS_MAX; i++)
-		if (d->projects.p[i].used && d->projects.p[i].subscribers &&
-		    d->projects.p[i].next_due_ns < next)
-			next = d->projects.p[i].next_due_ns;
-	return next;
-}
-
-static void on_send_sul(lws_sorted_usec_list_t *sul)
-{
-	struct daemon *d = lws_container_of(sul, struct daemon, send_sul);
-
-	snapshot_due(d, NULL);
-}
-
-void server_project_changed(struct daemon *d, struct project *p)
-{
-	if (p->subscribers)
-		snapshot_due(d, p);
-}
-
-static void on_tick_sul(lws_sorted_usec_list_t *sul)
-{
-	struct daemon *d = lws_container_of(sul, struct daemon, tick_sul);
-
-	daemon_tick(d);
-}
-
-void server_schedule_tick(struct daemon *d, int ms)
-{
-	lws_sul_schedule(d->lws, 0, &d->tick_sul, on_tick_sul, (lws_usec_t)ms * 1000);
+	for (struct ws_session *s = h->sessions; s; s = s->next)
+		if (s->topic == topic)
+			lws_callback_on_writable(s->wsi);
 }
 
 /* --- HTTP and WebSocket --------------------------------------------------- */
@@ -284,88 +119,33 @@ static void header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len
 }
 
 /* With a token configured: whether the request carries it (header or ?token=). */
-static bool token_ok(struct daemon *d, struct lws *wsi)
+static bool token_ok(struct http *h, struct lws *wsi)
 {
 	char auth[512], qtoken[512];
 	/* Points into qtoken, past "token=". */
 	const char *q;
 
-	if (!d->cfg.token)
+	if (!h->opts.token)
 		return true;
 	q = lws_get_urlarg_by_name(wsi, "token=", qtoken, sizeof(qtoken));
 	header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
-	return wsrules_token_ok(d->cfg.token, auth[0] ? auth : NULL, q);
+	return wsrules_token_ok(h->opts.token, auth[0] ? auth : NULL, q);
 }
 
 /* --- /metrics ------------------------------------------------------------- */
 
 #define METRICS_CHUNK 16384
 
-void server_run_finished(struct daemon *d, const struct run *r)
-{
-	struct promtext_run f = { .cpu_ns = r->exported_cpu_ns > r->last.cpu_ns
-						    ? r->exported_cpu_ns
-						    : r->last.cpu_ns,
-				  .ended_mono_ns = clock_mono_ns() };
-
-	snprintf(f.project, sizeof(f.project), "%s", r->project);
-	snprintf(f.run_id, sizeof(f.run_id), "%s", r->run_id);
-	promtext_finished_add(&d->finished, &f);
-}
-
-/* The exposition of every live and recently finished run, rendered now. */
-static char *render_metrics(struct daemon *d, size_t *len)
-{
-	struct promtext_run *live = calloc(TRACKER_MAX_RUNS, sizeof(*live));
-	struct promtext_view v = { .version = AGENTPERF_VERSION,
-				   .bpf_variant = d->tracker ? tracker_variant(d->tracker) : "none",
-				   .live = live, .finished = &d->finished,
-				   .now_mono_ns = clock_mono_ns(), .websocket_clients = d->clients };
-	struct host_mem mem;
-	char *out;
-
-	if (!live)
-		return NULL;
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		struct run *r = &d->runs.run[i];
-		struct promtext_run *p = &live[v.n_live];
-		uint64_t cpu;
-
-		if (!r->used || r->ended || r->detached)
-			continue;
-		/* A counter never goes back: in-flight time read late is held. */
-		cpu = r->last.cpu_ns + r->last.inflight_ns;
-		if (cpu > r->exported_cpu_ns)
-			r->exported_cpu_ns = cpu;
-		snprintf(p->project, sizeof(p->project), "%s", r->project);
-		snprintf(p->run_id, sizeof(p->run_id), "%s", r->run_id);
-		p->cpu_ns = r->exported_cpu_ns;
-		p->tasks = runs_tasks_alive(r);
-		p->rss_bytes = r->last.rss_bytes;
-		p->have_gpu = r->have_gpu;
-		p->gpu_ratio = r->gpu_percent / 100;
-		v.n_live++;
-	}
-	if (!host_read_meminfo(d->cfg.proc_root, &mem) && mem.total_bytes) {
-		v.have_mem = true;
-		v.mem_total_bytes = mem.total_bytes;
-		v.mem_used_bytes = mem.total_bytes - mem.available_bytes;
-	}
-	out = promtext_render(&v, LWS_PRE, len);
-	free(live);
-	return out;
-}
-
-static int serve_metrics(struct daemon *d, struct lws *wsi, struct ws_session *s)
+static int serve_metrics(struct http *h, struct lws *wsi, struct ws_session *s)
 {
 	uint8_t buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
 
-	if (!token_ok(d, wsi)) {
+	if (!token_ok(h, wsi)) {
 		log_info("refused /metrics without a valid token"); /* never the token */
 		return http_reply(wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized\n");
 	}
 	free(s->body);
-	s->body = render_metrics(d, &s->body_len);
+	s->body = h->hooks.metrics(h->hooks.ctx, h->clients, &s->body_len);
 	s->body_off = 0;
 	if (!s->body)
 		return http_reply(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
@@ -421,7 +201,7 @@ static int refuse_upgrade(struct lws *wsi, int status, const char *text)
 
 /* Before the upgrade: 404 for other paths, 403 for a foreign Origin, 401
  * without the token, 503 when full. Returns what CONFIRM_UPGRADE returns. */
-static int confirm_upgrade(struct daemon *d, struct lws *wsi)
+static int confirm_upgrade(struct http *h, struct lws *wsi)
 {
 	char path[512], name[64], origin[512], host[256];
 	bool has_origin = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
@@ -431,85 +211,62 @@ static int confirm_upgrade(struct daemon *d, struct lws *wsi)
 	header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	if (wsrules_project_from_path(path, name, sizeof(name)))
 		return refuse_upgrade(wsi, 404, "Not Found");
-	if (!wsrules_origin_allowed(has_origin ? origin : NULL, host, d->cfg.allow_remote,
-				    d->cfg.allow_origin, d->cfg.n_allow_origin)) {
+	if (!wsrules_origin_allowed(has_origin ? origin : NULL, host, h->opts.allow_remote,
+				    h->opts.allow_origin, h->opts.n_allow_origin)) {
 		log_info("refused a WebSocket from Origin %s", origin);
 		return refuse_upgrade(wsi, 403, "Forbidden");
 	}
-	if (!token_ok(d, wsi)) {
+	if (!token_ok(h, wsi)) {
 		log_info("refused a WebSocket without a valid token"); /* never the token */
 		return refuse_upgrade(wsi, 401, "Unauthorized");
 	}
-	if (d->clients >= d->cfg.max_clients)
+	if (h->clients >= h->opts.max_clients)
 		return refuse_upgrade(wsi, 503, "Service Unavailable");
 	return 0;
 }
 
-static int ws_established(struct daemon *d, struct lws *wsi, struct ws_session *s)
+static int ws_established(struct http *h, struct lws *wsi, struct ws_session *s)
 {
 	char path[512], name[64];
-	struct project *p;
-	bool first;
 
 	memset(s, 0, sizeof(*s));
 	s->wsi = wsi;
-	d->clients++;
+	h->clients++;
+	s->next = h->sessions;
+	if (h->sessions)
+		h->sessions->prev = s;
+	h->sessions = s;
 	header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
 	if (wsrules_project_from_path(path, name, sizeof(name)) || !names_project_valid(name)) {
-		s->invalid_name = true;
+		s->refuse_code = CLOSE_INVALID_PROJECT;
+		s->refuse_reason = "Invalid project name";
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (d->registry && !registry_has(d->registry, name)) {
-		/* Perhaps added a moment ago: read the registries before refusing,
-		 * at most four times a second however many clients ask. */
-		int64_t now = clock_mono_ns();
-
-		if (now - d->last_registry_force >= 250 * 1000000LL) {
-			d->last_registry_force = now;
-			registry_refresh(d->registry, now, true);
-		}
-		if (!registry_has(d->registry, name)) {
-			s->not_found = true;
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
-	}
-	p = projects_add(&d->projects, name);
-	if (!p) {
-		lws_close_reason(wsi, (enum lws_close_status)1013 /* try again later */, NULL, 0);
+	s->topic = h->hooks.ws_open(h->hooks.ctx, name, &s->refuse_code, &s->refuse_reason);
+	if (!s->topic && !s->refuse_reason) {
+		lws_close_reason(wsi, (enum lws_close_status)s->refuse_code, NULL, 0);
 		return -1;
 	}
-	first = p->subscribers == 0;
-	s->project = p;
-	s->next = p->sessions;
-	if (p->sessions)
-		p->sessions->prev = s;
-	p->sessions = s;
-	p->subscribers++;
-	/* A snapshot at once: fresh for a first watcher, else the latest. */
-	if (first || !p->msg)
-		snapshot_due(d, p);
-	else
-		lws_callback_on_writable(wsi);
+	/* The refusal, or the topic's latest message (a first watcher's is
+	 * fresh: made while opening). */
+	lws_callback_on_writable(wsi);
 	return 0;
 }
 
-static void ws_closed(struct daemon *d, struct ws_session *s)
+static void ws_closed(struct http *h, struct ws_session *s)
 {
-	struct project *p = s->project;
-
-	d->clients--;
-	if (!p)
-		return;
+	h->clients--;
 	if (s->prev)
 		s->prev->next = s->next;
-	else
-		p->sessions = s->next;
+	else if (h->sessions == s)
+		h->sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	p->subscribers--;
-	s->project = NULL;
+	s->prev = s->next = NULL;
+	if (s->topic)
+		h->hooks.ws_close(h->hooks.ctx, s->topic);
+	s->topic = NULL;
 }
 
 static int ws_send(struct lws *wsi, const char *text)
@@ -534,28 +291,29 @@ static int ws_refuse(struct lws *wsi, int code, const char *content)
 	return -1;
 }
 
-static int ws_writeable(struct lws *wsi, struct ws_session *s)
+static int ws_writeable(struct http *h, struct lws *wsi, struct ws_session *s)
 {
-	struct project *p = s->project;
+	const char *msg = NULL;
+	uint64_t gen = 0;
+	size_t len = 0;
 
-	if (s->invalid_name)
-		return ws_refuse(wsi, CLOSE_INVALID_PROJECT, "Invalid project name");
-	if (s->not_found)
-		return ws_refuse(wsi, CLOSE_PROJECT_NOT_FOUND, "Project not found in registry");
+	if (s->refuse_code)
+		return ws_refuse(wsi, s->refuse_code, s->refuse_reason);
+	if (s->topic)
+		msg = h->hooks.ws_message(h->hooks.ctx, s->topic, &len, &gen);
 	if (s->pong_due) {
 		s->pong_due = false;
 		if (ws_send(wsi, "{\"type\":\"pong\"}"))
 			return -1;
-		if (p && p->gen != s->sent_gen)
+		if (msg && gen != s->sent_gen)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
 	/* Only ever the latest message: a slow reader skips, never queues. */
-	if (p && p->msg && p->gen != s->sent_gen) {
-		if (lws_write(wsi, (unsigned char *)p->msg + LWS_PRE, p->msg_len, LWS_WRITE_TEXT) <
-		    (int)p->msg_len)
+	if (msg && gen != s->sent_gen) {
+		if (lws_write(wsi, (unsigned char *)msg, len, LWS_WRITE_TEXT) < (int)len)
 			return -1;
-		s->sent_gen = p->gen;
+		s->sent_gen = gen;
 	}
 	return 0;
 }
@@ -591,7 +349,7 @@ static int ws_receive(struct lws *wsi, struct ws_session *s, const char *in, siz
 static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			      void *in, size_t len)
 {
-	struct daemon *d = lws_context_user(lws_get_context(wsi));
+	struct http *h = lws_context_user(lws_get_context(wsi));
 	struct ws_session *s = user;
 
 	/* lws binds per-session data only once a request line has been read:
@@ -606,9 +364,10 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		if (!strcmp((const char *)in, "/healthz"))
-			return http_reply(wsi, HTTP_STATUS_OK, d->tracker ? "ok\n" : "no tracker\n");
+			return http_reply(wsi, HTTP_STATUS_OK,
+					  h->hooks.healthy(h->hooks.ctx) ? "ok\n" : "no tracker\n");
 		if (!strcmp((const char *)in, "/metrics"))
-			return serve_metrics(d, wsi, s);
+			return serve_metrics(h, wsi, s);
 		return http_reply(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return metrics_writeable(wsi, s);
@@ -617,14 +376,14 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 		s->body = NULL;
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return confirm_upgrade(d, wsi);
+		return confirm_upgrade(h, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
-		return ws_established(d, wsi, s);
+		return ws_established(h, wsi, s);
 	case LWS_CALLBACK_CLOSED:
-		ws_closed(d, s);
+		ws_closed(h, s);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ws_writeable(wsi, s);
+		return ws_writeable(h, wsi, s);
 	case LWS_CALLBACK_RECEIVE:
 		return ws_receive(wsi, s, in, len);
 	default:
@@ -632,31 +391,26 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
-static int callback_control(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			    void *in, size_t len)
+/* The control socket or the registry's lock watch is readable. */
+static int callback_fd(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		       size_t len)
 {
-	struct daemon *d = lws_context_user(lws_get_context(wsi));
+	struct http *h = lws_context_user(lws_get_context(wsi));
+	const char *name = lws_get_protocol(wsi)->name;
 
-	if (reason == LWS_CALLBACK_RAW_RX_FILE)
-		control_service(&d->control, daemon_on_control_line, d);
-	return 0;
-}
-
-/* A lock directory changed: look at the locks now, not at the next tick. */
-static int callback_registry(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			     void *in, size_t len)
-{
-	struct daemon *d = lws_context_user(lws_get_context(wsi));
-
-	if (reason == LWS_CALLBACK_RAW_RX_FILE && d->registry && registry_drain(d->registry))
-		daemon_look_at_locks(d);
+	if (reason != LWS_CALLBACK_RAW_RX_FILE)
+		return 0;
+	if (!strcmp(name, "agentperf-control"))
+		h->hooks.control_readable(h->hooks.ctx);
+	else
+		h->hooks.registry_readable(h->hooks.ctx);
 	return 0;
 }
 
 static const struct lws_protocols protocols[] = {
 	{ "agentperf", callback_agentperf, sizeof(struct ws_session), WS_RX_MAX, 0, NULL, 0 },
-	{ "agentperf-control", callback_control, 0, 0, 0, NULL, 0 },
-	{ "agentperf-registry", callback_registry, 0, 0, 0, NULL, 0 },
+	{ "agentperf-control", callback_fd, 0, 0, 0, NULL, 0 },
+	{ "agentperf-registry", callback_fd, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -675,59 +429,41 @@ static void lws_log_bridge(int level, const char *line)
 		"lws: %.*s", (int)(n && line[n - 1] == '\n' ? n - 1 : n), line);
 }
 
-/* Binds once ourselves so that a taken port gets a clear line, not lws's. */
-static int probe_bind(const char *host, int port, char *err, size_t errlen)
+/* Puts fd (a dup, which lws owns and closes) on the loop for protocol. */
+static int adopt_fd(struct http *h, int fd, const char *protocol)
 {
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
-	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	bool v6 = inet_pton(AF_INET6, host, &a6.sin6_addr) == 1;
-	int one = 1, fd, e = 0;
+	lws_sock_file_fd_type f = { .filefd = dup(fd) };
 
-	if (!v6 && inet_pton(AF_INET, host, &a4.sin_addr) != 1) {
-		snprintf(err, errlen, "--listen: %s is not an IP address", host);
-		return -EINVAL;
-	}
-	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    (v6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
-		: bind(fd, (struct sockaddr *)&a4, sizeof(a4))))
-		e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (e) {
-		snprintf(err, errlen, "cannot listen on %s%s%s:%d: %s%s", v6 ? "[" : "", host,
-			 v6 ? "]" : "", port, strerror(e),
-			 e == EADDRINUSE ? " (another agentperfd? choose one with --listen)" : "");
-		return -e;
+	if (f.filefd < 0)
+		return -errno;
+	if (!lws_adopt_descriptor_vhost(lws_get_vhost_by_name(h->lws, "default"),
+					LWS_ADOPT_RAW_FILE_DESC, f, protocol, NULL)) {
+		close(f.filefd);
+		return -EIO;
 	}
 	return 0;
 }
 
-int server_check_listen(const struct daemon *d, char *err, size_t errlen)
-{
-	const char *host = d->cfg.listen_host;
-
-	return probe_bind(strcmp(host, "localhost") ? host : "127.0.0.1", d->cfg.listen_port, err,
-			  errlen);
-}
-
-int server_start(struct daemon *d, char *err, size_t errlen)
+struct http *http_new(const struct http_opts *o, const struct http_hooks *hooks, char *err,
+		      size_t errlen)
 {
 	struct lws_context_creation_info info;
 	struct in6_addr a6;
-	const char *host = d->cfg.listen_host;
-	lws_sock_file_fd_type fd;
-	struct lws *cw;
+	const char *host = strcmp(o->host, "localhost") ? o->host : "127.0.0.1";
+	struct http *h = calloc(1, sizeof(*h));
 
-	if (!strcmp(host, "localhost"))
-		host = "127.0.0.1";
-	lws_set_log_level(LLL_ERR | LLL_WARN | (d->cfg.verbose >= 2 ? LLL_NOTICE : 0),
-			  lws_log_bridge);
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->opts = *o;
+	h->hooks = *hooks;
+	lws_set_log_level(LLL_ERR | LLL_WARN | (o->verbose >= 2 ? LLL_NOTICE : 0), lws_log_bridge);
 	memset(&info, 0, sizeof(info));
-	info.port = d->cfg.listen_port;
+	info.port = o->port;
 	info.iface = host;
 	info.protocols = protocols;
-	info.user = d;
+	info.user = h;
 	info.timeout_secs = 10;
 	info.retry_and_idle_policy = &retry;
 	info.gid = (gid_t)-1;
@@ -739,40 +475,37 @@ int server_start(struct daemon *d, char *err, size_t errlen)
 				LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
 	else
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	d->lws = lws_create_context(&info);
-	if (!d->lws) {
+	h->lws = lws_create_context(&info);
+	if (!h->lws) {
 		snprintf(err, errlen, "cannot start the HTTP/WebSocket server on %s:%d", host,
-			 d->cfg.listen_port);
-		return -EIO;
+			 o->port);
+		free(h);
+		return NULL;
 	}
-	/* The control socket rides on the same loop; lws owns (and closes) the dup. */
-	fd.filefd = dup(control_fd(&d->control));
-	cw = fd.filefd >= 0 ? lws_adopt_descriptor_vhost(lws_get_vhost_by_name(d->lws, "default"),
-							 LWS_ADOPT_RAW_FILE_DESC, fd,
-							 "agentperf-control", NULL)
-			    : NULL;
-	if (!cw) {
+	/* The control socket and the lock watch ride on the same loop. */
+	if (o->control_fd >= 0 && adopt_fd(h, o->control_fd, "agentperf-control")) {
 		snprintf(err, errlen, "cannot put the control socket on the event loop");
-		server_stop(d);
-		return -EIO;
+		http_free(h);
+		return NULL;
 	}
-	if (d->registry && registry_fd(d->registry) >= 0) {
-		fd.filefd = dup(registry_fd(d->registry));
-		if (fd.filefd < 0 ||
-		    !lws_adopt_descriptor_vhost(lws_get_vhost_by_name(d->lws, "default"),
-						LWS_ADOPT_RAW_FILE_DESC, fd, "agentperf-registry", NULL)) {
-			snprintf(err, errlen, "cannot put the registry watch on the event loop");
-			server_stop(d);
-			return -EIO;
-		}
+	if (o->registry_fd >= 0 && adopt_fd(h, o->registry_fd, "agentperf-registry")) {
+		snprintf(err, errlen, "cannot put the registry watch on the event loop");
+		http_free(h);
+		return NULL;
 	}
-	server_schedule_tick(d, 1000);
-	return 0;
+	return h;
 }
 
-void server_stop(struct daemon *d)
+void http_free(struct http *h)
 {
-	if (d->lws)
-		lws_context_destroy(d->lws);
-	d->lws = NULL;
+	if (!h)
+		return;
+	if (h->lws)
+		lws_context_destroy(h->lws);
+	free(h);
+}
+
+int http_service(struct http *h)
+{
+	return lws_service(h->lws, 0) < 0 ? -1 : 0;
 }

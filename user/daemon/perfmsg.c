@@ -42,6 +42,34 @@ void perfmsg_cpu(const struct perfmsg_cpu_sample *prev, const struct perfmsg_cpu
 				      0, 100);
 }
 
+void perfmsg_cpu_next(struct perfmsg_baseline *base, struct perfmsg_cpu_sample cur, bool open,
+		      int64_t run_age_ns, int ncpus, struct perfmsg_view *v)
+{
+	struct perfmsg_cpu_sample since_start = { .mono_ns = cur.mono_ns };
+
+	if (base->have) {
+		/* Counters are read before the in-flight pass: never show a dip. */
+		if (cur.run_cpu_ns < base->prev.run_cpu_ns)
+			cur.run_cpu_ns = base->prev.run_cpu_ns;
+		perfmsg_cpu(&base->prev, &cur, ncpus, &v->cpu_percent, &v->cpu_cores,
+			    &v->host_percent);
+	} else {
+		/* No baseline yet (a first watcher): the run's average since it
+		 * started, and the host's since boot. A run that is over has no
+		 * interval: no run CPU. */
+		if (open)
+			since_start.mono_ns = cur.mono_ns - run_age_ns;
+		perfmsg_cpu(&since_start, &cur, ncpus, &v->cpu_percent, &v->cpu_cores,
+			    &v->host_percent);
+		v->host_percent = cur.host_total ? 100.0 * (double)cur.host_busy /
+							   (double)cur.host_total
+						 : 0;
+	}
+	v->run_seconds = (double)cur.run_cpu_ns / 1e9;
+	base->prev = cur;
+	base->have = true;
+}
+
 static void iso_ms(int64_t ms, char buf[32])
 {
 	time_t sec = (time_t)(ms / 1000);

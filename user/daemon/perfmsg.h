@@ -38,6 +38,17 @@ struct perfmsg_cpu_sample {
  * interval from prev to cur; zeros when there is no interval yet. */
 void perfmsg_cpu(const struct perfmsg_cpu_sample *prev, const struct perfmsg_cpu_sample *cur,
 		 int ncpus, double *percent, double *cores, double *host_percent);
+/* A project's previous reading, the start of its next message's interval. */
+struct perfmsg_baseline {
+	bool have;
+	struct perfmsg_cpu_sample prev;
+};
+/* Fills v's cpu.* and run_seconds from cur: over the interval since base, or
+ * for a first message the run's average over its run_age_ns (open runs)
+ * and the host's since boot. The run's counter is held from going back.
+ * cur becomes the baseline of the next message. */
+void perfmsg_cpu_next(struct perfmsg_baseline *base, struct perfmsg_cpu_sample cur, bool open,
+		      int64_t run_age_ns, int ncpus, struct perfmsg_view *v);
 /* x to one decimal; never -0, NaN or infinity (those become 0). */
 double perfmsg_round1(double x);
 /* The message as JSON, preceded by `headroom` spare bytes (for LWS_PRE);

@@ -1,4 +1,4 @@
-/* Per-project state behind the WebSocket stream. */
+/* The projects the daemon knows: token counts and latest recorded runs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,18 +6,19 @@
 
 #include "projects.h"
 
-void projects_init(struct projects *ps)
+struct projects *projects_new(void)
 {
-	memset(ps, 0, sizeof(*ps));
+	return calloc(1, sizeof(struct projects));
 }
 
 void projects_free(struct projects *ps)
 {
-	for (int i = 0; i < PROJECTS_MAX; i++) {
-		free(ps->p[i].msg);
-		gpuscan_free(ps->p[i].gpu);
-	}
-	memset(ps, 0, sizeof(*ps));
+	free(ps);
+}
+
+size_t projects_index(const struct projects *ps, const struct project *p)
+{
+	return (size_t)(p - ps->p);
 }
 
 struct project *projects_get(struct projects *ps, const char *name)
@@ -30,7 +31,7 @@ struct project *projects_get(struct projects *ps, const char *name)
 
 static bool holds_nothing(const struct project *p)
 {
-	return !p->subscribers && !p->has_run && !p->tokens_available;
+	return !p->watchers && !p->has_last && !p->tokens_available;
 }
 
 struct project *projects_add(struct projects *ps, const char *name)
@@ -49,24 +50,22 @@ struct project *projects_add(struct projects *ps, const char *name)
 		errno = ENOSPC;
 		return NULL;
 	}
-	free(spare->msg);
-	gpuscan_free(spare->gpu);
 	memset(spare, 0, sizeof(*spare));
 	spare->used = true;
 	snprintf(spare->name, sizeof(spare->name), "%s", name);
 	return spare;
 }
 
-void projects_run_started(struct project *p, const struct run *r)
+void projects_run_started(struct project *p)
 {
-	p->has_run = true;
-	p->run = *r;
-	p->have_prev = false;
+	p->has_last = false;
 	p->tokens_current = 0;
-	/* A new run's clients start from fresh baselines. */
-	gpuscan_free(p->gpu);
-	p->gpu = NULL;
-	p->gpu_res_valid = false;
+}
+
+void projects_run_recorded(struct project *p, const struct run *r)
+{
+	p->has_last = true;
+	p->last = *r;
 }
 
 static bool in_range(int64_t v)
@@ -100,12 +99,4 @@ int projects_tokens(struct project *p, const struct tokens_update *u)
 	p->tokens_total = total < cur ? cur : total;
 	p->tokens_available = true;
 	return 0;
-}
-
-void projects_set_message(struct project *p, char *msg, size_t len)
-{
-	free(p->msg);
-	p->msg = msg;
-	p->msg_len = len;
-	p->gen++;
 }

@@ -1,5 +1,7 @@
 /* The agent harness's project registries (SQLite, read-only) and the lock
- * files of their projects: runs start when an agent does, with no wiring. */
+ * files of their projects: runs start when an agent does, with no wiring.
+ * Projects are kept sorted by name: a read, a lookup and the carrying of
+ * each project's state across reads stay n log n with 100 000 projects. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +29,9 @@ struct seen {
 	uid_t uid; /* the owner: not part of "changed" */
 };
 
+/* A read names this many new projects, then says how many more. */
+#define REGISTRY_LOG_NEW 20
+
 struct registry_db {
 	char path[PATH_MAX];
 	struct seen db, wal;
@@ -37,8 +42,9 @@ struct registry_db {
 
 struct registry_project {
 	char name[NAMES_PROJECT_MAX + 1];
-	char lock[PATH_MAX];
+	char *lock; /* malloc'd: a PATH_MAX array each would be 400 MB for 100 000 */
 	size_t db; /* which registry holds it */
+	size_t seq; /* its row's place in the read: the first row of a name wins */
 	struct seen seen; /* the lock file at the last look */
 	bool handled; /* the lock below was acted on (or ignored) */
 	bool refused; /* ... but no run could be started: tried again at each look */
@@ -49,9 +55,10 @@ struct registry_project {
 struct registry {
 	struct registry_db db[REGISTRY_MAX];
 	size_t n_db;
-	struct registry_project *p;
+	struct registry_project *p; /* sorted by name, names unique */
 	size_t n, cap;
 	int inotify_fd; /* lock directories' changes; -1 if inotify is unavailable */
+	int64_t forced_ns; /* the latest read asked for by registry_knows */
 };
 
 static struct seen look(const char *path)
@@ -92,13 +99,20 @@ struct registry *registry_new(const char *const *paths, size_t n)
 	return r;
 }
 
+static void free_projects(struct registry_project *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i].lock);
+	free(p);
+}
+
 void registry_free(struct registry *r)
 {
 	if (!r)
 		return;
 	if (r->inotify_fd >= 0)
 		close(r->inotify_fd);
-	free(r->p);
+	free_projects(r->p, r->n);
 	free(r);
 }
 
@@ -107,24 +121,41 @@ int registry_fd(const struct registry *r)
 	return r->inotify_fd;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
 bool registry_drain(struct registry *r)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int gone[sizeof(buf) / sizeof(struct inotify_event)];
 	bool any = false;
 	ssize_t n;
 
 	while (r->inotify_fd >= 0 && (n = read(r->inotify_fd, buf, sizeof(buf))) > 0) {
+		size_t n_gone = 0;
+
 		any = true;
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
-			/* The directory went away: watch it again once it is back. */
 			if (ev->mask & IN_IGNORED)
-				for (size_t i = 0; i < r->n; i++)
-					if (r->p[i].wd == ev->wd)
-						r->p[i].wd = -1;
+				gone[n_gone++] = ev->wd;
 			p += sizeof(*ev) + ev->len;
 		}
+		/* Directories that went away: watch them again once they are back.
+		 * One pass per read, not per event: a removed tree of projects
+		 * sends one event each. */
+		if (!n_gone)
+			continue;
+		qsort(gone, n_gone, sizeof(gone[0]), cmp_int);
+		for (size_t i = 0; i < r->n; i++)
+			if (r->p[i].wd >= 0 &&
+			    bsearch(&r->p[i].wd, gone, n_gone, sizeof(gone[0]), cmp_int))
+				r->p[i].wd = -1;
 	}
 	return any;
 }
@@ -148,14 +179,32 @@ static void watch_dir(struct registry *r, struct registry_project *p)
 					  IN_ONLYDIR);
 }
 
-static struct registry_project *find(struct registry_project *p, size_t n, const char *name)
+/* The order of a read's rows before duplicates go: by name, then the
+ * earlier registry, then the earlier row. */
+static int cmp_project(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(p[i].name, name))
-			return &p[i];
-	return NULL;
+	const struct registry_project *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	if (x->db != y->db)
+		return x->db < y->db ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+static int cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct registry_project *)elem)->name);
+}
+
+/* In p, sorted by name and without duplicates. */
+static struct registry_project *find(struct registry_project *p, size_t n, const char *name)
+{
+	return n ? bsearch(name, p, n, sizeof(*p), cmp_name) : NULL;
+}
+
+/* Appends e, whose lock it then owns (freed here on failure). 0 or -ENOMEM. */
 static int append(struct registry_project **p, size_t *n, size_t *cap,
 		  const struct registry_project *e)
 {
@@ -163,13 +212,35 @@ static int append(struct registry_project **p, size_t *n, size_t *cap,
 		size_t c = *cap ? *cap * 2 : 16;
 		struct registry_project *q = realloc(*p, c * sizeof(*q));
 
-		if (!q)
+		if (!q) {
+			free(e->lock);
 			return -ENOMEM;
+		}
 		*p = q;
 		*cap = c;
 	}
-	(*p)[(*n)++] = *e;
+	(*p)[*n] = *e;
+	(*p)[*n].seq = *n;
+	(*n)++;
 	return 0;
+}
+
+/* Sorts a read's rows by name and keeps the first of each name: that of the
+ * earliest registry, as listed on the command line. */
+static size_t sort_unique(struct registry_project *p, size_t n)
+{
+	size_t out = 0;
+
+	if (n)
+		qsort(p, n, sizeof(*p), cmp_project);
+	for (size_t i = 0; i < n; i++) {
+		if (out && !strcmp(p[out - 1].name, p[i].name)) {
+			free(p[i].lock);
+			continue;
+		}
+		p[out++] = p[i];
+	}
+	return out;
 }
 
 /* Reads registry k's projects into *out (appending). Returns 0, or an SQLite
@@ -199,13 +270,12 @@ static int read_db(struct registry *r, size_t k, struct registry_project **out, 
 				  db->path, name ? name : "(null)");
 			continue;
 		}
-		if (find(*out, *n, name))
-			continue; /* an earlier registry has it */
+		/* Names an earlier registry (or row) holds go in sort_unique. */
 		snprintf(e.name, sizeof(e.name), "%s", name);
-		if (snprintf(e.lock, sizeof(e.lock), "%s%s", path, AGENTLOCK_PATH) >=
-		    (int)sizeof(e.lock))
+		if (strlen(path) + strlen(AGENTLOCK_PATH) >= PATH_MAX)
 			continue;
-		if (append(out, n, cap, &e)) {
+		if (asprintf(&e.lock, "%s%s", path, AGENTLOCK_PATH) < 0 ||
+		    append(out, n, cap, &e)) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
@@ -219,11 +289,32 @@ static int read_db(struct registry *r, size_t k, struct registry_project **out, 
 	return rc;
 }
 
+/* Removes the watches of r's old projects that none in np uses: np took
+ * over those of the projects that stayed, and one directory may hold the
+ * locks of two projects, one gone and one staying. */
+static void drop_watches(struct registry *r, const struct registry_project *np, size_t n)
+{
+	int *wds = malloc((n ? n : 1) * sizeof(*wds));
+	size_t n_wds = 0;
+
+	/* Out of memory: an unneeded watch costs less than a missing one. */
+	if (!wds)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (np[i].wd >= 0)
+			wds[n_wds++] = np[i].wd;
+	qsort(wds, n_wds, sizeof(*wds), cmp_int);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->p[i].wd >= 0 && !bsearch(&r->p[i].wd, wds, n_wds, sizeof(*wds), cmp_int))
+			inotify_rm_watch(r->inotify_fd, r->p[i].wd);
+	free(wds);
+}
+
 void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 {
 	struct seen dbs[REGISTRY_MAX], wals[REGISTRY_MAX];
 	struct registry_project *np = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, added = 0;
 	bool changed = force;
 	char wal[PATH_MAX + 8];
 
@@ -255,10 +346,14 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 		db->owner = s.uid;
 		if (read_db(r, k, &np, &n, &cap) != SQLITE_OK) {
 			/* Busy or mid-write: keep what this registry held, try again next tick. */
-			n = before;
-			for (size_t i = 0; i < r->n; i++)
-				if (r->p[i].db == k && !find(np, n, r->p[i].name))
-					append(&np, &n, &cap, &r->p[i]);
+			while (n > before)
+				free(np[--n].lock);
+			for (size_t i = 0; i < r->n; i++) {
+				struct registry_project e = r->p[i];
+
+				if (e.db == k && (e.lock = strdup(e.lock)))
+					append(&np, &n, &cap, &e);
+			}
 			continue;
 		}
 		db->db = s;
@@ -266,10 +361,12 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 		db->read_once = true;
 		db->read_mono = mono_ns;
 	}
+	n = sort_unique(np, n);
 	/* Projects that stay keep what their lock looked like, and its watch. */
 	for (size_t i = 0; i < n; i++) {
 		struct registry_project *old = find(r->p, r->n, np[i].name);
 
+		np[i].wd = -1;
 		if (old && !strcmp(old->lock, np[i].lock)) {
 			np[i].seen = old->seen;
 			np[i].handled = old->handled;
@@ -277,20 +374,17 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 			np[i].last = old->last;
 			np[i].wd = old->wd;
 			old->wd = -1;
-		} else if (!old) {
+		} else if (!old && added++ < REGISTRY_LOG_NEW) {
 			log_info("registry: watching project %s (%s)", np[i].name, np[i].lock);
+		} else if (!old) {
+			log_debug("registry: watching project %s (%s)", np[i].name, np[i].lock);
 		}
 	}
-	/* A watch may serve two projects with one directory: keep those in use. */
-	for (size_t i = 0; i < r->n; i++) {
-		bool shared = false;
-
-		for (size_t j = 0; j < n && r->p[i].wd >= 0; j++)
-			shared |= np[j].wd == r->p[i].wd;
-		if (r->p[i].wd >= 0 && !shared)
-			inotify_rm_watch(r->inotify_fd, r->p[i].wd);
-	}
-	free(r->p);
+	if (added > REGISTRY_LOG_NEW)
+		log_info("registry: watching %zu more new projects (-v names them)",
+			 added - REGISTRY_LOG_NEW);
+	drop_watches(r, np, n);
+	free_projects(r->p, r->n);
 	r->p = np;
 	r->n = n;
 	r->cap = cap;
@@ -299,6 +393,17 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 bool registry_has(const struct registry *r, const char *name)
 {
 	return find(r->p, r->n, name) != NULL;
+}
+
+bool registry_knows(struct registry *r, const char *name, int64_t mono_ns)
+{
+	if (registry_has(r, name))
+		return true;
+	if (mono_ns - r->forced_ns < REGISTRY_FORCE_NS)
+		return false;
+	r->forced_ns = mono_ns;
+	registry_refresh(r, mono_ns, true);
+	return registry_has(r, name);
 }
 
 /* Reads the lock at p->lock if it changed; true with *out for a new one. */

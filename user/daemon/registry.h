@@ -10,6 +10,7 @@
 #define REGISTRY_MAX 8 /* --autoforge-registry at most this many times */
 /* A registry is read again when its files change, and at least this often. */
 #define REGISTRY_REREAD_NS (30 * 1000000000LL)
+#define REGISTRY_FORCE_NS (250 * 1000000LL)
 
 struct registry;
 
@@ -27,6 +28,10 @@ void registry_free(struct registry *r);
 void registry_refresh(struct registry *r, int64_t mono_ns, bool force);
 /* Whether a registry holds the project name (as of the latest refresh). */
 bool registry_has(const struct registry *r, const char *name);
+/* Whether a registry holds name; a name it seems to lack (perhaps added a
+ * moment ago) reads the registries again first, at most once per
+ * REGISTRY_FORCE_NS however many ask. */
+bool registry_knows(struct registry *r, const char *name, int64_t mono_ns);
 /* The inotify descriptor that becomes readable when a lock directory
  * changes (-1 without inotify); then registry_drain, then registry_watch. */
 int registry_fd(const struct registry *r);

@@ -1,16 +1,25 @@
 /* The runs table: which run owns which BPF slot, and when a run has ended. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "runs.h"
 #include "timefmt.h"
 
-void runs_init(struct runs *rs)
+struct runs *runs_new(void)
 {
-	memset(rs, 0, sizeof(*rs));
-	rs->next_gen = 1;
+	struct runs *rs = calloc(1, sizeof(*rs));
+
+	if (rs)
+		rs->next_gen = 1;
+	return rs;
+}
+
+void runs_free(struct runs *rs)
+{
+	free(rs);
 }
 
 struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_ns)
@@ -50,18 +59,33 @@ struct run *runs_find_id(struct runs *rs, const char *project, const char *run_i
 	return NULL;
 }
 
-struct run *runs_find_project(struct runs *rs, const char *project)
+static struct run *newest(struct runs *rs, const char *project, bool open_only)
 {
 	struct run *best = NULL;
 
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &rs->run[i];
 
-		if (r->used && !r->ended && !r->detached && !strcmp(r->project, project) &&
+		if (r->used && (!open_only || runs_is_open(r)) && !strcmp(r->project, project) &&
 		    (!best || r->gen > best->gen))
 			best = r;
 	}
 	return best;
+}
+
+struct run *runs_find_project(struct runs *rs, const char *project)
+{
+	return newest(rs, project, true);
+}
+
+const struct run *runs_latest(const struct runs *rs, const char *project)
+{
+	return newest((struct runs *)rs, project, false);
+}
+
+bool runs_is_open(const struct run *r)
+{
+	return r->used && !r->ended && !r->detached;
 }
 
 uint64_t runs_tasks_alive(const struct run *r)

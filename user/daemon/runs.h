@@ -51,11 +51,6 @@ struct run {
 	uint64_t rate_cpu_ns;
 	int64_t rate_mono_ns;
 	double cores;
-	/* The highest CPU total /metrics has shown: its counter never goes back. */
-	uint64_t exported_cpu_ns;
-	/* The run's GPU use at the latest tick, when known. */
-	bool have_gpu;
-	double gpu_percent;
 	/* Commands by CPU, filled when a record is made (not per tick). */
 	struct top top;
 };
@@ -66,7 +61,9 @@ struct runs {
 	uint32_t next_slot;
 };
 
-void runs_init(struct runs *rs);
+/* An empty table; NULL with errno ENOMEM. runs_free(NULL) is a no-op. */
+struct runs *runs_new(void);
+void runs_free(struct runs *rs);
 /* Claims a slot for a new run. Slots are handed out round-robin so a slot just
  * released is the last to be reused. Returns NULL with errno ENOSPC when full. */
 struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_ns);
@@ -75,6 +72,9 @@ struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t 
  * project; NULL when none. */
 struct run *runs_find_id(struct runs *rs, const char *project, const char *run_id);
 struct run *runs_find_project(struct runs *rs, const char *project);
+/* The project's newest run in the table, open or awaiting its record; NULL
+ * when none. */
+const struct run *runs_latest(const struct runs *rs, const char *project);
 /* Stores a fresh sample; returns true exactly once, when the run has just
  * ended (its root has exited and no task of it is alive). */
 bool runs_apply(struct run *r, const struct run_sample *s, int64_t now_ns);
@@ -87,6 +87,8 @@ void runs_release(struct run *r);
 /* The run record of r (SPEC.md "Run record"); NULL on allocation failure. */
 cJSON *runs_record(const struct run *r);
 
+/* Still tracked: neither ended nor detached. */
+bool runs_is_open(const struct run *r);
 uint64_t runs_tasks_alive(const struct run *r);
 enum run_status runs_status(const struct run *r);
 const char *runs_status_name(enum run_status st);

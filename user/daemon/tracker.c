@@ -74,6 +74,29 @@ static int load_variant(struct tracker *t, bool raw)
 	return 0;
 }
 
+/* Whether this kernel loads tp_btf programs on the sched_switch tracepoint:
+ * a two-instruction program, as libbpf-tools' probe_tp_btf does. Probing
+ * first means a verifier error in the real tp_btf programs is reported, not
+ * hidden behind the raw_tp fallback. */
+static bool probe_tp_btf(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP);
+	int id = libbpf_find_vmlinux_btf_id("sched_switch", BPF_TRACE_RAW_TP), fd;
+
+	if (id <= 0)
+		return false;
+	opts.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 struct tracker *tracker_open(const char *variant)
 {
 	struct tracker *t = calloc(1, sizeof(*t));
@@ -97,13 +120,19 @@ struct tracker *tracker_open(const char *variant)
 		err = -EINVAL;
 		goto fail;
 	}
+	if (!variant && !probe_tp_btf()) {
+		log_info("this kernel does not load tp_btf programs: using raw_tp");
+		variant = "raw_tp";
+	}
 	err = load_variant(t, variant && !strcmp(variant, "raw_tp"));
-	if (err && !variant) {
-		log_warn("tp_btf programs did not load (%s); trying raw_tp", strerror(-err));
-		err = load_variant(t, true);
+	if (err == -EPERM || err == -EACCES) {
+		log_err("not allowed to load BPF programs: needs CAP_BPF, CAP_PERFMON and "
+			"CAP_SYS_PTRACE (run as root)");
+		goto fail;
 	}
 	if (err) {
-		log_err("cannot load the BPF programs: %s", strerror(-err));
+		log_err("cannot load the %s BPF programs: %s (run with -v for libbpf's reasons)",
+			variant ? variant : "tp_btf", strerror(-err));
 		goto fail;
 	}
 	log_info("BPF programs attached (%s)", t->variant);

@@ -11,8 +11,8 @@
 struct tracker;
 
 /* Loads and attaches the programs. variant is "tp_btf", "raw_tp" or NULL
- * (tp_btf, falling back to raw_tp when tp_btf does not load). Returns NULL
- * with errno set; the reason has been logged. */
+ * (tp_btf where this kernel loads tp_btf programs at all, else raw_tp).
+ * Returns NULL with errno set; the reason has been logged in one line. */
 struct tracker *tracker_open(const char *variant);
 void tracker_free(struct tracker *t);
 const char *tracker_variant(const struct tracker *t);

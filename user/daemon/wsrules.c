@@ -20,31 +20,49 @@ int wsrules_project_from_path(const char *path, char *name, size_t len)
 	return 0;
 }
 
-/* The authority (host[:port]) of "scheme://authority[/...]", lower-cased. */
-static int origin_authority(const char *origin, char *out, size_t len)
+/* Splits the authority of "scheme://host[:port][/...]", lower-cased, into
+ * auth (host[:port], for the Host comparison) and host ("[v6]" keeps its
+ * brackets). Strict where a loose reading would let another host pass for
+ * localhost: no userinfo ("http://localhost:80@evil.com"), nothing after a
+ * bracketed host but a port ("http://[::1].evil.com"), host names of
+ * [a-z0-9.-_] only, and a port of 1-5 digits. Returns 0 or -EINVAL. */
+static int origin_split(const char *origin, char *auth, size_t alen, char *host, size_t hlen)
 {
-	const char *p = strstr(origin, "://"), *end;
-	size_t n;
+	static const char scheme_chars[] = "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.";
+	const char *p = strstr(origin, "://");
+	size_t n, hn, pn;
 
-	if (!p)
+	if (!p || p == origin || strspn(origin, scheme_chars) != (size_t)(p - origin))
 		return -EINVAL;
 	p += 3;
-	end = p + strcspn(p, "/?#");
-	n = (size_t)(end - p);
-	if (n == 0 || n >= len)
+	n = strcspn(p, "/?#");
+	if (n == 0 || n >= alen)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
-		out[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-	out[n] = '\0';
+		auth[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+	auth[n] = '\0';
+	if (auth[0] == '[') {
+		hn = 1 + strspn(auth + 1, "0123456789abcdef:.");
+		if (auth[hn] != ']' || hn == 1)
+			return -EINVAL;
+		hn++;
+	} else {
+		hn = strspn(auth, "abcdefghijklmnopqrstuvwxyz0123456789.-_");
+		if (hn == 0)
+			return -EINVAL;
+	}
+	if (auth[hn]) {
+		pn = strlen(auth + hn + 1);
+		if (auth[hn] != ':' || pn == 0 || pn > 5 ||
+		    strspn(auth + hn + 1, "0123456789") != pn)
+			return -EINVAL;
+	}
+	if (hn >= hlen)
+		return -EINVAL;
+	memcpy(host, auth, hn);
+	host[hn] = '\0';
 	return 0;
-}
-
-/* The host part of an authority: "[::1]" keeps its brackets; the port goes. */
-static void authority_host(const char *auth, char *out, size_t len)
-{
-	size_t n = auth[0] == '[' ? strcspn(auth, "]") + 1 : strcspn(auth, ":");
-
-	snprintf(out, len, "%.*s", (int)n, auth);
 }
 
 bool wsrules_origin_allowed(const char *origin, const char *host, bool allow_remote,
@@ -57,9 +75,8 @@ bool wsrules_origin_allowed(const char *origin, const char *host, bool allow_rem
 	for (size_t i = 0; i < n_extra; i++)
 		if (!strcasecmp(origin, extra[i]))
 			return true;
-	if (origin_authority(origin, auth, sizeof(auth)))
+	if (origin_split(origin, auth, sizeof(auth), h, sizeof(h)))
 		return false; /* "null" and other opaque origins */
-	authority_host(auth, h, sizeof(h));
 	if (!strcmp(h, "localhost") || !strcmp(h, "127.0.0.1") || !strcmp(h, "[::1]"))
 		return true;
 	return allow_remote && host && !strcasecmp(auth, host);

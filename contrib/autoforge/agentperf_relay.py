@@ -1,0 +1,206 @@
+"""Relay agentperfd's perf_metrics stream into the agent harness's own WebSocket.
+
+The harness's PerfMon panel listens only to its page's own
+``ws://<page host>/ws/projects/{name}``. Its project WebSocket handler starts
+``relay(name, websocket.send_text)`` as a task beside its receive loop and
+cancels it on disconnect (contrib/autoforge/README.md has the lines). The relay
+subscribes to agentperfd's ``/ws/projects/{name}`` and hands each
+``perf_metrics`` message, unchanged, to ``send``; nothing else agentperfd says
+(errors, pongs) is forwarded. When agentperfd is absent or restarts, it
+reconnects with capped exponential backoff, and the page's socket stays up
+meanwhile.
+
+Only the standard library and ``websockets`` (Debian: python3-websockets,
+10.x; 11 to 15 work too) are used.
+"""
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import urllib.parse
+
+import websockets
+import websockets.exceptions
+
+__all__ = ["relay", "DEFAULT_SERVER"]
+
+DEFAULT_SERVER = "127.0.0.1:8765"
+
+log = logging.getLogger("agentperf_relay")
+
+# websockets 14 renamed the handshake's extra request headers.
+_HEADERS_KW = ("additional_headers"
+               if "additional_headers" in inspect.signature(websockets.connect).parameters
+               else "extra_headers")
+
+# Close codes after which trying again cannot help: an invalid project name
+# (agentperfd checks the same rule as the harness) and a refused Origin.
+_FINAL_CLOSE = {4000: "invalid project name", 4403: "Origin refused"}
+
+
+def _url(server, project):
+    base = server if "://" in server else "ws://" + server
+    return base.rstrip("/") + "/ws/projects/" + urllib.parse.quote(project, safe="")
+
+
+def _http_status(exc):
+    """The HTTP status of a refused handshake (401 without the right token)."""
+    status = getattr(exc, "status_code", None)  # websockets < 14
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status
+
+
+def _close_code(ws, exc):
+    code = getattr(ws, "close_code", None)
+    if code is None and exc is not None:
+        code = getattr(getattr(exc, "rcvd", None), "code", None)
+    return code
+
+
+class _Latest:
+    """The newest message not yet handed on. A harness socket slower than the
+    stream makes the relay skip to the newest message, as agentperfd does for a
+    slow client: nothing queues up and the panel never shows stale figures."""
+
+    def __init__(self):
+        self._item = None
+        self._ready = asyncio.Event()
+
+    def put(self, item):
+        self._item = item
+        self._ready.set()
+
+    async def take(self):
+        await self._ready.wait()
+        self._ready.clear()
+        item, self._item = self._item, None
+        return item
+
+
+async def _forward(latest, send):
+    while True:
+        item = await latest.take()
+        result = send(item)
+        if inspect.isawaitable(result):
+            await result
+
+
+async def _upstream(url, headers, project, latest, as_dict, on_connect, min_backoff, max_backoff):
+    """Subscribes, and subscribes again after every loss; returns only when
+    agentperfd says the subscription can never work."""
+    delay = min_backoff
+    down_since = None  # the loop time the current outage was first logged
+    while True:
+        why = None
+        try:
+            async with websockets.connect(url, compression=None, open_timeout=5, close_timeout=1,
+                                          max_size=1 << 20, **{_HEADERS_KW: headers}) as ws:
+                if on_connect is not None:
+                    result = on_connect(ws)
+                    if inspect.isawaitable(result):
+                        await result
+                closed = None
+                try:
+                    async for text in ws:
+                        try:
+                            msg = json.loads(text)
+                        except ValueError:
+                            continue
+                        if not isinstance(msg, dict) or msg.get("type") != "perf_metrics":
+                            continue  # errors, pongs: never forwarded
+                        if delay != min_backoff or down_since is not None:
+                            # A good connection: data flows. Back off from scratch next time.
+                            if down_since is not None:
+                                log.info("agentperf relay for %s: %s is back after %.1f s", project,
+                                         url, asyncio.get_running_loop().time() - down_since)
+                            delay, down_since = min_backoff, None
+                        latest.put(msg if as_dict else text)
+                except websockets.exceptions.ConnectionClosed as exc:
+                    closed = exc
+                code = _close_code(ws, closed)
+                if code in _FINAL_CLOSE:
+                    log.error("agentperf relay for %s: %s closed with %d (%s); not retrying", project,
+                              url, code, _FINAL_CLOSE[code])
+                    return
+                why = "closed (code %s)" % code
+        except (OSError, asyncio.TimeoutError, EOFError, websockets.exceptions.WebSocketException) as exc:
+            status = _http_status(exc)
+            if status == 401:
+                why = "refused the token (HTTP 401)"
+            elif status is not None:
+                why = "refused the connection (HTTP %s)" % status
+            else:
+                why = "unreachable (%s)" % (exc or type(exc).__name__)
+        if down_since is None:
+            down_since = asyncio.get_running_loop().time()
+            log.warning("agentperf relay for %s: %s %s; retrying", project, url, why)
+        else:
+            log.debug("agentperf relay for %s: %s %s; retrying in %.1f s", project, url, why, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_backoff)
+
+
+async def relay(project, send, *, server=None, token=None, stop=None, as_dict=False, on_connect=None,
+                min_backoff=0.1, max_backoff=5.0):
+    """Forwards agentperfd's perf_metrics for ``project`` to ``send``.
+
+    project: the project name, as in the harness's ``/ws/projects/{name}``.
+    send: called with each perf_metrics message (the JSON text, or the decoded
+      dict with ``as_dict=True``) and awaited if it returns an awaitable:
+      Starlette's ``websocket.send_text`` (or ``send_json`` with as_dict).
+    server: agentperfd's ``HOST:PORT`` (or a ``ws://`` URL); default
+      ``$AGENTPERF_SERVER``, else 127.0.0.1:8765.
+    token: agentperfd's bearer token (``--token-file``), sent as
+      ``Authorization: Bearer T``; default ``$AGENTPERF_TOKEN``, else none.
+    stop: an optional asyncio.Event; the relay returns once it is set.
+    on_connect: optional callable, awaited if it returns an awaitable, given
+      each new connection to agentperfd (logging, tests).
+    min_backoff, max_backoff: reconnect delays in seconds: the first retry
+      after min_backoff, doubling up to max_backoff; back to min_backoff once a
+      connection delivers data.
+
+    Returns when ``send`` raises (the page's socket is gone), when ``stop`` is
+    set, or when agentperfd refuses the name for good (close 4000); cancelling
+    the task stops it too. The connection to agentperfd is closed each way.
+    """
+    if server is None:
+        server = os.environ.get("AGENTPERF_SERVER") or DEFAULT_SERVER
+    if token is None:
+        token = os.environ.get("AGENTPERF_TOKEN") or None
+    headers = {"Authorization": "Bearer " + token} if token else {}
+    latest = _Latest()
+    up = asyncio.ensure_future(_upstream(_url(server, project), headers, project, latest, as_dict,
+                                         on_connect, min_backoff, max_backoff))
+    fwd = asyncio.ensure_future(_forward(latest, send))
+    tasks = [up, fwd]
+    if stop is not None:
+        tasks.append(asyncio.ensure_future(stop.wait()))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        # On every way out, cancellation included: close agentperfd's connection.
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if fwd in done:
+        log.debug("agentperf relay for %s: the page's socket is gone (%r); stopping", project,
+                  None if fwd.cancelled() else fwd.exception())
+    elif up in done and up.exception() is not None:
+        raise up.exception()
+
+
+if __name__ == "__main__":
+    # python3 agentperf_relay.py PROJECT: print what a page would receive.
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if len(sys.argv) != 2:
+        sys.exit("usage: agentperf_relay.py PROJECT  (agentperfd from $AGENTPERF_SERVER, "
+                 "token from $AGENTPERF_TOKEN)")
+    try:
+        asyncio.run(relay(sys.argv[1], lambda text: print(text, flush=True)))
+    except KeyboardInterrupt:
+        pass

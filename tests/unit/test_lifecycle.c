@@ -1,0 +1,299 @@
+/* The daemon's middle without a kernel: the run lifecycle (finalize, waiters,
+ * records that wait for the disk) and the stream's shared walks, over a fake
+ * tracker that this file provides in place of the BPF one. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exporter.h"
+#include "history.h"
+#include "lifecycle.h"
+#include "sampler.h"
+#include "stream.h"
+#include "tracker.h"
+
+/* --- the fake tracker: each slot's counters are what a test says --------- */
+
+static struct run_sample fake[TRACKER_MAX_RUNS];
+static int fake_walks, fake_ended[TRACKER_MAX_RUNS];
+
+int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root_tgid)
+{
+	memset(&fake[slot], 0, sizeof(fake[slot]));
+	fake_ended[slot] = 0;
+	return 0;
+}
+
+int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, bool whole_tree)
+{
+	fake[slot].tasks_started = 1;
+	return 1;
+}
+
+int tracker_refresh_live(struct tracker *t)
+{
+	fake_walks++;
+	return 0;
+}
+
+int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
+{
+	*out = fake[slot];
+	return 0;
+}
+
+size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, size_t max)
+{
+	return 0;
+}
+
+int tracker_top(struct tracker *t, uint32_t slot, uint32_t gen, bool with_live, struct top *out)
+{
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+void tracker_forget_top(struct tracker *t, uint32_t slot, uint32_t gen)
+{
+}
+
+int tracker_end_run(struct tracker *t, uint32_t slot)
+{
+	fake_ended[slot]++;
+	return 0;
+}
+
+const char *tracker_variant(const struct tracker *t)
+{
+	return "fake";
+}
+
+/* --- the parts, wired as agentperfd wires them --------------------------- */
+
+static struct {
+	char dir[64];
+	struct runs *runs;
+	struct projects *projects;
+	struct sampler *sampler;
+	struct exporter *exporter;
+	struct stream *stream;
+	struct lifecycle *lifecycle;
+	uint64_t answered[8];
+	int n_answered, wakes;
+	int64_t armed_ns;
+} w;
+
+static void on_answer(void *ctx, uint64_t conn_id, const struct run *r)
+{
+	w.answered[w.n_answered++ % 8] = conn_id;
+}
+
+static bool on_conn_open(void *ctx, uint64_t conn_id)
+{
+	return conn_id != 666;
+}
+
+static void on_tick_in(void *ctx, int ms)
+{
+}
+
+static void on_wake(void *ctx, struct project *p)
+{
+	w.wakes++;
+}
+
+static void on_arm(void *ctx, int64_t delay_ns)
+{
+	w.armed_ns = delay_ns;
+}
+
+static int setup(void **state)
+{
+	struct sampler_opts so = { .proc_root = "/nonexistent", .sys_root = "/nonexistent" };
+	struct exporter_opts xo = { .version = "test", .bpf_variant = "fake" };
+	struct stream_opts sto = { .interval_running_ms = 100, .interval_idle_ms = 300 };
+	struct stream_hooks sth = { .wake = on_wake, .arm = on_arm };
+	struct lifecycle_hooks lh = { .answer = on_answer, .conn_open = on_conn_open,
+				      .tick_in = on_tick_in };
+
+	memset(&w, 0, sizeof(w));
+	memset(fake, 0, sizeof(fake));
+	fake_walks = 0;
+	snprintf(w.dir, sizeof(w.dir), "/tmp/agentperf-lifecycle.XXXXXX");
+	assert_non_null(mkdtemp(w.dir));
+	w.runs = runs_new();
+	w.projects = projects_new();
+	w.sampler = sampler_new(NULL, w.runs, &so);
+	w.exporter = exporter_new(w.sampler, w.runs, &xo);
+	w.stream = stream_new(w.sampler, w.projects, w.runs, &sto, &sth);
+	struct lifecycle_parts lp = { .runs = w.runs, .projects = w.projects,
+				      .sampler = w.sampler, .stream = w.stream,
+				      .exporter = w.exporter, .state_dir = w.dir };
+	w.lifecycle = lifecycle_new(&lp, &lh);
+	assert_non_null(w.lifecycle);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	lifecycle_free(w.lifecycle);
+	stream_free(w.stream);
+	exporter_free(w.exporter);
+	sampler_free(w.sampler);
+	projects_free(w.projects);
+	runs_free(w.runs);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", w.dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static unsigned history_count(const char *project)
+{
+	cJSON *arr = history_read(w.dir, project, 0, NULL);
+	unsigned n = (unsigned)cJSON_GetArraySize(arr);
+
+	cJSON_Delete(arr);
+	return n;
+}
+
+/* A run whose root exits answers a plain wait at once and a wait for all
+ * at its end; the end is recorded once, the slot closed, the project keeps
+ * showing it, and a closed connection's wait is dropped. */
+static void test_end_record_waiters(void **state)
+{
+	char err[160];
+	struct run *r = lifecycle_start(w.lifecycle, "demo", 4242, false, err, sizeof(err));
+	uint32_t slot;
+	struct project *p;
+
+	assert_non_null(r);
+	slot = r->slot;
+	assert_int_equal(lifecycle_wait(w.lifecycle, 1, r, false), 0);
+	assert_int_equal(lifecycle_wait(w.lifecycle, 2, r, true), 0);
+	assert_int_equal(lifecycle_wait(w.lifecycle, 666, r, true), 0);
+	assert_int_equal(lifecycle_wait(w.lifecycle, 2, r, true), -EBUSY);
+	assert_int_equal(lifecycle_tick(w.lifecycle), LIFECYCLE_TICK_WAITING_MS);
+	assert_int_equal(w.n_answered, 0);
+
+	fake[slot].root_exited = true;
+	fake[slot].exit_status = 3 << 8; /* exit(3) */
+	fake[slot].tasks_exited = 0; /* a daemonized child lives on */
+	lifecycle_tick(w.lifecycle);
+	assert_int_equal(w.n_answered, 1);
+	assert_int_equal(w.answered[0], 1);
+	assert_int_equal(history_count("demo"), 0);
+
+	fake[slot].tasks_exited = 1;
+	fake[slot].cpu_ns = 5000000000ULL;
+	assert_int_equal(lifecycle_tick(w.lifecycle), LIFECYCLE_TICK_MS);
+	assert_int_equal(w.n_answered, 2); /* 666 had closed: nothing sent */
+	assert_int_equal(w.answered[1], 2);
+	assert_int_equal(history_count("demo"), 1);
+	assert_int_equal(fake_ended[slot], 1);
+	assert_false(w.runs->run[slot].used);
+	p = projects_get(w.projects, "demo");
+	assert_true(p->has_last);
+	assert_int_equal(p->last.last.cpu_ns, 5000000000ULL);
+	/* Recorded once, however many ticks follow. */
+	lifecycle_tick(w.lifecycle);
+	assert_int_equal(history_count("demo"), 1);
+}
+
+/* A record the disk refuses is kept and written at a later tick; a detach
+ * stops crediting at once all the same. */
+static void test_record_waits_for_the_disk(void **state)
+{
+	char err[160], hist[128];
+	struct run *r = lifecycle_start(w.lifecycle, "disk", 77, true, err, sizeof(err));
+	struct run final;
+	uint32_t slot = r->slot;
+
+	snprintf(hist, sizeof(hist), "%s/runs.jsonl", w.dir);
+	assert_int_equal(mkdir(hist, 0755), 0); /* runs.jsonl cannot be opened */
+	assert_int_not_equal(lifecycle_detach(w.lifecycle, r, &final), 0);
+	assert_true(final.detached);
+	assert_int_equal(fake_ended[slot], 1);
+	assert_true(w.runs->run[slot].used);
+	lifecycle_tick(w.lifecycle);
+	assert_true(w.runs->run[slot].used);
+	assert_int_equal(rmdir(hist), 0);
+	lifecycle_tick(w.lifecycle);
+	assert_false(w.runs->run[slot].used);
+	assert_int_equal(history_count("disk"), 1);
+}
+
+/* Shutdown records every open run as detached. */
+static void test_shutdown(void **state)
+{
+	char err[160];
+
+	assert_non_null(lifecycle_start(w.lifecycle, "a", 10, true, err, sizeof(err)));
+	assert_non_null(lifecycle_start(w.lifecycle, "b", 11, true, err, sizeof(err)));
+	lifecycle_shutdown(w.lifecycle);
+	assert_int_equal(history_count(NULL), 2);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Three projects watched, each with its first message at once, share one
+ * walk; when the stream is next due, one walk serves them all again. */
+static void test_watchers_share_walks(void **state)
+{
+	struct project *a = stream_watch(w.stream, "a"), *b, *c;
+	size_t len;
+	uint64_t gen;
+
+	assert_non_null(a);
+	b = stream_watch(w.stream, "b");
+	c = stream_watch(w.stream, "c");
+	assert_non_null(c);
+	assert_int_equal(fake_walks, 1);
+	assert_non_null(stream_message(w.stream, a, &len, &gen));
+	assert_int_equal(gen, 1);
+	assert_non_null(strstr(stream_message(w.stream, c, &len, &gen), "\"project\":\"c\""));
+	/* No run: the idle period. */
+	assert_true(w.armed_ns > 200 * 1000000LL && w.armed_ns <= 300 * 1000000LL);
+	for (int i = 1; i <= 5; i++) {
+		sleep_ms(w.armed_ns / 1000000 + 1);
+		stream_due(w.stream);
+		assert_int_equal(fake_walks, 1 + i);
+		stream_message(w.stream, b, &len, &gen);
+		assert_int_equal(gen, 1 + i);
+	}
+	/* A second watcher of a project gets its latest message, no walk. */
+	assert_ptr_equal(stream_watch(w.stream, "a"), a);
+	assert_int_equal(fake_walks, 6);
+	stream_unwatch(w.stream, a);
+	stream_unwatch(w.stream, a);
+	stream_unwatch(w.stream, b);
+	stream_unwatch(w.stream, c);
+	assert_null(stream_message(w.stream, a, &len, &gen));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_end_record_waiters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_waits_for_the_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watchers_share_walks, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

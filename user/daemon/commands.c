@@ -1,0 +1,333 @@
+/* The control commands: parse, authorize, answer. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "control_proto.h"
+#include "history.h"
+#include "log.h"
+#include "procfs.h"
+
+struct commands {
+	struct commands_parts p;
+};
+
+struct commands *commands_new(const struct commands_parts *parts)
+{
+	struct commands *cm = calloc(1, sizeof(*cm));
+
+	if (cm)
+		cm->p = *parts;
+	return cm;
+}
+
+void commands_free(struct commands *cm)
+{
+	free(cm);
+}
+
+static void reply_error(struct control_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reply_error(struct control_conn *c, const char *fmt, ...)
+{
+	char msg[256], *line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line = control_format_error(msg);
+	if (line)
+		control_reply(c, line);
+	free(line);
+}
+
+/* {"ok":true,key:item}; takes item. */
+static void reply_ok(struct control_conn *c, const char *key, cJSON *item)
+{
+	char *line = control_format_ok(key, item);
+
+	if (line)
+		control_reply(c, line);
+	else
+		reply_error(c, "out of memory");
+	free(line);
+}
+
+static void reply_record(struct control_conn *c, const struct run *r)
+{
+	cJSON *rec = runs_record(r);
+
+	if (!rec) {
+		reply_error(c, "out of memory");
+		return;
+	}
+	reply_ok(c, "run", rec);
+}
+
+void commands_answer(struct commands *cm, uint64_t conn_id, const struct run *r)
+{
+	struct control_conn *c = control_conn_by_id(cm->p.control, conn_id);
+
+	if (c)
+		reply_record(c, r);
+}
+
+bool commands_conn_open(struct commands *cm, uint64_t conn_id)
+{
+	return control_conn_by_id(cm->p.control, conn_id) != NULL;
+}
+
+/* Checks that the peer may track pid; replies and returns false if not. */
+static bool may_track(struct commands *cm, struct control_conn *c,
+		      const struct control_request *req)
+{
+	struct procfs_status st;
+	int err = procfs_read_status(cm->p.proc_root, req->pid, &st);
+
+	if (err == -ESRCH) {
+		reply_error(c, "no such process: %d", req->pid);
+		return false;
+	}
+	if (err) {
+		reply_error(c, "cannot read process %d: %s", req->pid, strerror(-err));
+		return false;
+	}
+	if (st.tgid != req->pid) {
+		reply_error(c, "%d is a thread of process %d; give the process id", req->pid,
+			    st.tgid);
+		return false;
+	}
+	if (c->peer.uid != 0 && (st.ruid != c->peer.uid || st.euid != c->peer.uid)) {
+		reply_error(c, "permission denied: process %d belongs to another user", req->pid);
+		return false;
+	}
+	if (req->cmd == CONTROL_RUN && st.ppid != c->peer.pid) {
+		reply_error(c, "process %d is not a child of the caller", req->pid);
+		return false;
+	}
+	if (st.state == 'Z' || st.state == 'X') {
+		reply_error(c, "process %d has already exited", req->pid);
+		return false;
+	}
+	return true;
+}
+
+/* Whether the peer may detach r: root, or the owner of its live root. */
+static bool may_control(struct commands *cm, const struct control_conn *c, const struct run *r)
+{
+	struct procfs_status st;
+
+	if (c->peer.uid == 0)
+		return true;
+	/* A run whose root is gone can be detached by anyone who may see it. */
+	if (procfs_read_status(cm->p.proc_root, r->pid, &st))
+		return true;
+	return st.ruid == c->peer.uid;
+}
+
+static void do_track(struct commands *cm, struct control_conn *c,
+		     const struct control_request *req)
+{
+	char err[160];
+	struct run *r;
+
+	if (!may_track(cm, c, req))
+		return;
+	r = lifecycle_start(cm->p.lifecycle, req->project, req->pid, req->cmd == CONTROL_ATTACH,
+			    err, sizeof(err));
+	if (!r) {
+		reply_error(c, "%s", err);
+		return;
+	}
+	log_debug("run %s was asked for by uid %u", r->run_id, (unsigned)c->peer.uid);
+	reply_record(c, r);
+}
+
+static void do_detach(struct commands *cm, struct control_conn *c,
+		      const struct control_request *req)
+{
+	struct run *r = runs_find_project(cm->p.runs, req->project);
+	struct run final;
+
+	if (!r) {
+		reply_error(c, "project %s has no live run", req->project);
+		return;
+	}
+	if (!may_control(cm, c, r)) {
+		reply_error(c, "permission denied: run %s belongs to another user", r->run_id);
+		return;
+	}
+	/* The record is the reply, written to the history or not (it is retried). */
+	lifecycle_detach(cm->p.lifecycle, r, &final);
+	reply_record(c, &final);
+}
+
+/* A run's record as `status` shows it: with its current rates, and its CPU
+ * up to this moment (not for the history). */
+static cJSON *live_record(struct commands *cm, const struct run *r)
+{
+	cJSON *rec = runs_record(r);
+	bool open = runs_is_open(r);
+	int ncpus = sampler_ncpus(cm->p.sampler);
+	/* The walk was just made: live members' in-flight time counts, as it
+	 * does in the run's top commands. */
+	uint64_t cpu = r->last.cpu_ns + (open ? r->last.inflight_ns : 0);
+	struct sampler_gpu g;
+	bool have_gpu = sampler_gpu(cm->p.sampler, r, &g) && g.have_percent;
+
+	if (rec &&
+	    !(cJSON_ReplaceItemInObjectCaseSensitive(rec, "cpu_seconds",
+						     cJSON_CreateNumber((double)cpu / 1e9)) &&
+	      cJSON_ReplaceItemInObjectCaseSensitive(rec, "cpu_ns", cJSON_CreateNumber((double)cpu)))) {
+		cJSON_Delete(rec);
+		return NULL;
+	}
+	if (rec && !(cJSON_AddNumberToObject(rec, "cores", open ? r->cores : 0) &&
+		     cJSON_AddNumberToObject(rec, "cpu_percent",
+					     open && ncpus ? 100 * r->cores / ncpus : 0) &&
+		     cJSON_AddNumberToObject(rec, "rss_bytes", open ? (double)r->last.rss_bytes : 0) &&
+		     (have_gpu ? cJSON_AddNumberToObject(rec, "gpu_percent", g.percent)
+			       : cJSON_AddNullToObject(rec, "gpu_percent")))) {
+		cJSON_Delete(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static void do_status(struct commands *cm, struct control_conn *c)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	/* Rates of at most a second ago. */
+	sampler_sample(cm->p.sampler, SAMPLER_RATE_MIN_NS);
+	for (int i = 0; arr && i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &cm->p.runs->run[i];
+		cJSON *rec;
+
+		if (!r->used)
+			continue;
+		lifecycle_read_top(cm->p.lifecycle, r);
+		rec = live_record(cm, r);
+		if (!rec || !cJSON_AddItemToArray(arr, rec)) {
+			cJSON_Delete(rec);
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	if (!arr) {
+		reply_error(c, "out of memory");
+		return;
+	}
+	reply_ok(c, "runs", arr);
+}
+
+static void do_runs(struct commands *cm, struct control_conn *c,
+		    const struct control_request *req)
+{
+	unsigned skipped;
+	cJSON *arr = history_read(cm->p.state_dir, req->project, req->limit, &skipped);
+
+	if (skipped)
+		log_warn("history in %s: %u unreadable line(s) skipped", cm->p.state_dir, skipped);
+
+	if (!arr) {
+		reply_error(c, "cannot read the run history in %s: %s", cm->p.state_dir,
+			    strerror(errno));
+		return;
+	}
+	reply_ok(c, "runs", arr);
+}
+
+static void do_wait(struct commands *cm, struct control_conn *c,
+		    const struct control_request *req)
+{
+	const char *project = req->project[0] ? req->project : NULL;
+	struct run *r = runs_find_id(cm->p.runs, project, req->run_id);
+	cJSON *hist;
+	int err;
+
+	if (r) {
+		err = lifecycle_wait(cm->p.lifecycle, c->id, r, req->all);
+		if (err)
+			reply_error(c, "cannot wait for run %s: %s", req->run_id, strerror(-err));
+		return;
+	}
+	/* Already ended and recorded: the history has it. */
+	hist = history_find(cm->p.state_dir, project, req->run_id, NULL);
+	if (hist) {
+		reply_ok(c, "run", hist);
+		return;
+	}
+	if (errno != ENOENT) {
+		reply_error(c, "cannot read the run history in %s: %s", cm->p.state_dir,
+			    strerror(errno));
+		return;
+	}
+	reply_error(c, "no such run: %s", req->run_id);
+}
+
+static void do_tokens(struct commands *cm, struct control_conn *c,
+		      const struct control_request *req)
+{
+	struct project *p = projects_add(cm->p.projects, req->project);
+	cJSON *o;
+
+	if (!p) {
+		reply_error(c, "too many projects (%d)", PROJECTS_MAX);
+		return;
+	}
+	if (projects_tokens(p, &req->tokens)) {
+		reply_error(c, "token counts must stay within 0 to 10^15");
+		return;
+	}
+	stream_changed(cm->p.stream, p->name);
+	o = cJSON_CreateObject();
+	if (o) {
+		cJSON_AddStringToObject(o, "project", p->name);
+		cJSON_AddNumberToObject(o, "current_run", (double)p->tokens_current);
+		cJSON_AddNumberToObject(o, "total_session", (double)p->tokens_total);
+	}
+	reply_ok(c, "tokens", o);
+}
+
+void commands_on_line(void *ctx, struct control_conn *c, char *line, size_t len)
+{
+	struct commands *cm = ctx;
+	struct control_request req;
+	char err[160];
+
+	if (lifecycle_waiting(cm->p.lifecycle, c->id)) {
+		reply_error(c, "a wait is in progress on this connection");
+		return;
+	}
+	if (control_parse_request(line, len, &req, err, sizeof(err))) {
+		reply_error(c, "%s", err);
+		return;
+	}
+	switch (req.cmd) {
+	case CONTROL_RUN:
+	case CONTROL_ATTACH:
+		do_track(cm, c, &req);
+		break;
+	case CONTROL_DETACH:
+		do_detach(cm, c, &req);
+		break;
+	case CONTROL_STATUS:
+		do_status(cm, c);
+		break;
+	case CONTROL_RUNS:
+		do_runs(cm, c, &req);
+		break;
+	case CONTROL_WAIT:
+		do_wait(cm, c, &req);
+		break;
+	case CONTROL_TOKENS:
+		do_tokens(cm, c, &req);
+		break;
+	}
+}

@@ -1,0 +1,96 @@
+/* The Prometheus exporter: live and recently finished runs, as of now. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "exporter.h"
+#include "promtext.h"
+
+struct exporter {
+	struct sampler *sampler;
+	const struct runs *runs;
+	struct exporter_opts opts;
+	struct promtext_finished finished;
+	/* The highest CPU total shown of the run in each slot (gen): a
+	 * counter never goes back, though in-flight time is read late. */
+	struct {
+		uint32_t gen;
+		uint64_t cpu_ns;
+	} shown[TRACKER_MAX_RUNS];
+	struct promtext_run live[TRACKER_MAX_RUNS];
+};
+
+struct exporter *exporter_new(struct sampler *sm, const struct runs *runs,
+			      const struct exporter_opts *o)
+{
+	struct exporter *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->sampler = sm;
+	x->runs = runs;
+	x->opts = *o;
+	return x;
+}
+
+void exporter_free(struct exporter *x)
+{
+	free(x);
+}
+
+/* The run's CPU as /metrics shows it: never below what it showed before. */
+static uint64_t shown_cpu(struct exporter *x, const struct run *r, uint64_t cpu)
+{
+	if (x->shown[r->slot].gen != r->gen) {
+		x->shown[r->slot].gen = r->gen;
+		x->shown[r->slot].cpu_ns = 0;
+	}
+	if (cpu > x->shown[r->slot].cpu_ns)
+		x->shown[r->slot].cpu_ns = cpu;
+	return x->shown[r->slot].cpu_ns;
+}
+
+void exporter_run_finished(struct exporter *x, const struct run *r)
+{
+	struct promtext_run f = { .cpu_ns = shown_cpu(x, r, r->last.cpu_ns),
+				  .ended_mono_ns = clock_mono_ns() };
+
+	snprintf(f.project, sizeof(f.project), "%s", r->project);
+	snprintf(f.run_id, sizeof(f.run_id), "%s", r->run_id);
+	promtext_finished_add(&x->finished, &f);
+}
+
+char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
+{
+	/* Rates and in-flight time of at most a second ago. */
+	const struct sample *sm = sampler_sample(x->sampler, SAMPLER_RATE_MIN_NS);
+	struct promtext_view v = { .version = x->opts.version,
+				   .bpf_variant = x->opts.bpf_variant,
+				   .live = x->live,
+				   .finished = &x->finished,
+				   .now_mono_ns = clock_mono_ns(),
+				   .websocket_clients = websocket_clients };
+
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		const struct run *r = &x->runs->run[i];
+		struct promtext_run *p = &x->live[v.n_live];
+		struct sampler_gpu g;
+
+		if (!runs_is_open(r))
+			continue;
+		snprintf(p->project, sizeof(p->project), "%s", r->project);
+		snprintf(p->run_id, sizeof(p->run_id), "%s", r->run_id);
+		p->cpu_ns = shown_cpu(x, r, r->last.cpu_ns + r->last.inflight_ns);
+		p->tasks = runs_tasks_alive(r);
+		p->rss_bytes = r->last.rss_bytes;
+		p->have_gpu = sampler_gpu(x->sampler, r, &g) && g.have_percent;
+		p->gpu_ratio = g.percent / 100;
+		v.n_live++;
+	}
+	if (sm->have_mem && sm->mem.total_bytes) {
+		v.have_mem = true;
+		v.mem_total_bytes = sm->mem.total_bytes;
+		v.mem_used_bytes = sm->mem.total_bytes - sm->mem.available_bytes;
+	}
+	return promtext_render(&v, x->opts.headroom, len);
+}

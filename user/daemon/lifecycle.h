@@ -1,0 +1,75 @@
+/* The run lifecycle: a run starts (run, attach, an agent's lock), ends or is
+ * detached, is recorded in the history, and answers the clients waiting for
+ * it. With the sampler, the only writer of the runs table. */
+#ifndef AGENTPERF_LIFECYCLE_H
+#define AGENTPERF_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "exporter.h"
+#include "projects.h"
+#include "runs.h"
+#include "sampler.h"
+#include "stream.h"
+#include "tracker.h"
+
+/* How often the bookkeeping tick runs; while a client waits for a run, more
+ * often, so that `agentperf run` returns soon after its command. */
+#define LIFECYCLE_TICK_MS 1000
+#define LIFECYCLE_TICK_WAITING_MS 20
+
+struct lifecycle_hooks {
+	void *ctx;
+	/* The wait of connection conn_id is answered with r's record. */
+	void (*answer)(void *ctx, uint64_t conn_id, const struct run *r);
+	/* Whether connection conn_id is still open. */
+	bool (*conn_open)(void *ctx, uint64_t conn_id);
+	/* Run lifecycle_tick() in ms (replaces the previous request). */
+	void (*tick_in)(void *ctx, int ms);
+};
+
+struct lifecycle_parts {
+	struct tracker *tracker;
+	struct runs *runs;
+	struct projects *projects;
+	struct sampler *sampler;
+	struct stream *stream;
+	struct exporter *exporter;
+	const char *state_dir;
+	uint64_t history_max_bytes; /* runs.jsonl is rotated past this size */
+};
+
+struct lifecycle;
+
+/* NULL with errno ENOMEM. lifecycle_free(NULL) is a no-op. */
+struct lifecycle *lifecycle_new(const struct lifecycle_parts *parts,
+				const struct lifecycle_hooks *h);
+void lifecycle_free(struct lifecycle *l);
+/* Starts a run of project at pid: its whole tree, or (whole_tree false: a
+ * child marked before it execs) its threads. Returns the run, or NULL with
+ * a one-line reason in err. */
+struct run *lifecycle_start(struct lifecycle *l, const char *project, pid_t pid, bool whole_tree,
+			    char *err, size_t errlen);
+/* registry_attach_fn (ctx: the lifecycle): an agent's lock names pid, a
+ * live process of project. Returns 0, or -EAGAIN to be offered it again. */
+int lifecycle_agent_lock(void *ctx, const char *project, pid_t pid, bool again);
+/* Stops tracking r now and records it; r's final figures are in *out (r
+ * itself is released once recorded). Returns 0 or -errno. */
+int lifecycle_detach(struct lifecycle *l, struct run *r, struct run *out);
+/* Connection conn_id waits for r (with all: for its end). Answered at once
+ * when r already answers it. Returns 0 or -errno (-EBUSY: it already waits). */
+int lifecycle_wait(struct lifecycle *l, uint64_t conn_id, struct run *r, bool all);
+/* Whether conn_id waits for a run. */
+bool lifecycle_waiting(const struct lifecycle *l, uint64_t conn_id);
+/* Reads r's top commands (exited tasks', and live ones' at the latest walk). */
+void lifecycle_read_top(struct lifecycle *l, struct run *r);
+/* The bookkeeping tick: notices ends, records them, answers waits. Returns
+ * the milliseconds until the next tick. */
+int lifecycle_tick(struct lifecycle *l);
+/* At SIGTERM: records every run still tracked, as detached. */
+void lifecycle_shutdown(struct lifecycle *l);
+
+#endif

@@ -1,0 +1,68 @@
+/* The sampler: the one owner of task walks and GPU readings. Everything that
+ * shows a live figure (the stream, status, /metrics, the bookkeeping tick)
+ * asks it for a sample; it walks the host's tasks at most once per period
+ * however many ask. */
+#ifndef AGENTPERF_SAMPLER_H
+#define AGENTPERF_SAMPLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gpuscan.h"
+#include "host.h"
+#include "runs.h"
+#include "tracker.h"
+
+/* Rates (runs' cores) span at least this long: a walk asked for sooner
+ * reuses the latest rates. */
+#define SAMPLER_RATE_MIN_NS (900 * 1000000LL)
+
+struct sampler_opts {
+	const char *proc_root;
+	const char *sys_root;
+};
+
+/* The latest walk and the host figures read with it. */
+struct sample {
+	int64_t real_ns; /* wall clock of the walk */
+	int64_t mono_ns; /* CLOCK_MONOTONIC of the walk; 0 before the first */
+	bool have_mem;
+	struct host_mem mem;
+	bool have_cpu;
+	struct host_cpu cpu;
+};
+
+/* A run's GPU figures at the latest walk. */
+struct sampler_gpu {
+	bool have_percent;
+	double percent;
+	bool have_vram;
+	uint64_t vram_bytes;
+};
+
+struct sampler;
+
+/* Reads the host's GPU devices once. NULL with errno ENOMEM. */
+struct sampler *sampler_new(struct tracker *t, struct runs *runs, const struct sampler_opts *o);
+void sampler_free(struct sampler *s);
+
+/* Walks the tasks unless the latest walk is younger than max_age_ns, then
+ * reads every run's counters into the runs table (noticing ends), each open
+ * run's GPU use, and the host's memory and CPU. Returns the walk's sample. */
+const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns);
+/* The latest sample, without walking. */
+const struct sample *sampler_latest(const struct sampler *s);
+/* Reads r's counters (no walk): its CPU so far and whether it has ended. */
+void sampler_read_run(struct sampler *s, struct run *r);
+/* GPU figures of r at the latest walk. A run with nothing alive uses none
+ * (zeros, known); a run not read since it started is unknown. Returns false
+ * when the host has no GPU that reports usage. */
+bool sampler_gpu(const struct sampler *s, const struct run *r, struct sampler_gpu *out);
+/* The host's GPU devices, read at start. */
+const struct gpuscan_host *sampler_gpu_host(const struct sampler *s);
+/* The number of online CPUs, read at start. */
+int sampler_ncpus(const struct sampler *s);
+/* Task walks made so far (for tests and the log). */
+uint64_t sampler_walks(const struct sampler *s);
+
+#endif

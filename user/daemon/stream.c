@@ -1,0 +1,254 @@
+/* The perf_metrics stream: per-project snapshots on one grid, shared by watchers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "perfmsg.h"
+#include "schedule.h"
+#include "stream.h"
+#include "timefmt.h"
+
+#define GIB (1024.0 * 1024 * 1024)
+
+/* The stream's own state of one project (same index as the project table). */
+struct stream_proj {
+	struct perfmsg_baseline base; /* of the run below */
+	uint32_t base_gen; /* the run the baseline is of (0: none) */
+	char *msg; /* after the headroom */
+	size_t len;
+	uint64_t gen; /* bumped with each message */
+	int64_t next_due_ns;
+};
+
+struct stream {
+	struct sampler *sampler;
+	struct projects *projects;
+	const struct runs *runs;
+	struct stream_opts opts;
+	struct stream_hooks hooks;
+	struct schedule sched;
+	unsigned watched; /* projects with a watcher */
+	int64_t armed_ns; /* when stream_due() is asked for; INT64_MAX: not armed */
+	struct stream_proj sp[PROJECTS_MAX];
+};
+
+struct stream *stream_new(struct sampler *sm, struct projects *ps, const struct runs *runs,
+			  const struct stream_opts *o, const struct stream_hooks *h)
+{
+	struct stream *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->sampler = sm;
+	st->projects = ps;
+	st->runs = runs;
+	st->opts = *o;
+	st->hooks = *h;
+	st->armed_ns = INT64_MAX;
+	schedule_init(&st->sched, o->interval_running_ms * 1000000LL,
+		      o->interval_idle_ms * 1000000LL);
+	return st;
+}
+
+void stream_free(struct stream *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < PROJECTS_MAX; i++)
+		free(st->sp[i].msg);
+	free(st);
+}
+
+static struct stream_proj *sp_of(struct stream *st, const struct project *p)
+{
+	return &st->sp[projects_index(st->projects, p)];
+}
+
+/* The run p's messages show: its newest in the table, else its recorded one. */
+static const struct run *shown_run(const struct stream *st, const struct project *p)
+{
+	const struct run *r = runs_latest(st->runs, p->name);
+
+	return r ? r : p->has_last ? &p->last : NULL;
+}
+
+static bool live_status(const struct run *r)
+{
+	enum run_status s = r ? runs_status(r) : RUN_STOPPED;
+
+	return r && runs_is_open(r) && (s == RUN_RUNNING || s == RUN_PAUSED);
+}
+
+static void gpu_view(struct stream *st, const struct run *r, struct perfmsg_view *v)
+{
+	const struct gpuscan_host *host = sampler_gpu_host(st->sampler);
+	struct sampler_gpu g = { 0 };
+
+	v->gpu_available = host->available;
+	v->gpu_have_vram_total = host->have_vram_total;
+	v->gpu_vram_total_gb = (double)host->vram_total_bytes / GIB;
+	if (!host->available)
+		return;
+	if (r)
+		sampler_gpu(st->sampler, r, &g);
+	else
+		g.have_percent = g.have_vram = true; /* no run: no GPU use */
+	v->gpu_have_percent = g.have_percent;
+	v->gpu_percent = g.percent;
+	v->gpu_have_vram_used = g.have_vram;
+	v->gpu_vram_used_gb = (double)g.vram_bytes / GIB;
+}
+
+/* Builds p's next message from the sample and wakes its watchers. */
+static void snapshot(struct stream *st, struct project *p, const struct sample *sm)
+{
+	struct stream_proj *sp = sp_of(st, p);
+	const struct run *r = shown_run(st, p);
+	bool open = r && runs_is_open(r);
+	struct perfmsg_view v = { .project = p->name, .now_ms = sm->real_ns / 1000000 };
+	struct perfmsg_cpu_sample cur = {
+		.run_cpu_ns = r ? r->last.cpu_ns + (open ? r->last.inflight_ns : 0) : 0,
+		.mono_ns = sm->mono_ns,
+		.host_busy = sm->have_cpu ? sm->cpu.busy : 0,
+		.host_total = sm->have_cpu ? sm->cpu.total : 0,
+	};
+	char started[TIMEFMT_ISO_LEN];
+	size_t len;
+	char *msg;
+
+	/* A new run's figures start from a fresh baseline. */
+	if (sp->base_gen != (r ? r->gen : 0)) {
+		sp->base.have = false;
+		sp->base_gen = r ? r->gen : 0;
+	}
+	perfmsg_cpu_next(&sp->base, cur, open, r ? sm->real_ns - r->started_ns : 0,
+			 sampler_ncpus(st->sampler), &v);
+	v.has_run = r != NULL;
+	v.status = runs_status_name(r ? runs_status(r) : RUN_STOPPED);
+	if (r) {
+		v.pid = r->pid;
+		v.started_at = timefmt_iso(r->started_ns / 1000000000, started);
+		v.run_id = r->run_id;
+		v.tasks = open ? runs_tasks_alive(r) : 0;
+		v.run_rss_gb = open ? (double)r->last.rss_bytes / GIB : 0;
+	}
+	v.tokens_available = p->tokens_available;
+	v.tokens_current = p->tokens_current;
+	v.tokens_total = p->tokens_total;
+	if (sm->have_mem && sm->mem.total_bytes) {
+		uint64_t used = sm->mem.total_bytes - sm->mem.available_bytes;
+
+		v.mem_total_gb = (double)sm->mem.total_bytes / GIB;
+		v.mem_used_gb = (double)used / GIB;
+		v.mem_percent = 100.0 * (double)used / (double)sm->mem.total_bytes;
+	}
+	gpu_view(st, r, &v);
+	msg = perfmsg_render(&v, st->opts.headroom, &len);
+	if (!msg) {
+		log_warn("no memory for %s's perf_metrics", p->name);
+		return;
+	}
+	free(sp->msg);
+	sp->msg = msg;
+	sp->len = len;
+	sp->gen++;
+	sp->next_due_ns = schedule_next(&st->sched, clock_mono_ns(), live_status(r));
+	st->hooks.wake(st->hooks.ctx, p);
+}
+
+/* Asks for stream_due() at the earliest due time of a watched project. */
+static void rearm(struct stream *st)
+{
+	int64_t next = INT64_MAX, now;
+
+	for (int i = 0; i < PROJECTS_MAX; i++)
+		if (st->projects->p[i].used && st->projects->p[i].watchers &&
+		    st->sp[i].next_due_ns < next)
+			next = st->sp[i].next_due_ns;
+	st->armed_ns = next;
+	if (next == INT64_MAX)
+		return;
+	now = clock_mono_ns();
+	st->hooks.arm(st->hooks.ctx, next > now ? next - now : 0);
+}
+
+/* A snapshot of p now, from a walk at most one period old. */
+static void snapshot_now(struct stream *st, struct project *p)
+{
+	snapshot(st, p, sampler_sample(st->sampler, st->sched.period_ns));
+	if (sp_of(st, p)->next_due_ns < st->armed_ns)
+		rearm(st);
+}
+
+void stream_due(struct stream *st)
+{
+	int64_t now = clock_mono_ns();
+	const struct sample *sm = NULL;
+
+	for (int i = 0; i < PROJECTS_MAX; i++) {
+		struct project *p = &st->projects->p[i];
+
+		if (!p->used || !p->watchers || !schedule_is_due(&st->sched, st->sp[i].next_due_ns, now))
+			continue;
+		/* One walk for every project due now, however many. */
+		if (!sm)
+			sm = sampler_sample(st->sampler, st->sched.period_ns / 2);
+		snapshot(st, p, sm);
+	}
+	rearm(st);
+}
+
+struct project *stream_watch(struct stream *st, const char *name)
+{
+	struct project *p = projects_add(st->projects, name);
+
+	if (!p)
+		return NULL;
+	if (!st->watched)
+		schedule_anchor(&st->sched, clock_mono_ns());
+	if (!p->watchers++)
+		st->watched++;
+	/* A snapshot at once: fresh for a first watcher, else the latest. */
+	if (p->watchers == 1 || !sp_of(st, p)->msg)
+		snapshot_now(st, p);
+	else
+		st->hooks.wake(st->hooks.ctx, p);
+	return p;
+}
+
+void stream_unwatch(struct stream *st, struct project *p)
+{
+	struct stream_proj *sp = sp_of(st, p);
+
+	if (!p->watchers || --p->watchers)
+		return;
+	/* Unwatched, the entry may be reused for another name: nothing of
+	 * this one may be shown there. */
+	st->watched--;
+	free(sp->msg);
+	sp->msg = NULL;
+	sp->len = 0;
+	sp->base.have = false;
+	sp->base_gen = 0;
+	sp->next_due_ns = 0;
+}
+
+const char *stream_message(const struct stream *st, const struct project *p, size_t *len,
+			   uint64_t *gen)
+{
+	const struct stream_proj *sp = &st->sp[projects_index(st->projects, p)];
+
+	*len = sp->len;
+	*gen = sp->gen;
+	return sp->msg ? sp->msg + st->opts.headroom : NULL;
+}
+
+void stream_changed(struct stream *st, const char *project)
+{
+	struct project *p = projects_get(st->projects, project);
+
+	if (p && p->watchers)
+		snapshot_now(st, p);
+}
