@@ -59,8 +59,10 @@ need_root() {
 free_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+		# Below the ephemeral range (32768-60999), and used by no socket at
+		# all: a client's live connection holds its local port too.
+		p=$((20000 + RANDOM % 12000))
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 	fail "no free port"
 }

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Hostile traffic on the HTTP/WebSocket port: junk, truncated and oversized
-# requests, connection storms. The daemon must stay up and keep answering.
+# Hostile traffic on the HTTP/WebSocket port (junk, truncated and oversized
+# requests, bad frames, connection storms) and on the control socket (huge and
+# malformed lines, peers that never read, idle connections). The daemon must
+# stay up, keep answering, keep other watchers on time and its memory put.
 . "$(dirname "$0")/lib.sh"
 need_root
 PY=/usr/bin/python3
 HOSTILE=$ROOT/tests/integration/hostile.py
+case $BUILD in *-san) export SANITIZE=1 ;; esac
 
-daemon_start
-$PY "$HOSTILE" "$AGENTPERF_SERVER" all || fail "hostile traffic"
+daemon_start --interval-idle 1000 --control-group nogroup
+chmod o+x "$T" # another user (nobody) reaches the socket
+$PY "$HOSTILE" "$AGENTPERF_SERVER" "$AGENTPERF_CONTROL" "$DPID" 1.0 all || fail "hostile traffic"
+# DNS rebinding: a page whose name resolves here sends its own name as Host.
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: rebind.example:80' "http://$AGENTPERF_SERVER/metrics")
+[ "$code" = 403 ] || fail "/metrics with a foreign Host answered $code, wanted 403"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$AGENTPERF_SERVER/healthz")
+[ "$code" = 200 ] || fail "/healthz with a loopback Host answered $code"
 kill -0 "$DPID" 2>/dev/null || fail "agentperfd died"
 
 # An idle connection during SIGTERM: a clean exit, status 0.

@@ -131,9 +131,26 @@ static void test_listen(void **state)
 	assert_false(addr_is_loopback("localhost.example"));
 }
 
+/* /metrics and /healthz: only a loopback Host (DNS rebinding). */
+static void test_host_loopback(void **state)
+{
+	assert_true(wsrules_host_is_loopback("127.0.0.1:8765"));
+	assert_true(wsrules_host_is_loopback("localhost"));
+	assert_true(wsrules_host_is_loopback("LOCALHOST:80"));
+	assert_true(wsrules_host_is_loopback("[::1]:8765"));
+	assert_true(wsrules_host_is_loopback("127.8.9.10"));
+	assert_false(wsrules_host_is_loopback("evil.example:8765"));
+	assert_false(wsrules_host_is_loopback("127.0.0.1.nip.io"));
+	assert_false(wsrules_host_is_loopback("localhost:80@evil.com"));
+	assert_false(wsrules_host_is_loopback("[::1].evil.com"));
+	assert_false(wsrules_host_is_loopback("localhost:x"));
+	assert_false(wsrules_host_is_loopback(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_host_loopback),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_origins),
 		cmocka_unit_test(test_origin_tricks),

@@ -9,6 +9,7 @@
 #include "control_proto.h"
 #include "history.h"
 #include "log.h"
+#include "names.h"
 #include "procfs.h"
 
 struct commands {
@@ -40,6 +41,8 @@ static void reply_error(struct control_conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Errors quote what a peer sent: never echo its escapes or bad UTF-8. */
+	names_sanitize(msg);
 	line = control_format_error(msg);
 	if (line)
 		control_reply(c, line);

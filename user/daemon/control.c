@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "control.h"
 #include "control_proto.h"
 #include "log.h"
@@ -112,7 +112,8 @@ int control_listen(struct control_server *s, const char *path, const char *group
 static void conn_close(struct control_conn *c)
 {
 	if (c->fd >= 0)
-		close(c->fd);
+		close(c->fd); /* also leaves the epoll set */
+	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 }
@@ -136,70 +137,140 @@ int control_fd(const struct control_server *s)
 	return s->epoll_fd;
 }
 
-static void accept_one(struct control_server *s)
+/* One line to a peer being turned away; it is never waited for. */
+static void refuse(int fd, const char *why)
+{
+	char *msg = control_format_error(why);
+
+	if (msg)
+		(void)!send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(msg);
+	close(fd);
+}
+
+/* A place for a peer of uid: root may take any, others leave
+ * CONTROL_ROOT_RESERVED free and hold CONTROL_MAX_PER_UID at most. NULL
+ * with the reason when there is none. */
+static struct control_conn *place_for(struct control_server *s, uid_t uid, const char **why)
+{
+	struct control_conn *spare = NULL;
+	int used = 0, mine = 0;
+
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
+		if (s->conns[i].fd < 0) {
+			if (!spare)
+				spare = &s->conns[i];
+			continue;
+		}
+		used++;
+		mine += s->conns[i].peer.uid == uid;
+	}
+	*why = "too many control connections; try again";
+	if (!spare || (uid != 0 && used >= CONTROL_MAX_CONNS - CONTROL_ROOT_RESERVED))
+		return NULL;
+	if (uid != 0 && mine >= CONTROL_MAX_PER_UID) {
+		*why = "too many control connections of this user; close some";
+		return NULL;
+	}
+	return spare;
+}
+
+/* Takes one pending connection; returns false when there was none. */
+static bool accept_one(struct control_server *s)
 {
 	socklen_t len = sizeof(struct ucred);
-	struct control_conn *c = NULL;
+	struct control_conn *c;
+	struct ucred peer;
+	const char *why;
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
-		return;
-	for (int i = 0; i < CONTROL_MAX_CONNS && !c; i++)
-		if (s->conns[i].fd < 0)
-			c = &s->conns[i];
-	if (!c) {
-		char *msg = control_format_error("too many control connections; try again");
-
-		if (msg)
-			(void)!send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
-		free(msg);
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len)) {
+		log_warn("SO_PEERCRED: %s", strerror(errno));
 		close(fd);
-		return;
+		return true;
+	}
+	c = place_for(s, peer.uid, &why);
+	if (!c) {
+		refuse(fd, why);
+		return true;
 	}
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->epoll_fd = s->epoll_fd;
 	c->id = ++s->next_id;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len)) {
-		log_warn("SO_PEERCRED: %s", strerror(errno));
-		conn_close(c);
-		return;
-	}
+	c->peer = peer;
+	c->active_ns = clock_mono_ns();
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd,
 		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = c })) {
 		log_warn("epoll: %s", strerror(errno));
 		conn_close(c);
 	}
+	return true;
 }
 
-/* Reads what is there; hands complete lines to on_line. */
-static void read_conn(struct control_server *s, struct control_conn *c, control_line_fn on_line,
-		      void *ctx)
+/* Sends what the peer takes now; waits for writability for the rest. A
+ * peer that is gone, or done with its last reply, is closed. */
+static void flush(struct control_conn *c)
 {
-	for (;;) {
-		ssize_t n = recv(c->fd, c->buf + c->len, CONTROL_LINE_MAX - c->len, 0);
-		char *nl;
+	while (c->out_off < c->out_len) {
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w < 0) {
 			conn_close(c);
 			return;
 		}
-		if (n < 0)
-			return;
-		c->len += (size_t)n;
-		while (c->fd >= 0 && (nl = memchr(c->buf, '\n', c->len))) {
-			size_t line_len = (size_t)(nl - c->buf);
-
-			*nl = '\0';
-			on_line(ctx, c, c->buf, line_len);
-			if (c->fd < 0)
-				return;
-			memmove(c->buf, nl + 1, c->len - line_len - 1);
-			c->len -= line_len + 1;
-		}
-		if (c->len == CONTROL_LINE_MAX) {
-			control_reply(c, "{\"ok\":false,\"error\":\"request line too long\"}\n");
+		c->out_off += (size_t)w;
+	}
+	if (c->out_off == c->out_len) {
+		c->out_len = c->out_off = 0;
+		if (c->close_after) {
 			conn_close(c);
 			return;
+		}
+	}
+	epoll_ctl(c->epoll_fd, EPOLL_CTL_MOD, c->fd,
+		  &(struct epoll_event){ .events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
+					 .data.ptr = c });
+}
+
+/* One read of what is there; complete lines go to on_line. One read per
+ * turn: a peer that floods requests waits for its turn like everyone else
+ * (its socket stays readable: epoll is level-triggered). */
+static void read_conn(struct control_conn *c, control_line_fn on_line, void *ctx)
+{
+	ssize_t n = recv(c->fd, c->buf + c->len, CONTROL_LINE_MAX - c->len, 0);
+	char *nl;
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		conn_close(c);
+		return;
+	}
+	if (n < 0)
+		return;
+	c->len += (size_t)n;
+	c->active_ns = clock_mono_ns();
+	while (c->fd >= 0 && !c->close_after && (nl = memchr(c->buf, '\n', c->len))) {
+		size_t line_len = (size_t)(nl - c->buf);
+
+		*nl = '\0';
+		on_line(ctx, c, c->buf, line_len);
+		if (c->fd < 0)
+			return;
+		memmove(c->buf, nl + 1, c->len - line_len - 1);
+		c->len -= line_len + 1;
+	}
+	if (c->len == CONTROL_LINE_MAX) {
+		control_reply(c, "{\"ok\":false,\"error\":\"request line too long\"}\n");
+		if (c->fd >= 0) {
+			c->close_after = true;
+			flush(c);
 		}
 	}
 }
@@ -212,10 +283,31 @@ void control_service(struct control_server *s, control_line_fn on_line, void *ct
 	for (int i = 0; i < n; i++) {
 		struct control_conn *c = ev[i].data.ptr;
 
-		if (!c)
-			accept_one(s);
-		else if (c->fd >= 0) /* an earlier line may have closed it */
-			read_conn(s, c, on_line, ctx);
+		if (!c) {
+			/* A burst of connects: take a few at a time, not one per turn. */
+			for (int k = 0; k < 16 && accept_one(s); k++)
+				;
+			continue;
+		}
+		if (c->fd >= 0 && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->close_after)
+			read_conn(c, on_line, ctx);
+		/* An earlier line may have closed it. */
+		if (c->fd >= 0 && (ev[i].events & EPOLLOUT))
+			flush(c);
+	}
+}
+
+void control_sweep(struct control_server *s, int64_t now, bool (*keep)(void *ctx, uint64_t id),
+		   void *ctx)
+{
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
+		struct control_conn *c = &s->conns[i];
+
+		if (c->fd < 0 || now - c->active_ns < CONTROL_IDLE_NS || keep(ctx, c->id))
+			continue;
+		log_debug("control connection of uid %u idle for %lld s: closed",
+			  (unsigned)c->peer.uid, (long long)(CONTROL_IDLE_NS / 1000000000));
+		conn_close(c);
 	}
 }
 
@@ -229,29 +321,38 @@ struct control_conn *control_conn_by_id(struct control_server *s, uint64_t id)
 
 int control_reply(struct control_conn *c, const char *line)
 {
-	size_t len = strlen(line), off = 0;
+	size_t len = strlen(line), pending = c->out_len - c->out_off;
 
-	while (off < len) {
-		ssize_t w = send(c->fd, line + off, len - off, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
-
-			/* Replies are small but history can be long: give a slow
-			 * reader a second, never the whole daemon. */
-			if (poll(&p, 1, 1000) == 1)
-				continue;
-			errno = ETIMEDOUT;
-		}
-		if (w < 0) {
-			int e = errno;
-
-			conn_close(c);
-			return -e;
-		}
-		off += (size_t)w;
+	if (c->fd < 0)
+		return -ENOTCONN;
+	if (pending + len > CONTROL_OUT_MAX) {
+		log_info("control peer of uid %u left %zu bytes unread: dropped",
+			 (unsigned)c->peer.uid, pending);
+		conn_close(c);
+		return -ENOBUFS;
 	}
+	/* What was sent goes once it is most of the buffer; the buffer
+	 * doubles as it must: a peer that reads slowly costs linear time. */
+	if (c->out_off && c->out_off >= pending) {
+		memmove(c->out, c->out + c->out_off, pending);
+		c->out_len = pending;
+		c->out_off = 0;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		char *out;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		out = realloc(c->out, cap);
+		if (!out)
+			return -ENOMEM;
+		c->out = out;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, line, len);
+	c->out_len += len;
+	c->active_ns = clock_mono_ns();
+	flush(c);
 	return 0;
 }

@@ -9,13 +9,27 @@
 #include <sys/socket.h>
 
 #define CONTROL_MAX_CONNS 64
+/* Places only root may take: a user who holds the rest never locks root out. */
+#define CONTROL_ROOT_RESERVED 8
+/* Connections one non-root user may hold at once. */
+#define CONTROL_MAX_PER_UID 16
+/* Reply bytes a peer may leave unread; past it the peer is dropped. */
+#define CONTROL_OUT_MAX (16u << 20)
+/* A connection with nothing asked, nothing to send and no wait is closed
+ * after this long. */
+#define CONTROL_IDLE_NS (30 * 1000000000LL)
 
 struct control_conn {
 	int fd;
+	int epoll_fd; /* the server's, for writability */
 	uint64_t id; /* never reused: names the connection after it is gone */
 	struct ucred peer;
 	char buf[4096 + 1]; /* CONTROL_LINE_MAX and a NUL */
 	size_t len;
+	char *out; /* replies; out[out_off, out_len) not yet taken by the peer */
+	size_t out_len, out_off, out_cap;
+	bool close_after; /* close once out is sent */
+	int64_t active_ns; /* CLOCK_MONOTONIC of the latest request or reply */
 };
 
 struct control_server {
@@ -39,12 +53,17 @@ void control_close(struct control_server *s);
 /* An fd that is readable whenever the control socket has work: give it to
  * the event loop, and call control_service when it is readable. */
 int control_fd(const struct control_server *s);
-/* Accepts, reads and dispatches whatever is ready, without blocking. */
+/* Accepts, reads, dispatches and writes whatever is ready, without blocking. */
 void control_service(struct control_server *s, control_line_fn on_line, void *ctx);
+/* Closes connections idle for CONTROL_IDLE_NS, but those keep() holds
+ * (waiting for a run). */
+void control_sweep(struct control_server *s, int64_t mono_ns,
+		   bool (*keep)(void *ctx, uint64_t id), void *ctx);
 /* The open connection with this id, or NULL once it is closed. */
 struct control_conn *control_conn_by_id(struct control_server *s, uint64_t id);
-/* Sends one reply line (owns nothing). A peer that cannot take it within a
- * second is dropped. Returns 0 or -errno. */
+/* Queues one reply line (copied) and sends what the peer takes now; the
+ * rest goes when it is writable, on the loop. A peer that leaves more than
+ * CONTROL_OUT_MAX unread is dropped. Returns 0 or -errno. */
 int control_reply(struct control_conn *c, const char *line);
 
 #endif

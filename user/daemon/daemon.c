@@ -125,11 +125,18 @@ static void on_tick_in(void *ctx, int ms)
 	http_timer_arm(((struct daemon *)ctx)->tick_timer, ms * 1000000LL);
 }
 
-/* The bookkeeping tick: the registries' locks, then the runs. */
+static bool on_keep_conn(void *ctx, uint64_t conn_id)
+{
+	return lifecycle_waiting(((struct daemon *)ctx)->lifecycle, conn_id);
+}
+
+/* The bookkeeping tick: idle control connections, the registries' locks,
+ * then the runs. */
 static void on_tick(void *ctx)
 {
 	struct daemon *a = ctx;
 
+	control_sweep(&a->control, clock_mono_ns(), on_keep_conn, a);
 	if (a->registry) {
 		registry_refresh(a->registry, clock_mono_ns(), false);
 		registry_watch(a->registry, a->cfg->proc_root, lifecycle_agent_lock, a->lifecycle);

@@ -37,6 +37,7 @@ struct ws_session {
 	uint64_t sent_gen;
 	int refuse_code; /* a refusal to send once writable: its close code */
 	const char *refuse_reason;
+	bool refuse_sent; /* the error message is out: the Close is next */
 	bool pong_due;
 	size_t rx_len;
 	char rx[WS_MSG_KEEP + 1]; /* and a NUL: cJSON is never trusted to stop at a length */
@@ -132,6 +133,17 @@ static bool token_ok(struct http *h, struct lws *wsi)
 	return wsrules_token_ok(h->opts.token, auth[0] ? auth : NULL, q);
 }
 
+/* Without --allow-remote, HTTP requests must name a loopback Host. */
+static bool host_ok(struct http *h, struct lws *wsi)
+{
+	char host[256];
+
+	if (h->opts.allow_remote || lws_hdr_total_length(wsi, WSI_TOKEN_HOST) <= 0)
+		return true;
+	header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+	return wsrules_host_is_loopback(host);
+}
+
 /* --- /metrics ------------------------------------------------------------- */
 
 #define METRICS_CHUNK 16384
@@ -213,6 +225,7 @@ static int confirm_upgrade(struct http *h, struct lws *wsi)
 		return refuse_upgrade(wsi, 404, "Not Found");
 	if (!wsrules_origin_allowed(has_origin ? origin : NULL, host, h->opts.allow_remote,
 				    h->opts.allow_origin, h->opts.n_allow_origin)) {
+		names_sanitize(origin); /* a log line is no place for a peer's escapes */
 		log_info("refused a WebSocket from Origin %s", origin);
 		return refuse_upgrade(wsi, 403, "Forbidden");
 	}
@@ -280,14 +293,23 @@ static int ws_send(struct lws *wsi, const char *text)
 
 /* The dashboard server's refusal: an error message, then the close code
  * with the same text as its reason. Returns -1 (close). */
-static int ws_refuse(struct lws *wsi, int code, const char *content)
+static int ws_refuse(struct lws *wsi, struct ws_session *s)
 {
 	char msg[128];
 
-	snprintf(msg, sizeof(msg), "{\"type\":\"error\",\"content\":\"%s\"}", content);
-	ws_send(wsi, msg);
-	lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)content,
-			 strlen(content));
+	/* RFC 6455: nothing may follow the Close frame. The error message goes
+	 * in one writable turn, the Close in the next. */
+	if (!s->refuse_sent) {
+		snprintf(msg, sizeof(msg), "{\"type\":\"error\",\"content\":\"%s\"}",
+			 s->refuse_reason);
+		s->refuse_sent = true;
+		if (ws_send(wsi, msg))
+			return -1;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	lws_close_reason(wsi, (enum lws_close_status)s->refuse_code,
+			 (unsigned char *)s->refuse_reason, strlen(s->refuse_reason));
 	return -1;
 }
 
@@ -298,7 +320,7 @@ static int ws_writeable(struct http *h, struct lws *wsi, struct ws_session *s)
 	size_t len = 0;
 
 	if (s->refuse_code)
-		return ws_refuse(wsi, s->refuse_code, s->refuse_reason);
+		return ws_refuse(wsi, s);
 	if (s->topic)
 		msg = h->hooks.ws_message(h->hooks.ctx, s->topic, &len, &gen);
 	if (s->pong_due) {
@@ -363,6 +385,12 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 		return -1;
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
+		if (!host_ok(h, wsi)) {
+			/* DNS rebinding: a page whose name now resolves to this
+			 * loopback port still sends its own name as Host. */
+			log_info("refused an HTTP request for a non-loopback Host");
+			return http_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden\n");
+		}
 		if (!strcmp((const char *)in, "/healthz"))
 			return http_reply(wsi, HTTP_STATUS_OK,
 					  h->hooks.healthy(h->hooks.ctx) ? "ok\n" : "no tracker\n");

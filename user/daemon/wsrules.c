@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "names.h"
 #include "wsrules.h"
 
@@ -80,6 +81,23 @@ bool wsrules_origin_allowed(const char *origin, const char *host, bool allow_rem
 	if (!strcmp(h, "localhost") || !strcmp(h, "127.0.0.1") || !strcmp(h, "[::1]"))
 		return true;
 	return allow_remote && host && !strcasecmp(auth, host);
+}
+
+bool wsrules_host_is_loopback(const char *host)
+{
+	char url[300], auth[256], h[256];
+	size_t n;
+
+	/* The same strict authority grammar as an Origin's. */
+	if ((size_t)snprintf(url, sizeof(url), "http://%s", host) >= sizeof(url) ||
+	    origin_split(url, auth, sizeof(auth), h, sizeof(h)))
+		return false;
+	n = strlen(h);
+	if (h[0] == '[') {
+		memmove(h, h + 1, n - 2);
+		h[n - 2] = '\0';
+	}
+	return addr_is_loopback(h);
 }
 
 bool wsrules_consttime_eq(const char *a, const char *b)

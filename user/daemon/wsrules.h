@@ -15,6 +15,9 @@ int wsrules_project_from_path(const char *path, char *name, size_t len);
  * NULL); extra: the --allow-origin entries. */
 bool wsrules_origin_allowed(const char *origin, const char *host, bool allow_remote,
 			    const char *const *extra, size_t n_extra);
+/* A Host header that names this machine's loopback: localhost, 127.0.0.0/8
+ * or [::1], with an optional port. */
+bool wsrules_host_is_loopback(const char *host);
 /* Constant-time equality: the time depends on the lengths only. */
 bool wsrules_consttime_eq(const char *a, const char *b);
 /* The token from "Authorization: Bearer T" or else ?token=T matches expected. */
