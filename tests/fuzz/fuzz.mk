@@ -20,7 +20,7 @@ FUZZ_TARGETS := control_proto names wsrules addr number procfs host fdinfo agent
 		timefmt
 FUZZ_SRCS_control_proto := user/common/control_proto.c user/common/names.c
 FUZZ_SRCS_names := user/common/names.c
-FUZZ_SRCS_wsrules := user/daemon/wsrules.c user/common/names.c
+FUZZ_SRCS_wsrules := user/daemon/wsrules.c user/common/names.c user/common/addr.c
 FUZZ_SRCS_addr := user/common/addr.c
 FUZZ_SRCS_number := user/common/number.c
 FUZZ_SRCS_procfs := user/daemon/procfs.c user/daemon/readfile.c
