@@ -10,6 +10,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* This load's id (tracker_ctl): set by userspace before loading. */
+const volatile __u64 prog_id = 0;
+
 /* Depth of the real_parent walk when seeding an existing tree. */
 #define SEED_MAX_DEPTH 64
 
@@ -54,7 +57,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tracker_task);
 } pending_tasks SEC(".maps");
-__u64 pending_count;
+
+/* Which load acts, the ABI, and the raw_tp parking count (tracker_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tracker_ctl);
+} tracker_ctl SEC(".maps");
 
 /* Seeding request, written by userspace before each run of handle_seed. */
 __u32 seed_slot;
@@ -62,6 +72,23 @@ __u32 seed_gen;
 __u32 seed_tgid;
 __u64 seed_marked;
 __u64 seed_failed;
+
+static __always_inline struct tracker_ctl *ctl(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tracker_ctl, &zero);
+}
+
+/* Whether this load's programs act: another load's may be attached beside
+ * them while a restarted daemon takes over. Asked only for members: a
+ * non-member's switch costs what it did. */
+static __always_inline bool acting(void)
+{
+	struct tracker_ctl *c = ctl();
+
+	return c && c->active_id == prog_id;
+}
 
 static __always_inline struct tracker_run *live_run(const struct tracker_task *t)
 {
@@ -162,7 +189,7 @@ static __always_inline int on_switch(struct task_struct *prev)
 {
 	struct tracker_task *t = member_of(prev);
 
-	if (t)
+	if (t && acting())
 		account(prev, t);
 	return 0;
 }
@@ -173,7 +200,7 @@ static __always_inline int inherit(struct task_struct *parent, struct task_struc
 	struct tracker_counters *c;
 	struct tracker_task *ct;
 
-	if (!pt || !live_run(pt))
+	if (!pt || !live_run(pt) || !acting())
 		return 0;
 	c = counters_of(pt->slot);
 	if (!c)
@@ -195,7 +222,7 @@ static __always_inline int on_exit(struct task_struct *p)
 	struct tracker_run *r;
 	__u64 maxrss;
 
-	if (!t)
+	if (!t || !acting())
 		return 0;
 	r = live_run(t);
 	/* signal->live drops before this tracepoint: 0 means the whole thread
@@ -252,7 +279,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
 
 /* t has no storage: if it is a parked child, give it storage now. Called only
  * where t is a trusted pointer: current, or the seed iterator's task. */
-static __always_inline struct tracker_task *adopt(struct task_struct *t)
+static __always_inline struct tracker_task *adopt(struct task_struct *t, struct tracker_ctl *ctl)
 {
 	__u32 tid = t->pid;
 	struct tracker_task *pv = bpf_map_lookup_elem(&pending_tasks, &tid);
@@ -263,7 +290,7 @@ static __always_inline struct tracker_task *adopt(struct task_struct *t)
 		return NULL;
 	v = *pv;
 	bpf_map_delete_elem(&pending_tasks, &tid);
-	__sync_fetch_and_sub(&pending_count, 1);
+	__sync_fetch_and_sub(&ctl->pending_count, 1);
 	st = bpf_task_storage_get(&task_runs, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (st) {
 		*st = v;
@@ -278,22 +305,27 @@ static __always_inline struct tracker_task *adopt(struct task_struct *t)
 	return NULL;
 }
 
-static __always_inline struct tracker_task *storage_of(struct task_struct *t)
+static __always_inline struct tracker_task *storage_of(struct task_struct *t,
+						       struct tracker_ctl *c)
 {
 	struct tracker_task *st = member_of(t);
 
-	if (!st && pending_count)
-		st = adopt(t);
+	if (!st && c && c->pending_count)
+		st = adopt(t, c);
 	return st;
 }
 
 static __always_inline int park_child(struct task_struct *child)
 {
-	struct tracker_task *pt = storage_of(bpf_get_current_task_btf());
+	struct tracker_ctl *ctlv = ctl();
+	struct tracker_task *pt;
 	struct tracker_counters *c;
 	struct tracker_task v;
 	__u32 tid;
 
+	if (!ctlv || ctlv->active_id != prog_id)
+		return 0;
+	pt = storage_of(bpf_get_current_task_btf(), ctlv);
 	if (!pt || !live_run(pt))
 		return 0;
 	c = counters_of(pt->slot);
@@ -306,7 +338,7 @@ static __always_inline int park_child(struct task_struct *child)
 		c->tasks_lost++;
 		return 0;
 	}
-	__sync_fetch_and_add(&pending_count, 1);
+	__sync_fetch_and_add(&ctlv->pending_count, 1);
 	c->tasks_started++;
 	return 0;
 }
@@ -315,8 +347,14 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(handle_sched_switch_raw)
 {
 	struct task_struct *prev = bpf_get_current_task_btf();
-	struct tracker_task *t = storage_of(prev);
+	struct tracker_ctl *c = ctl();
+	struct tracker_task *t;
 
+	/* The raw_tp variant pays the control lookup on every switch: it must
+	 * look for parked children anyway. */
+	if (!c || c->active_id != prog_id)
+		return 0;
+	t = storage_of(prev, c);
 	if (t)
 		account(prev, t);
 	return 0;
@@ -381,7 +419,7 @@ int handle_seed(struct bpf_iter__task *ctx)
 	if (!c)
 		return 0;
 	/* A child parked by the raw_tp variant is already counted in its run. */
-	t = storage_of(task);
+	t = storage_of(task, ctl());
 	if (!t)
 		t = bpf_task_storage_get(&task_runs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {

@@ -9,6 +9,22 @@
 /* Run slots live in fixed-size arrays; a slot is reused only after its final read. */
 #define TRACKER_MAX_RUNS 256
 
+/* The layout of the maps below, which outlive the daemon pinned in bpffs: a
+ * daemon reuses pinned maps only of its own ABI. Bump it with any change to
+ * a pinned map's type, key, value or size. */
+#define TRACKER_ABI_VERSION 1
+
+/* The one entry of the pinned control map. Each load of the programs gets a
+ * random id; only the programs whose id is active_id act, so that a
+ * restarted daemon attaches its programs beside the old ones and hands over
+ * in one map write: no event is handled twice or by neither. */
+struct tracker_ctl {
+	__u64 active_id;
+	__u64 pending_count; /* raw_tp: children parked in pending_tasks */
+	__u32 abi; /* TRACKER_ABI_VERSION of whoever created the maps */
+	__u32 pad;
+};
+
 /* Task-storage value: which run a task belongs to and how much of its
  * sum_exec_runtime has already been credited. gen 0 is never a live run, so a
  * freshly created (zeroed) storage is not a member by accident. The base_
@@ -70,5 +86,6 @@ _Static_assert(sizeof(struct tracker_proc) == 40, "tracker_proc layout");
 _Static_assert(sizeof(struct tracker_counters) == 48, "tracker_counters layout");
 _Static_assert(sizeof(struct tracker_run) == 24, "tracker_run layout");
 _Static_assert(sizeof(struct tracker_comm_key) == 24, "tracker_comm_key layout");
+_Static_assert(sizeof(struct tracker_ctl) == 24, "tracker_ctl layout");
 
 #endif
