@@ -44,11 +44,13 @@ CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 # cannot include a daemon header (its -I does not name user/daemon/).
 COMMON := addr clock control_proto names number record timefmt
 # The daemon: its parts with no libbpf, lws or sqlite are unit-tested directly.
-DAEMON_PURE := agentlock config exporter fdinfo gpu gpuscan history host lifecycle log perfmsg \
-	procfs projects promtext readfile runs sampler schedule stream top waiters wsrules
-DAEMON_IO := agentperfd commands control daemon http privs registry startup tracker
+DAEMON_PURE := agentlock config exporter fdinfo gpu gpudevs gpumath gpuscan history host jscan \
+	journal lifecycle log nvml perfmsg procfs projects promtext readfile runs sampler schedule \
+	stream tokdirs tokfiles tokneg tokprocs tokrun tokscan top transcript transcript_ids \
+	transcript_lines useropen waiters wsrules
+DAEMON_IO := agentperfd commands control daemon http pins privs registry startup tracker trackerinfo wssession
 CLIENT_PURE := runenv topview
-CLIENT_IO := agentperf client topui watch
+CLIENT_IO := agentperf cli client runcmd runwait topui watch
 
 COMMON_OBJS := $(patsubst %,$(BUILD)/user/common/%.o,$(COMMON))
 DAEMON_PURE_OBJS := $(patsubst %,$(BUILD)/user/daemon/%.o,$(DAEMON_PURE))
@@ -70,7 +72,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all deps run check test-unit test-layout test-integration install clean
+.PHONY: all deps run check test-unit test-layout test-integration install uninstall clean
 all: $(BUILD)/agentperfd $(BUILD)/agentperf
 
 $(BUILD) $(BUILD)/user/common $(BUILD)/user/daemon $(BUILD)/user/client $(BUILD)/tests $(BUILD)/helpers:
@@ -95,7 +97,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/daemon/tracker.o: $(BUILD)/tracker.skel.h
+$(BUILD)/user/daemon/tracker.o $(BUILD)/user/daemon/trackerinfo.o: $(BUILD)/tracker.skel.h
 
 # Header dependencies come from -MMD -MP (the .d files included below).
 $(BUILD)/user/common/%.o: user/common/%.c | $(BUILD)/user/common
@@ -134,6 +136,7 @@ $(BUILD)/helpers/%: tests/integration/helpers/%.c | $(BUILD)/helpers
 
 -include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/tests/*.d)
 include tests/fuzz/fuzz.mk
+-include tests/nvml.mk
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -173,6 +176,17 @@ install: $(BUILD)/agentperfd $(BUILD)/agentperf
 	$(Q)install -D -m 0644 man/agentperfd.8 $(DESTDIR)$(MANDIR)/man8/agentperfd.8
 	$(Q)install -D -m 0644 man/agentperf.1 $(DESTDIR)$(MANDIR)/man1/agentperf.1
 	@echo "installed under $(DESTDIR)$(PREFIX); start with: systemctl daemon-reload && systemctl enable --now agentperfd"
+
+# `sudo make uninstall`: stops the service, records every run and unpins the
+# BPF state (agentperfd --cleanup), then removes what install laid out.
+uninstall:
+	$(Q)if [ -z "$(DESTDIR)" ] && [ -x $(SBINDIR)/agentperfd ]; then \
+		systemctl disable --now agentperfd 2>/dev/null || true; \
+		$(SBINDIR)/agentperfd --cleanup; \
+	fi
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/agentperfd $(DESTDIR)$(BINDIR)/agentperf \
+		$(DESTDIR)$(UNITDIR)/agentperfd.service $(DESTDIR)$(MANDIR)/man8/agentperfd.8 \
+		$(DESTDIR)$(MANDIR)/man1/agentperf.1
 
 clean:
 	rm -rf build build-san

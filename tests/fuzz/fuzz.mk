@@ -7,7 +7,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
-# fuzz-check's time per target: 11 targets stay well under 3 minutes.
+# fuzz-check's time per target: 12 targets stay well under 3 minutes.
 FUZZ_SECONDS ?= 8
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
@@ -17,7 +17,7 @@ FUZZ_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
 
 # One target per parser or validator, and the sources each is built from.
 FUZZ_TARGETS := control_proto names wsrules addr number procfs host fdinfo agentlock record \
-		timefmt
+		timefmt transcript journal
 FUZZ_SRCS_control_proto := user/common/control_proto.c user/common/names.c
 FUZZ_SRCS_names := user/common/names.c
 FUZZ_SRCS_wsrules := user/daemon/wsrules.c user/common/names.c user/common/addr.c
@@ -29,6 +29,10 @@ FUZZ_SRCS_fdinfo := user/daemon/fdinfo.c user/daemon/gpu.c
 FUZZ_SRCS_agentlock := user/daemon/agentlock.c
 FUZZ_SRCS_record := user/common/record.c user/common/timefmt.c user/common/names.c
 FUZZ_SRCS_timefmt := user/common/timefmt.c
+FUZZ_SRCS_transcript := user/daemon/transcript.c user/daemon/jscan.c user/daemon/transcript_ids.c \
+			user/daemon/transcript_lines.c
+FUZZ_SRCS_journal := user/daemon/journal.c user/daemon/runs.c user/daemon/projects.c user/daemon/transcript.c \
+		     user/daemon/jscan.c user/common/names.c user/common/timefmt.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 # Any header may be one a target's sources include: rebuild on each.

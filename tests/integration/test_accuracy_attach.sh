@@ -25,7 +25,7 @@ for _ in $(seq 100); do
 done
 [ "$running" = 0 ] || fail "tree did not stop"
 threads=$(ps -L -o lwp= -s "$root" | wc -l)
-before=$(cat "$cg/cpuacct.usage")
+before=$(cg_usage "$cg")
 out=$("$AP" attach --project attach --pid "$root") || fail "attach failed"
 echo "$out"
 grep -q "($threads tasks)" <<<"$out" || fail "attach marked other than the $threads existing tasks: $out"
@@ -36,7 +36,7 @@ wait_record attach >"$T/attach.json"
 check_record "$T/attach.json"
 [ "$(jq -r .status "$T/attach.json")" = stopped ] || fail "attached run not stopped: $(cat "$T/attach.json")"
 [ "$(jq .tasks_started "$T/attach.json")" -ge $((threads + 200)) ] || fail "forks after attach not tracked"
-compare attach "$(jq .cpu_ns "$T/attach.json")" $(($(cat "$cg/cpuacct.usage") - before)) 0
+compare attach "$(jq .cpu_ns "$T/attach.json")" $(($(cg_usage "$cg") - before)) 0
 
 # attach refuses what it cannot track, in one line.
 "$AP" attach --project attach --pid 999999 2>"$T/err" && fail "attach of a missing pid succeeded"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Each workload's run CPU equals the kernel's cpuacct accounting within 0.1 %.
+# Each workload's run CPU equals the kernel's own accounting of its cgroup
+# (lib.sh's oracle: cgroup-v1 cpuacct or cgroup-v2 cpu.stat) within 0.1 %.
 # Each lasts 2 s or so: the `agentperf run` child's CPU before it is marked
 # (not the run's, but in the oracle's pre-join) reached 0.8 ms under ASan,
 # which is 0.1 % of a 0.8 s workload.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Per-run diagnostics: top commands by CPU (against cpuacct), peak RSS of a
+# Per-run diagnostics: top commands by CPU (against a cgroup), peak RSS of a
 # process too short-lived to sample, and run delay (against schedstat).
 . "$(dirname "$0")/lib.sh"
 need_root
 daemon_start
 
-# Mostly one command: a burner in its own cpuacct group, beside a little
+# Mostly one command: a burner in its own cgroup, beside a little
 # shell and /bin/true noise and a short-lived 256 MiB process.
 cg=$(cg_new top)
 "$AP" run --project diag --wait-all --summary "$T/diag.json" -- sh -c "
@@ -20,7 +20,7 @@ jq -e '[.top[].comm] | index("true") != null and index("sh") != null' "$T/diag.j
 	fail "true and sh missing from top: $(jq -c .top "$T/diag.json")"
 # Its figure is the kernel's: the burner's group, plus its CPU before joining.
 burn_ns=$(jq -r '.top[0].cpu_seconds * 1e9 | round' "$T/diag.json")
-compare top-burn "$burn_ns" "$(cat "$cg/cpuacct.usage")" "$(cat "$T/burn.pre")"
+compare top-burn "$burn_ns" "$(cg_usage "$cg")" "$(cat "$T/burn.pre")"
 jq -e '([.top[].cpu_seconds] | add) <= .cpu_seconds + 0.001' "$T/diag.json" >/dev/null ||
 	fail "top adds up to more than the run's CPU"
 # hog lived a few ms: only the kernel's per-process peak can have seen it.

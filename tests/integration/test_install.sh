@@ -51,11 +51,11 @@ caps_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 daemon_start
 sleep 0.3 # past the drop, which follows "listening"
 for k in CapEff CapPrm CapBnd; do
-	[ "$(caps_of "$DPID" $k)" = 0000000000080000 ] || fail "$k $(caps_of "$DPID" $k): not cap_sys_ptrace alone"
+	[ "$(caps_of "$DPID" $k)" = 0000000000080004 ] || fail "$k $(caps_of "$DPID" $k): not cap_sys_ptrace and cap_dac_read_search alone"
 done
 [ "$(caps_of "$DPID" CapInh)" = 0000000000000000 ] || fail "inheritable capabilities left"
 [ "$(caps_of "$DPID" NoNewPrivs)" = 1 ] || fail "no_new_privs is not set"
-grep -q "capabilities after setup: cap_sys_ptrace=ep" "$T/daemon.log" || fail "the drop is not logged"
+grep -q "capabilities after setup: cap_dac_read_search,cap_sys_ptrace=ep" "$T/daemon.log" || fail "the drop is not logged"
 # Everything still works without them: a run, an attach (the seed iterator),
 # another user's process, status with top commands, /metrics.
 "$AP" run --project confined --summary "$T/run.json" -- "$H/burn" 1 200 2>/dev/null || fail "run failed when confined"

@@ -79,11 +79,24 @@ sp=$!
 "$AP" detach --project det 2>"$T/g.err" && fail "second detach succeeded"
 grep -q "project det has no live run" "$T/g.err" || fail "detach error: $(cat "$T/g.err")"
 
-# SIGTERM: clean exit 0, live runs recorded, socket removed.
+# SIGTERM: clean exit 0, socket removed; a live run is not ended but stays
+# tracked in the kernel (pinned) for the next start, which takes it over;
+# --cleanup records it and removes every pin.
 "$AP" attach --project live --pid "$sp" >/dev/null
+live_id=$("$AP" status --json | jq -r '.[] | select(.project == "live") | .run_id')
 daemon_stop
-kill "$sp"
-jq -s -e 'map(select(.project == "live")) | length == 1 and .[0].detached' "$T/state/runs.jsonl" >/dev/null ||
-	fail "live run not recorded at shutdown"
 [ ! -e "$AGENTPERF_CONTROL" ] || fail "control socket left behind"
 grep -q "stopping" "$T/daemon.log" || fail "no clean teardown"
+jq -s -e 'map(select(.project == "live")) | length == 0' "$T/state/runs.jsonl" >/dev/null ||
+	fail "SIGTERM ended the live run"
+[ -e "$BPF_DIR/run_info" ] && ls "$BPF_DIR" | grep -q '^link_' || fail "SIGTERM left no pinned state"
+daemon_start
+[ "$("$AP" status --json | jq -r '.[] | select(.project == "live") | .run_id')" = "$live_id" ] ||
+	fail "the restarted daemon did not take run $live_id over"
+daemon_stop
+"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --bpf-dir "$BPF_DIR" --listen "127.0.0.1:$(free_port)" \
+	--cleanup >"$T/cleanup.log" 2>&1 || fail "--cleanup: $(cat "$T/cleanup.log")"
+kill "$sp"
+jq -s -e --arg id "$live_id" 'map(select(.project == "live" and .run_id == $id)) | length == 1 and .[0].detached and .[0].adopted and .[0].started_at == ($id | sub("^[0-9]+-"; ""))' \
+	"$T/state/runs.jsonl" >/dev/null || fail "--cleanup did not record run $live_id: $(cat "$T/cleanup.log"; tail -2 "$T/state/runs.jsonl")"
+[ ! -e "$BPF_DIR" ] || fail "--cleanup left $(ls "$BPF_DIR")"

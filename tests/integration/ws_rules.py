@@ -75,7 +75,8 @@ def check_message(m, project, gpu=False):
         fail(f"timestamp not ISO-8601 UTC with milliseconds: {ts}")
     shape = {
         "run": {"status", "pid", "started_at", "run_id", "tasks"},
-        "tokens": {"current_run", "total_session", "available"},
+        "tokens": {"current_run", "total_session", "available", "input", "output", "cache_read",
+                   "cache_creation"},
         "cpu": {"percent", "cores", "host_percent", "run_seconds"},
         "memory": {"used_gb", "total_gb", "percent", "run_rss_gb"},
         "gpu": {"available", "percent", "vram_used_gb", "vram_total_gb"},
@@ -124,7 +125,9 @@ async def basics(server):
         check_message(first, "demo")
         if first["run"]["status"] != "stopped" or first["run"]["pid"] is not None:
             fail(f"a project with no run: {first['run']}")
-        if first["tokens"] != {"current_run": None, "total_session": None, "available": False}:
+        if first["tokens"] != {"current_run": None, "total_session": None, "available": False,
+                               "input": None, "output": None, "cache_read": None,
+                               "cache_creation": None}:
             fail(f"tokens before any report: {first['tokens']}")
         mem = dict(l.split(":") for l in open("/proc/meminfo").read().splitlines())
         total = int(mem["MemTotal"].split()[0]) / 2**20
@@ -180,7 +183,9 @@ async def run_cycle(server, project, root_pid):
             fail(f"a 600 MiB process shows run_rss_gb {m['memory']['run_rss_gb']}")
         # 100 reported before the run, then this run set to 120: the run's count
         # started again from 0, the session's kept the 100.
-        if m["tokens"] != {"current_run": 120, "total_session": 220, "available": True}:
+        if m["tokens"] != {"current_run": 120, "total_session": 220, "available": True,
+                           "input": None, "output": None, "cache_read": None,
+                           "cache_creation": None}:
             fail(f"tokens: {m['tokens']}")
         os.kill(root_pid, signal.SIGSTOP)
         deadline = time.monotonic() + 4
@@ -338,6 +343,11 @@ async def gpu(server, project, fake_proc, parent, child):
     t0 = time.monotonic()
     # As on a real /proc, an fd's fdinfo goes with the fd: a pass of the
     # writer never puts back a file that close_fds() has just taken away.
+    # The daemon holds each fdinfo open and reads it again in place, as
+    # /proc shows an fd as it is at each read: the writer rewrites the same
+    # file (one write; the text only grows, but for the short backwards
+    # phase, whose stale tail is a line the parser skips), and a closed fd's
+    # file is emptied before it goes, as /proc fails a read of a closed fd.
     lock = threading.Lock()
 
     def write_pass():
@@ -350,10 +360,11 @@ async def gpu(server, project, fake_proc, parent, child):
                         f"drm-client-id:\t{cid}\ndrm-pdev:\t0000:04:00.0\n"
                         f"drm-resident-vram:\t2097152 KiB\ndrm-memory-vram:\t2097152 KiB\n"
                         f"drm-engine-gfx:\t{busy} ns\n")
-                tmp = path + ".tmp"
-                with open(tmp, "w") as f:
-                    f.write(text)
-                os.replace(tmp, path)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+                try:
+                    os.pwrite(fd, text.encode(), 0)
+                finally:
+                    os.close(fd)
 
     def write_all():
         while not state["stop"]:
@@ -365,6 +376,7 @@ async def gpu(server, project, fake_proc, parent, child):
         with lock:
             for path in paths:
                 del fdinfo[path]
+                os.truncate(path, 0)
                 os.unlink(path)
                 os.unlink(path.replace("/fdinfo/", "/fd/"))
         return time.time()

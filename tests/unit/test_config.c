@@ -35,6 +35,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.interval_idle_ms, 3000);
 	assert_int_equal(cfg.max_clients, 256);
 	assert_int_equal(cfg.history_max_mb, 64);
+	assert_string_equal(cfg.nvml_lib, "libnvidia-ml.so.1");
 	assert_null(cfg.token);
 	config_free(&cfg);
 }
@@ -52,8 +53,10 @@ static void test_values(void **state)
 						       "--interval-running", "250",
 						       "--allow-origin", "http://a.test",
 						       "--token-file", path, "--history-max-mb",
-						       "8", NULL }),
+						       "8", "--nvml-lib", "/opt/nv/libnvidia-ml.so",
+						       NULL }),
 			 0);
+	assert_string_equal(cfg.nvml_lib, "/opt/nv/libnvidia-ml.so");
 	assert_string_equal(cfg.listen_host, "::1");
 	assert_int_equal(cfg.listen_port, 9000);
 	assert_int_equal(cfg.verbose, 2);
@@ -79,6 +82,7 @@ static void test_refusals(void **state)
 	assert_int_equal(parse(&cfg, (const char *[]){ "--autoforge-registry", "rel.db", NULL }),
 			 -EINVAL);
 	assert_int_equal(parse(&cfg, (const char *[]){ "--state-dir", NULL }), -EINVAL);
+	assert_int_equal(parse(&cfg, (const char *[]){ "--nvml-lib", "", NULL }), -EINVAL);
 	assert_int_equal(parse(&cfg, (const char *[]){ "--bogus", NULL }), -EINVAL);
 	assert_int_equal(parse(&cfg, (const char *[]){ "extra", NULL }), -EINVAL);
 	assert_int_equal(parse(&cfg, (const char *[]){ "--token-file", "/nonexistent", NULL }),

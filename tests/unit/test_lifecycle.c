@@ -17,6 +17,7 @@
 
 #include "exporter.h"
 #include "history.h"
+#include "names.h"
 #include "lifecycle.h"
 #include "sampler.h"
 #include "stream.h"
@@ -76,6 +77,27 @@ int tracker_end_run(struct tracker *t, uint32_t slot)
 const char *tracker_variant(const struct tracker *t)
 {
 	return "fake";
+}
+
+/* The pinned state a restarted daemon finds: each slot's generation. */
+static uint32_t fake_gen[TRACKER_MAX_RUNS];
+static enum tracker_start fake_start = TRACKER_FRESH;
+
+enum tracker_start tracker_start_state(const struct tracker *t)
+{
+	return fake_start;
+}
+
+int tracker_slot_gen(struct tracker *t, uint32_t slot, uint32_t *gen)
+{
+	*gen = fake_gen[slot];
+	return 0;
+}
+
+int tracker_replaced_read(const struct tracker *t, uint32_t slot, uint32_t gen,
+			  struct run_sample *out)
+{
+	return -ENOENT;
 }
 
 /* --- the parts, wired as agentperfd wires them --------------------------- */
@@ -234,15 +256,67 @@ static void test_record_waits_for_the_disk(void **state)
 	assert_int_equal(history_count("disk"), 1);
 }
 
-/* Shutdown records every open run as detached. */
-static void test_shutdown(void **state)
+/* SIGTERM leaves open runs to the next start (journaled); --cleanup records
+ * every run as detached. */
+static void test_shutdown_and_cleanup(void **state)
 {
 	char err[160];
 
 	assert_non_null(lifecycle_start(w.lifecycle, "a", 10, true, err, sizeof(err)));
 	assert_non_null(lifecycle_start(w.lifecycle, "b", 11, true, err, sizeof(err)));
-	lifecycle_shutdown(w.lifecycle);
+	assert_int_equal(lifecycle_shutdown(w.lifecycle), 0);
+	assert_int_equal(history_count(NULL), 0);
+	assert_int_equal(lifecycle_cleanup(w.lifecycle), 0);
 	assert_int_equal(history_count(NULL), 2);
+}
+
+/* A restarted daemon takes over the journal's runs whose slots the pinned
+ * maps still hold (same run id, adopted), records as detached those whose
+ * slots moved on, closes pinned runs the journal does not name, and records
+ * a run that ended meanwhile with its exit status. */
+static void test_take_over(void **state)
+{
+	char err[160];
+	struct run *a = lifecycle_start(w.lifecycle, "keep", 20, true, err, sizeof(err));
+	struct run *b = lifecycle_start(w.lifecycle, "gone", 21, true, err, sizeof(err));
+	uint32_t sa = a->slot, ga = a->gen, sb = b->slot;
+	char id[NAMES_RUN_ID_MAX];
+
+	snprintf(id, sizeof(id), "%s", a->run_id);
+	assert_int_equal(lifecycle_shutdown(w.lifecycle), 0);
+	/* A new daemon: an empty runs table over the same state dir. */
+	lifecycle_free(w.lifecycle);
+	memset(w.runs->run, 0, sizeof(w.runs->run));
+	w.runs->next_gen = 1;
+	struct lifecycle_hooks lh = { .answer = on_answer, .conn_open = on_conn_open,
+				      .tick_in = on_tick_in };
+	struct lifecycle_parts lp = { .runs = w.runs, .projects = w.projects,
+				      .sampler = w.sampler, .stream = w.stream,
+				      .exporter = w.exporter, .state_dir = w.dir };
+	w.lifecycle = lifecycle_new(&lp, &lh);
+	fake_start = TRACKER_TAKEN_OVER;
+	memset(fake_gen, 0, sizeof(fake_gen));
+	fake_gen[sa] = ga; /* still pinned */
+	fake_gen[200] = 99; /* pinned, in no journal */
+	fake[sa].root_exited = true;
+	fake[sa].exit_status = 5 << 8;
+	fake[sa].tasks_exited = 1;
+	assert_int_equal(lifecycle_take_over(w.lifecycle), 0);
+	fake_start = TRACKER_FRESH;
+	assert_int_equal(fake_ended[200], 1);
+	cJSON *arr = history_read(w.dir, "keep", 0, NULL), *rec = cJSON_GetArrayItem(arr, 0);
+
+	assert_non_null(rec);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(rec, "run_id")), id);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(rec, "adopted")));
+	assert_int_equal(cJSON_GetObjectItem(rec, "exit_code")->valueint, 5);
+	cJSON_Delete(arr);
+	arr = history_read(w.dir, "gone", 0, NULL);
+	rec = cJSON_GetArrayItem(arr, 0);
+	assert_non_null(rec);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(rec, "detached")));
+	cJSON_Delete(arr);
+	assert_false(w.runs->run[sb].used);
 }
 
 static void sleep_ms(long ms)
@@ -292,7 +366,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_end_record_waiters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_waits_for_the_disk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_and_cleanup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watchers_share_walks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

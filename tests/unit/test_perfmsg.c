@@ -29,7 +29,8 @@ static void test_idle_project(void **state)
 		"{\"type\":\"perf_metrics\",\"timestamp\":\"2026-02-08T20:15:30.123Z\","
 		"\"project\":\"my-project\",\"run\":{\"status\":\"stopped\",\"pid\":null,"
 		"\"started_at\":null,\"run_id\":null,\"tasks\":0},\"tokens\":{\"current_run\":null,"
-		"\"total_session\":null,\"available\":false},\"cpu\":{\"percent\":0,\"cores\":0,"
+		"\"total_session\":null,\"available\":false,\"input\":null,\"output\":null,"
+		"\"cache_read\":null,\"cache_creation\":null},\"cpu\":{\"percent\":0,\"cores\":0,"
 		"\"host_percent\":0,\"run_seconds\":0},\"memory\":{\"used_gb\":6.2,\"total_gb\":16,"
 		"\"percent\":38.8,\"run_rss_gb\":0},\"gpu\":{\"available\":false,\"percent\":null,"
 		"\"vram_used_gb\":null,\"vram_total_gb\":null}}");
@@ -53,10 +54,27 @@ static void test_running_with_tokens(void **state)
 		"\"project\":\"my-project\",\"run\":{\"status\":\"running\",\"pid\":12345,"
 		"\"started_at\":\"2026-02-08T20:10:00Z\",\"run_id\":\"12345-2026-02-08T20:10:00Z\","
 		"\"tasks\":37},\"tokens\":{\"current_run\":1420,\"total_session\":9180,"
-		"\"available\":true},\"cpu\":{\"percent\":37.2,\"cores\":0.7,\"host_percent\":55,"
+		"\"available\":true,\"input\":null,\"output\":null,\"cache_read\":null,"
+		"\"cache_creation\":null},\"cpu\":{\"percent\":37.2,\"cores\":0.7,\"host_percent\":55,"
 		"\"run_seconds\":412.7},\"memory\":{\"used_gb\":6.2,\"total_gb\":16,\"percent\":38.8,"
 		"\"run_rss_gb\":1.3},\"gpu\":{\"available\":false,\"percent\":null,"
 		"\"vram_used_gb\":null,\"vram_total_gb\":null}}");
+	free(json);
+}
+
+/* Transcript tokens: the current run's by kind (input + output + cache
+ * tokens make current_run). */
+static void test_tokens_by_kind(void **state)
+{
+	struct perfmsg_view v = { .project = "p", .tokens_available = true, .tokens_current = 38176,
+				  .tokens_total = 40000, .tokens_have_kinds = true,
+				  .tokens_input = 72, .tokens_output = 394,
+				  .tokens_cache_read = 35680, .tokens_cache_creation = 2030 };
+	char *json = render(&v);
+
+	assert_non_null(strstr(json, "\"tokens\":{\"current_run\":38176,\"total_session\":40000,"
+				     "\"available\":true,\"input\":72,\"output\":394,"
+				     "\"cache_read\":35680,\"cache_creation\":2030},"));
 	free(json);
 }
 
@@ -132,6 +150,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idle_project),
 		cmocka_unit_test(test_running_with_tokens),
+		cmocka_unit_test(test_tokens_by_kind),
 		cmocka_unit_test(test_paused_and_crashed),
 		cmocka_unit_test(test_round1),
 		cmocka_unit_test(test_negative_never_rendered),

@@ -50,9 +50,42 @@ static void test_running(void **state)
 		"\"started_at\":\"2026-11-24T10:00:00Z\",\"ended_at\":null,\"status\":\"running\","
 		"\"exit_code\":null,\"signal\":null,\"wall_seconds\":null,\"cpu_seconds\":412.731,\"cpu_ns\":412731000000,"
 		"\"tasks_started\":1893,\"tasks_alive\":37,\"tasks_lost\":0,\"peak_rss_bytes\":1073741824,"
-		"\"run_delay_seconds\":3.25,\"gpu_seconds\":null,"
+		"\"run_delay_seconds\":3.25,\"gpu_seconds\":null,\"tokens\":null,"
 		"\"top\":[{\"comm\":\"cc1\",\"cpu_seconds\":280.1},{\"comm\":\"node\",\"cpu_seconds\":90.2496}],"
-		"\"detached\":false}");
+		"\"detached\":false,\"adopted\":false}");
+	free(json);
+}
+
+/* The tokens object: from transcripts with their kinds and source, or a
+ * reported count (no kinds) which wins. */
+static void test_tokens(void **state)
+{
+	struct run *r;
+	char *json;
+
+	runs_free(rs);
+	rs = runs_new();
+	assert_non_null(rs);
+	r = runs_begin(rs, "demo", 9, INT64_C(1795514400) * 1000000000);
+	r->tokens.have = true;
+	r->tokens.source = TRANSCRIPT_CLAUDE;
+	r->tokens.usage = (struct transcript_usage){ 72, 394, 35680, 2030 };
+	assert_int_equal(runs_transcript_tokens(r), 38176);
+	json = render(r);
+	assert_non_null(strstr(json, "\"tokens\":{\"input\":72,\"output\":394,\"cache_read\":35680,"
+				     "\"cache_creation\":2030,\"total\":38176,"
+				     "\"source\":\"claude-code\"},"));
+	free(json);
+	r->tokens.source = TRANSCRIPT_CODEX;
+	json = render(r);
+	assert_non_null(strstr(json, "\"source\":\"codex\"}"));
+	free(json);
+	r->tokens.reported = true;
+	r->tokens.reported_n = 120;
+	json = render(r);
+	assert_non_null(strstr(json, "\"tokens\":{\"input\":null,\"output\":null,"
+				     "\"cache_read\":null,\"cache_creation\":null,\"total\":120,"
+				     "\"source\":\"reported\"},"));
 	free(json);
 }
 
@@ -235,6 +268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_running),
 		cmocka_unit_test(test_stopped_and_crashed),
+		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_final_diagnostics),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_table),

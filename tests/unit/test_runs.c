@@ -155,6 +155,21 @@ static void test_rate(void **state)
 	assert_true(r->cores > 0.9999 && r->cores < 1.0001);
 }
 
+/* gpu_seconds: null until the sampler knew some interval, then its figure. */
+static void test_record_gpu_seconds(void **state)
+{
+	struct run *r = runs_begin(rs, "demo", 4242, INT64_C(1795514400) * 1000000000);
+	cJSON *rec = runs_record(r);
+
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(rec, "gpu_seconds")));
+	cJSON_Delete(rec);
+	r->have_gpu_seconds = true;
+	r->gpu_seconds = 12.5;
+	rec = runs_record(r);
+	assert_true(cJSON_GetObjectItemCaseSensitive(rec, "gpu_seconds")->valuedouble == 12.5);
+	cJSON_Delete(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +182,7 @@ int main(void)
 		cmocka_unit_test_setup(test_alive_never_negative, setup),
 		cmocka_unit_test_setup(test_detach, setup),
 		cmocka_unit_test_setup(test_rate, setup),
+		cmocka_unit_test_setup(test_record_gpu_seconds, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

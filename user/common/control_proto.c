@@ -255,3 +255,25 @@ char *control_format_ok(const char *key, cJSON *item)
 	}
 	return line_of(o);
 }
+
+char *control_format_ok_fields(cJSON *fields)
+{
+	cJSON *o = cJSON_CreateObject(), *it;
+
+	if (!o || !fields || !cJSON_AddTrueToObject(o, "ok")) {
+		cJSON_Delete(fields);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	while ((it = fields->child)) {
+		cJSON_DetachItemViaPointer(fields, it);
+		if (!cJSON_AddItemToObject(o, it->string, it)) {
+			cJSON_Delete(it);
+			cJSON_Delete(fields);
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	cJSON_Delete(fields);
+	return line_of(o);
+}

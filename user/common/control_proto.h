@@ -55,5 +55,8 @@ char *control_format_error(const char *msg);
 /* {"ok":true,KEY:item} and its newline (item may be NULL: just ok). Takes
  * ownership of item; malloc'd, NULL on ENOMEM. */
 char *control_format_ok(const char *key, cJSON *item);
+/* {"ok":true,...} with fields' members, in their order, beside ok, and its
+ * newline. Takes ownership of fields (an object); malloc'd, NULL on ENOMEM. */
+char *control_format_ok_fields(cJSON *fields);
 
 #endif

@@ -37,6 +37,10 @@ int main(int argc, char **argv)
 	d = daemon_new(&cfg);
 	if (!d)
 		goto out;
+	if (cfg.cleanup) {
+		ret = daemon_cleanup(d) ? 1 : 0;
+		goto out;
+	}
 	/* Programs loaded, port and socket bound: the rest needs far less. */
 	if (privs_drop(daemon_reads_homes(d), err, sizeof(err))) {
 		fprintf(stderr, "agentperfd: %s\n", err);
@@ -49,9 +53,8 @@ int main(int argc, char **argv)
 	 * timers; a signal interrupts its poll and ends the loop. */
 	while (!stop_requested && daemon_serve(d) == 0)
 		;
-	log_info("stopping");
-	daemon_shutdown(d);
-	ret = 0;
+	log_info("stopping; live runs stay tracked in the kernel for the next start");
+	ret = daemon_shutdown(d) ? 1 : 0;
 out:
 	daemon_free(d);
 	config_free(&cfg);

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "control_proto.h"
+#include "gpudevs.h"
 #include "history.h"
 #include "log.h"
 #include "names.h"
@@ -202,6 +203,31 @@ static cJSON *live_record(struct commands *cm, const struct run *r)
 	return rec;
 }
 
+/* The status reply: the live runs, and the host's GPU devices beside them. */
+static void reply_status(struct commands *cm, struct control_conn *c, cJSON *runs)
+{
+	cJSON *fields = cJSON_CreateObject();
+	cJSON *gpus = gpudevs_json(sampler_gpu_devices(cm->p.sampler));
+	char *line = NULL;
+
+	if (fields && gpus && cJSON_AddItemToObject(fields, "runs", runs)) {
+		runs = NULL;
+		if (cJSON_AddItemToObject(fields, "gpus", gpus)) {
+			gpus = NULL;
+			line = control_format_ok_fields(fields);
+			fields = NULL;
+		}
+	}
+	cJSON_Delete(runs);
+	cJSON_Delete(gpus);
+	cJSON_Delete(fields);
+	if (line)
+		control_reply(c, line);
+	else
+		reply_error(c, "out of memory");
+	free(line);
+}
+
 static void do_status(struct commands *cm, struct control_conn *c)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -226,7 +252,7 @@ static void do_status(struct commands *cm, struct control_conn *c)
 		reply_error(c, "out of memory");
 		return;
 	}
-	reply_ok(c, "runs", arr);
+	reply_status(cm, c, arr);
 }
 
 static void do_runs(struct commands *cm, struct control_conn *c,
@@ -289,6 +315,7 @@ static void do_tokens(struct commands *cm, struct control_conn *c,
 		return;
 	}
 	stream_changed(cm->p.stream, p->name);
+	lifecycle_tokens_changed(cm->p.lifecycle);
 	o = cJSON_CreateObject();
 	if (o) {
 		cJSON_AddStringToObject(o, "project", p->name);

@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "config.h"
 #include "number.h"
+#include "nvml.h"
 
 static void usage(FILE *f)
 {
@@ -32,6 +33,12 @@ static void usage(FILE *f)
 		"  --autoforge-registry PATH  the agent harness's registry.db (repeatable): runs\n"
 		"                        start by themselves when an agent's lock file appears,\n"
 		"                        and WebSockets for other names are refused (4004)\n"
+		"  --bpf-dir DIR         where the BPF state is pinned, in bpffs\n"
+		"                        [/sys/fs/bpf/agentperf]\n"
+		"      --cleanup         record every run, unpin the BPF state and exit\n"
+		"                        (before an uninstall)\n"
+		"  --nvml-lib PATH       NVIDIA's management library, for NVIDIA GPUs' figures\n"
+		"                        [" NVML_LIB_DEFAULT ", when present]\n"
 		"  --proc-root DIR       where /proc is [/proc] (tests)\n"
 		"  --sys-root DIR        where /sys is [/sys] (tests)\n"
 		"  -v, --verbose         more log lines; twice for libbpf's debug output\n"
@@ -100,6 +107,9 @@ int config_parse(int argc, char **argv, struct config *cfg)
 		OPT_SYS,
 		OPT_REGISTRY,
 		OPT_HISTORY_MAX,
+		OPT_NVML_LIB,
+		OPT_BPF_DIR,
+		OPT_CLEANUP,
 	};
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -113,6 +123,9 @@ int config_parse(int argc, char **argv, struct config *cfg)
 		{ "control-group", required_argument, NULL, OPT_GROUP },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "history-max-mb", required_argument, NULL, OPT_HISTORY_MAX },
+		{ "bpf-dir", required_argument, NULL, OPT_BPF_DIR },
+		{ "cleanup", no_argument, NULL, OPT_CLEANUP },
+		{ "nvml-lib", required_argument, NULL, OPT_NVML_LIB },
 		{ "proc-root", required_argument, NULL, OPT_PROC },
 		{ "sys-root", required_argument, NULL, OPT_SYS },
 		{ "autoforge-registry", required_argument, NULL, OPT_REGISTRY },
@@ -129,10 +142,12 @@ int config_parse(int argc, char **argv, struct config *cfg)
 		.state_dir = "/var/lib/agentperf",
 		.proc_root = "/proc",
 		.sys_root = "/sys",
+		.nvml_lib = NVML_LIB_DEFAULT,
 		.interval_running_ms = 1000,
 		.interval_idle_ms = 3000,
 		.max_clients = 256,
 		.history_max_mb = 64,
+		.bpf_dir = "/sys/fs/bpf/agentperf",
 	};
 	opterr = 0;
 	optind = 0; /* getopt starts afresh (tests parse several times) */
@@ -175,6 +190,20 @@ int config_parse(int argc, char **argv, struct config *cfg)
 		case OPT_GROUP:
 			cfg->control_group = optarg;
 			break;
+		case OPT_BPF_DIR:
+			if (strncmp(optarg, "/sys/fs/bpf/", 12) || strstr(optarg, "/..") ||
+			    strlen(optarg) > 200) {
+				fprintf(stderr,
+					"agentperfd: --bpf-dir wants a directory under "
+					"/sys/fs/bpf/, not \"%s\"\n",
+					optarg);
+				return -EINVAL;
+			}
+			cfg->bpf_dir = optarg;
+			break;
+		case OPT_CLEANUP:
+			cfg->cleanup = true;
+			break;
 		case OPT_HISTORY_MAX:
 			if (parse_num("--history-max-mb", optarg, 1, 1048576, &cfg->history_max_mb))
 				return -EINVAL;
@@ -187,6 +216,13 @@ int config_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_SYS:
 			cfg->sys_root = optarg;
+			break;
+		case OPT_NVML_LIB:
+			if (!optarg[0]) {
+				fprintf(stderr, "agentperfd: --nvml-lib wants a library's path\n");
+				return -EINVAL;
+			}
+			cfg->nvml_lib = optarg;
 			break;
 		case OPT_REGISTRY:
 			if (cfg->n_registries == REGISTRY_MAX) {

@@ -17,8 +17,11 @@ struct config {
 	const char *control_group;
 	const char *state_dir;
 	int history_max_mb; /* runs.jsonl is rotated past this size */
+	const char *bpf_dir; /* the pinned BPF state */
+	bool cleanup; /* --cleanup: record every run, unpin, exit */
 	const char *proc_root;
 	const char *sys_root;
+	const char *nvml_lib; /* --nvml-lib: NVIDIA's management library */
 	char listen_host[256];
 	int listen_port;
 	bool allow_remote;

@@ -75,6 +75,32 @@ static char *on_metrics(void *ctx, int clients, size_t *len)
 	return exporter_render(((struct daemon *)ctx)->exporter, clients, len);
 }
 
+struct prog_stats {
+	struct promtext_prog *out;
+	size_t n, max;
+};
+
+static void add_prog_stat(void *ctx, const char *name, uint64_t run_time_ns, uint64_t run_cnt)
+{
+	struct prog_stats *ps = ctx;
+
+	if (ps->n == ps->max)
+		return;
+	snprintf(ps->out[ps->n].name, sizeof(ps->out[0].name), "%s", name);
+	ps->out[ps->n].run_time_ns = run_time_ns;
+	ps->out[ps->n++].run_cnt = run_cnt;
+}
+
+static size_t on_prog_stats(void *ctx, struct promtext_prog *out, size_t max)
+{
+	struct prog_stats ps = { .out = out, .max = max };
+
+	/* Nothing while the kernel does not count (bpf_stats_enabled 0). */
+	if (tracker_prog_stats(((struct daemon *)ctx)->tracker, add_prog_stat, &ps))
+		return 0;
+	return ps.n;
+}
+
 static bool on_healthy(void *ctx)
 {
 	return ((struct daemon *)ctx)->tracker != NULL;
@@ -169,14 +195,24 @@ static int open_all(struct daemon *a)
 		fprintf(stderr, "agentperfd: %s\n", err);
 		return e;
 	}
-	/* tracker_open has said why in one line. */
-	if (!(a->tracker = tracker_open(getenv("AGENTPERF_BPF_VARIANT"))))
+	/* tracker_open has said why in one line. AGENTPERF_TEST_ABI lets a
+	 * test leave state of another ABI behind. */
+	struct tracker_opts to = { .variant = getenv("AGENTPERF_BPF_VARIANT"),
+				   .pin_dir = c->bpf_dir,
+				   .abi = getenv("AGENTPERF_TEST_ABI")
+						  ? (uint32_t)atoi(getenv("AGENTPERF_TEST_ABI"))
+						  : TRACKER_ABI_VERSION };
+
+	if (!(a->tracker = tracker_open(&to)))
 		return -errno;
 
-	struct sampler_opts so = { .proc_root = c->proc_root, .sys_root = c->sys_root };
+	struct sampler_opts so = { .proc_root = c->proc_root, .sys_root = c->sys_root,
+				   .nvml_lib = c->nvml_lib };
 	struct exporter_opts xo = { .version = AGENTPERF_VERSION,
 				    .bpf_variant = tracker_variant(a->tracker),
-				    .headroom = http_headroom() };
+				    .headroom = http_headroom(),
+				    .prog_stats = on_prog_stats,
+				    .prog_stats_ctx = a };
 	struct stream_opts sto = { .interval_running_ms = c->interval_running_ms,
 				   .interval_idle_ms = c->interval_idle_ms,
 				   .headroom = http_headroom() };
@@ -205,6 +241,8 @@ static int open_all(struct daemon *a)
 
 	if (!(a->commands = commands_new(&cp)))
 		goto nomem;
+	/* Runs a previous daemon left pinned go on from here. */
+	lifecycle_take_over(a->lifecycle);
 
 	struct http_opts ho = { .host = c->listen_host, .port = c->listen_port,
 				.token = c->token, .allow_remote = c->allow_remote,
@@ -252,6 +290,7 @@ void daemon_free(struct daemon *a)
 struct daemon *daemon_new(const struct config *cfg)
 {
 	struct daemon *a = calloc(1, sizeof(*a));
+	char gpus[512];
 
 	if (!a) {
 		fprintf(stderr, "agentperfd: out of memory\n");
@@ -265,15 +304,16 @@ struct daemon *daemon_new(const struct config *cfg)
 	}
 	log_info("listening on %s:%d (HTTP, WebSocket) and %s; history in %s/runs.jsonl",
 		 cfg->listen_host, cfg->listen_port, cfg->control_path, cfg->state_dir);
-	log_info("GPU: %s", sampler_gpu_host(a->sampler)->available
-				    ? "a DRM device reports usage"
-				    : "no DRM device reports usage (gpu: null)");
+	gpudevs_describe(sampler_gpu_devices(a->sampler), gpus, sizeof(gpus));
+	log_info("GPU: %s", gpus);
 	return a;
 }
 
 bool daemon_reads_homes(const struct daemon *a)
 {
-	return a->registry != NULL;
+	/* Always: the agents' transcripts are in their users' homes (often
+	 * 0700), and registries and agent locks too. */
+	return true;
 }
 
 int daemon_serve(struct daemon *a)
@@ -281,8 +321,27 @@ int daemon_serve(struct daemon *a)
 	return http_service(a->http);
 }
 
-void daemon_shutdown(struct daemon *a)
+int daemon_shutdown(struct daemon *a)
 {
-	lifecycle_shutdown(a->lifecycle);
+	return lifecycle_shutdown(a->lifecycle);
+}
+
+int daemon_cleanup(struct daemon *a)
+{
+	int err = lifecycle_cleanup(a->lifecycle), e;
+
+	if (err)
+		return err;
+	e = tracker_unpin(a->tracker);
+	if (e) {
+		log_err("cannot remove the pinned BPF state in %s: %s", a->cfg->bpf_dir,
+			strerror(-e));
+		return e;
+	}
+	e = lifecycle_save(a->lifecycle);
+	log_info("every run recorded; BPF state unpinned from %s: the programs detach as "
+		 "agentperfd exits",
+		 a->cfg->bpf_dir);
+	return e;
 }
 

@@ -13,11 +13,16 @@ struct daemon;
  * NULL after one line on stderr saying why. daemon_free(NULL) is a no-op. */
 struct daemon *daemon_new(const struct config *cfg);
 void daemon_free(struct daemon *d);
-/* Whether it reads users' home directories (agent lock files). */
+/* Whether it reads users' home directories (agents' transcripts, agent
+ * lock files): it does, so CAP_DAC_READ_SEARCH is kept. */
 bool daemon_reads_homes(const struct daemon *d);
 /* Serves the event loop once. Returns 0, or -1 when the loop is over. */
 int daemon_serve(struct daemon *d);
-/* At SIGTERM: records every run still tracked. */
-void daemon_shutdown(struct daemon *d);
+/* At SIGTERM: live runs stay pinned for the next start. Returns 0, or
+ * -errno when some state could not be kept (logged). */
+int daemon_shutdown(struct daemon *d);
+/* --cleanup: records every run as detached and unpins the BPF state.
+ * Returns 0 or -errno (logged). */
+int daemon_cleanup(struct daemon *d);
 
 #endif

@@ -1,6 +1,7 @@
 /* The Prometheus exporter: live and recently finished runs, as of now. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "exporter.h"
@@ -16,8 +17,10 @@ struct exporter {
 	struct {
 		uint32_t gen;
 		uint64_t cpu_ns;
+		uint64_t tokens[PROMTEXT_TOKEN_TYPES];
 	} shown[TRACKER_MAX_RUNS];
 	struct promtext_run live[TRACKER_MAX_RUNS];
+	struct promtext_prog progs[EXPORTER_MAX_PROGS];
 };
 
 struct exporter *exporter_new(struct sampler *sm, const struct runs *runs,
@@ -38,16 +41,38 @@ void exporter_free(struct exporter *x)
 	free(x);
 }
 
+static void shown_of(struct exporter *x, const struct run *r)
+{
+	if (x->shown[r->slot].gen != r->gen) {
+		memset(&x->shown[r->slot], 0, sizeof(x->shown[r->slot]));
+		x->shown[r->slot].gen = r->gen;
+	}
+}
+
 /* The run's CPU as /metrics shows it: never below what it showed before. */
 static uint64_t shown_cpu(struct exporter *x, const struct run *r, uint64_t cpu)
 {
-	if (x->shown[r->slot].gen != r->gen) {
-		x->shown[r->slot].gen = r->gen;
-		x->shown[r->slot].cpu_ns = 0;
-	}
+	shown_of(x, r);
 	if (cpu > x->shown[r->slot].cpu_ns)
 		x->shown[r->slot].cpu_ns = cpu;
 	return x->shown[r->slot].cpu_ns;
+}
+
+/* The run's transcript tokens as counters: a message's later line may carry
+ * a lower figure than its earlier one, but a counter never goes back. */
+static void shown_tokens(struct exporter *x, const struct run *r, struct promtext_run *p)
+{
+	const struct transcript_usage *u = &r->tokens.usage;
+	uint64_t now[PROMTEXT_TOKEN_TYPES] = { u->input, u->output, u->cache_read,
+					       u->cache_creation };
+
+	shown_of(x, r);
+	p->have_tokens = r->tokens.have;
+	for (int i = 0; i < PROMTEXT_TOKEN_TYPES; i++) {
+		if (now[i] > x->shown[r->slot].tokens[i])
+			x->shown[r->slot].tokens[i] = now[i];
+		p->tokens[i] = x->shown[r->slot].tokens[i];
+	}
 }
 
 void exporter_run_finished(struct exporter *x, const struct run *r)
@@ -57,6 +82,9 @@ void exporter_run_finished(struct exporter *x, const struct run *r)
 
 	snprintf(f.project, sizeof(f.project), "%s", r->project);
 	snprintf(f.run_id, sizeof(f.run_id), "%s", r->run_id);
+	f.have_gpu_seconds = r->have_gpu_seconds;
+	f.gpu_seconds = r->gpu_seconds;
+	shown_tokens(x, r, &f);
 	promtext_finished_add(&x->finished, &f);
 }
 
@@ -85,12 +113,20 @@ char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
 		p->rss_bytes = r->last.rss_bytes;
 		p->have_gpu = sampler_gpu(x->sampler, r, &g) && g.have_percent;
 		p->gpu_ratio = g.percent / 100;
+		p->have_gpu_seconds = r->have_gpu_seconds;
+		p->gpu_seconds = r->gpu_seconds;
+		shown_tokens(x, r, p);
 		v.n_live++;
 	}
 	if (sm->have_mem && sm->mem.total_bytes) {
 		v.have_mem = true;
 		v.mem_total_bytes = sm->mem.total_bytes;
 		v.mem_used_bytes = sm->mem.total_bytes - sm->mem.available_bytes;
+	}
+	v.gpus = sampler_gpu_devices(x->sampler);
+	if (x->opts.prog_stats) {
+		v.progs = x->progs;
+		v.n_progs = x->opts.prog_stats(x->opts.prog_stats_ctx, x->progs, EXPORTER_MAX_PROGS);
 	}
 	return promtext_render(&v, x->opts.headroom, len);
 }

@@ -5,13 +5,21 @@
 
 #include <stddef.h>
 
+#include "promtext.h"
 #include "runs.h"
 #include "sampler.h"
+
+/* At most this many BPF programs have their cost exported. */
+#define EXPORTER_MAX_PROGS 32
 
 struct exporter_opts {
 	const char *version;
 	const char *bpf_variant;
 	size_t headroom; /* spare bytes before the body (the transport's) */
+	/* The daemon's BPF programs' cost now, into out (at most max);
+	 * returns how many, 0 when the kernel does not count it. NULL: none. */
+	size_t (*prog_stats)(void *ctx, struct promtext_prog *out, size_t max);
+	void *prog_stats_ctx;
 };
 
 struct exporter;

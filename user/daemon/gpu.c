@@ -27,24 +27,28 @@ void gpu_observe(struct gpu_state *g, const char *dev, uint64_t fallback_key,
 		 const struct fdinfo *fi, int64_t mono_ns)
 {
 	uint64_t key = fi->has_client_id ? fi->client_id : fallback_key;
-	struct gpu_client *c = NULL, *free_slot = NULL;
+	struct gpu_client *c = NULL;
 
-	for (int i = 0; i < GPU_MAX_CLIENTS; i++) {
-		struct gpu_client *x = &g->c[i];
+	/* Clients come in the same order each tick: the search starts where
+	 * the last one was found, so that a tick costs a step per fd rather
+	 * than a pass over every slot (each a few KiB apart). */
+	for (int j = 0; j < GPU_MAX_CLIENTS && !c; j++) {
+		struct gpu_client *x = &g->c[(g->hint + j) % GPU_MAX_CLIENTS];
 
-		if (x->used && x->key == key && !strcmp(x->dev, dev)) {
+		if (x->used && x->key == key && !strcmp(x->dev, dev))
 			c = x;
-			break;
-		}
-		if (!x->used && !free_slot)
-			free_slot = x;
 	}
-	if (c && c->seen)
-		return; /* the same client through another fd or process */
-	if (!c) {
-		if (!free_slot)
+	if (c) {
+		g->hint = (int)(c - g->c);
+		if (c->seen)
+			return; /* the same client through another fd or process */
+	} else {
+		for (int i = 0; i < GPU_MAX_CLIENTS && !c; i++)
+			if (!g->c[i].used)
+				c = &g->c[i];
+		if (!c)
 			return;
-		c = free_slot;
+		g->hint = (int)(c - g->c);
 		memset(c, 0, sizeof(*c));
 		c->used = true;
 		snprintf(c->dev, sizeof(c->dev), "%s", dev);

@@ -34,6 +34,7 @@ struct gpu_result {
 struct gpu_state {
 	struct gpu_client c[GPU_MAX_CLIENTS];
 	bool unknown; /* some fdinfo could not be read this tick */
+	int hint; /* where the last client was found */
 };
 
 void gpu_init(struct gpu_state *g);

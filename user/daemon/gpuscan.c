@@ -26,8 +26,20 @@ struct gpuscan *gpuscan_new(void)
 	return s;
 }
 
+/* Lets go of the fdinfo files held for the process's DRM fds. */
+static void proc_close_infos(struct gpuscan_proc *p)
+{
+	for (int k = 0; k < p->n_fds; k++) {
+		if (p->fds[k].info >= 0)
+			close(p->fds[k].info);
+		p->fds[k].info = -1;
+	}
+}
+
 static void proc_forget(struct gpuscan_proc *p)
 {
+	proc_close_infos(p);
+	p->n_fds = 0;
 	if (p->fdinfo_dir >= 0)
 		close(p->fdinfo_dir);
 	p->fdinfo_dir = -1;
@@ -93,6 +105,8 @@ static void scan_fds(const char *proc_root, struct gpuscan_proc *p, int64_t now)
 		p->fd_dir_size = st.st_size;
 	}
 	p->walked_ns = now;
+	/* The table changed: each DRM fd found is opened afresh at its next read. */
+	proc_close_infos(p);
 	p->n_fds = 0;
 	if (p->fdinfo_dir < 0) {
 		/* Each tick's fdinfo reads open relative to it: no path walk. */
@@ -106,13 +120,18 @@ static void scan_fds(const char *proc_root, struct gpuscan_proc *p, int64_t now)
 			continue;
 		p->fds[p->n_fds].fd = atoi(de->d_name);
 		p->fds[p->n_fds].minor = minor(st.st_rdev);
+		p->fds[p->n_fds].info = -1;
 		p->n_fds++;
 	}
 	closedir(d);
 }
 
-static struct gpuscan_proc *proc_of(struct gpuscan *s, pid_t pid)
+/* The process's entry, made if new. hint: where it was likely to be (the
+ * run's processes come in the same order each tick). */
+static struct gpuscan_proc *proc_of(struct gpuscan *s, pid_t pid, size_t hint)
 {
+	if (hint < s->n_procs && s->procs[hint].pid == pid)
+		return &s->procs[hint];
 	for (size_t i = 0; i < s->n_procs; i++)
 		if (s->procs[i].pid == pid)
 			return &s->procs[i];
@@ -131,27 +150,31 @@ static struct gpuscan_proc *proc_of(struct gpuscan *s, pid_t pid)
 	return &s->procs[s->n_procs++];
 }
 
-/* Reads and feeds one fd's fdinfo; false when the fd is gone. */
-static bool read_client(struct gpuscan *s, const struct gpuscan_proc *p, int fd, unsigned minor,
-			int64_t now)
+/* Reads and feeds the k-th DRM fd's fdinfo; false when the fd is gone. */
+static bool read_client(struct gpuscan *s, struct gpuscan_proc *p, int k, int64_t now)
 {
 	char name[16], buf[4096], dev[GPU_DEV_MAX];
+	int *info = &p->fds[k].info;
 	struct fdinfo fi;
 	ssize_t n;
-	int f;
 
 	if (p->fdinfo_dir < 0)
 		return false;
-	snprintf(name, sizeof(name), "%d", fd);
-	f = openat(p->fdinfo_dir, name, O_RDONLY | O_CLOEXEC);
-	if (f < 0) {
-		if (errno == ENOENT || errno == ESRCH)
-			return false;
-		gpu_unknown(&s->gpu); /* EACCES: unknown, not zero */
-		return true;
+	if (*info < 0) {
+		snprintf(name, sizeof(name), "%d", p->fds[k].fd);
+		*info = openat(p->fdinfo_dir, name, O_RDONLY | O_CLOEXEC);
+		if (*info < 0) {
+			if (errno == ENOENT || errno == ESRCH)
+				return false;
+			gpu_unknown(&s->gpu); /* EACCES: unknown, not zero */
+			return true;
+		}
 	}
-	n = read(f, buf, sizeof(buf));
-	close(f);
+	n = pread(*info, buf, sizeof(buf), 0);
+	/* A live fd's fdinfo is never empty (pos, flags): nothing at all is
+	 * an fd that went, as a fake tree empties the file it removes. */
+	if (n == 0 || (n < 0 && (errno == ENOENT || errno == ESRCH)))
+		return false;
 	if (n < 0) {
 		gpu_unknown(&s->gpu);
 		return true;
@@ -161,8 +184,8 @@ static bool read_client(struct gpuscan *s, const struct gpuscan_proc *p, int fd,
 	if (fi.pdev[0])
 		snprintf(dev, sizeof(dev), "%s", fi.pdev);
 	else
-		snprintf(dev, sizeof(dev), "drm:%u", minor);
-	gpu_observe(&s->gpu, dev, (uint64_t)p->pid << 32 | (uint32_t)fd, &fi, now);
+		snprintf(dev, sizeof(dev), "drm:%u", p->fds[k].minor);
+	gpu_observe(&s->gpu, dev, (uint64_t)p->pid << 32 | (uint32_t)p->fds[k].fd, &fi, now);
 	return true;
 }
 
@@ -175,7 +198,7 @@ void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, s
 	for (size_t i = 0; i < s->n_procs; i++)
 		s->procs[i].seen = false;
 	for (size_t i = 0; i < n; i++) {
-		struct gpuscan_proc *p = proc_of(s, pids[i]);
+		struct gpuscan_proc *p = proc_of(s, pids[i], i);
 
 		if (!p)
 			continue;
@@ -183,11 +206,14 @@ void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, s
 		if (!p->scanned_ns || mono_ns - p->scanned_ns >= GPUSCAN_RESCAN_NS)
 			scan_fds(proc_root, p, mono_ns);
 		for (int k = 0; k < p->n_fds;) {
-			if (read_client(s, p, p->fds[k].fd, p->fds[k].minor, mono_ns)) {
+			if (read_client(s, p, k, mono_ns)) {
 				k++;
 				continue;
 			}
-			p->fds[k] = p->fds[--p->n_fds]; /* closed: forget it */
+			/* closed: forget it */
+			if (p->fds[k].info >= 0)
+				close(p->fds[k].info);
+			p->fds[k] = p->fds[--p->n_fds];
 		}
 	}
 	/* Processes that left the run are forgotten. */
@@ -212,9 +238,32 @@ static bool read_u64_file(const char *path, uint64_t *v)
 	return sscanf(buf, "%" SCNu64, v) == 1;
 }
 
-void gpuscan_host(const char *sys_root, struct gpuscan_host *out)
+/* The name of the driver of SYS_ROOT/class/drm/NODE, without opening the
+ * device; false when it has none. */
+static bool driver_of(const char *sys_root, const char *node, char *drv, size_t len)
 {
 	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/class/drm/%s/device/driver", sys_root, node);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	snprintf(drv, len, "%.*s", (int)len - 1, strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+	return true;
+}
+
+/* A render node whose driver reports usage in fdinfo: not NVIDIA's. */
+static bool reports_usage(const char *sys_root, const char *node, char *drv, size_t len)
+{
+	return !strncmp(node, "renderD", 7) && all_digits(node + 7) &&
+	       driver_of(sys_root, node, drv, len) && strcmp(drv, "nvidia");
+}
+
+void gpuscan_host(const char *sys_root, struct gpuscan_host *out)
+{
+	char path[PATH_MAX], drv[64];
 	struct dirent *de;
 	DIR *d;
 
@@ -225,19 +274,9 @@ void gpuscan_host(const char *sys_root, struct gpuscan_host *out)
 		return;
 	while ((de = readdir(d))) {
 		uint64_t v;
-		ssize_t n;
 
-		if (!strncmp(de->d_name, "renderD", 7)) {
-			/* The driver's name, without opening the device. */
-			snprintf(path, sizeof(path), "%s/class/drm/%s/device/driver", sys_root,
-				 de->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n > 0) {
-				link[n] = '\0';
-				if (strcmp(strrchr(link, '/') ? strrchr(link, '/') + 1 : link,
-					   "nvidia"))
-					out->available = true;
-			}
+		if (reports_usage(sys_root, de->d_name, drv, sizeof(drv))) {
+			out->available = true;
 		} else if (!strncmp(de->d_name, "card", 4) && all_digits(de->d_name + 4)) {
 			snprintf(path, sizeof(path), "%s/class/drm/%s/device/mem_info_vram_total",
 				 sys_root, de->d_name);
@@ -248,4 +287,60 @@ void gpuscan_host(const char *sys_root, struct gpuscan_host *out)
 		}
 	}
 	closedir(d);
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+	const struct gpu_device *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+void gpuscan_devices(const char *sys_root, struct gpu_devices *out)
+{
+	char path[PATH_MAX], link[PATH_MAX], drv[64];
+	int first = out->n;
+	struct gpu_device *x;
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/class/drm", sys_root);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!reports_usage(sys_root, de->d_name, drv, sizeof(drv)) || !(x = gpudevs_add(out)))
+			continue;
+		snprintf(x->id, sizeof(x->id), "%.*s", (int)sizeof(x->id) - 1, de->d_name);
+		snprintf(x->backend, sizeof(x->backend), "drm");
+		x->index = atoi(de->d_name + 7);
+		/* The device's PCI address is where its link leads. */
+		snprintf(path, sizeof(path), "%s/class/drm/%s/device", sys_root, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			snprintf(x->name, sizeof(x->name), "%.*s %.*s", 31, drv, 63,
+				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+		} else {
+			snprintf(x->name, sizeof(x->name), "%s", drv);
+		}
+		gpuscan_device_read(sys_root, x);
+	}
+	closedir(d);
+	qsort(out->d + first, (size_t)(out->n - first), sizeof(out->d[0]), cmp_index);
+}
+
+void gpuscan_device_read(const char *sys_root, struct gpu_device *x)
+{
+	char path[PATH_MAX];
+	uint64_t v = 0;
+
+	snprintf(path, sizeof(path), "%s/class/drm/%s/device/mem_info_vram_total", sys_root, x->id);
+	x->have_mem_total = read_u64_file(path, &x->mem_total_bytes);
+	snprintf(path, sizeof(path), "%s/class/drm/%s/device/mem_info_vram_used", sys_root, x->id);
+	x->have_mem_used = read_u64_file(path, &x->mem_used_bytes);
+	snprintf(path, sizeof(path), "%s/class/drm/%s/device/gpu_busy_percent", sys_root, x->id);
+	x->have_util = read_u64_file(path, &v);
+	x->util_percent = v > 100 ? 100 : (double)v;
 }

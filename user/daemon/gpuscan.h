@@ -9,12 +9,15 @@
 #include <sys/types.h>
 
 #include "gpu.h"
+#include "gpudevs.h"
 
 /* A process's fd table is looked at again only this often; fdinfo every tick.
  * Then it is walked again only if its size (the open-fd count that stat()
  * of /proc/PID/fd reports since Linux 6.2) changed, or at least every
  * GPUSCAN_FULL_NS, for an fd swapped for another at the same count. New
- * processes are always walked at once. */
+ * processes are always walked at once. Each DRM fd's fdinfo file is held
+ * open between walks and read with pread: /proc shows the fd as it is at
+ * each read, and fails it (ENOENT) once the fd or its process is gone. */
 #define GPUSCAN_RESCAN_NS (5 * 1000000000LL)
 #define GPUSCAN_FULL_NS (30 * 1000000000LL)
 #define GPUSCAN_MAX_FDS 64 /* DRM fds remembered per process */
@@ -30,6 +33,7 @@ struct gpuscan_proc {
 	struct {
 		int fd;
 		unsigned minor;
+		int info; /* its fdinfo file, held open: -1 until the first read */
 	} fds[GPUSCAN_MAX_FDS];
 };
 
@@ -54,5 +58,11 @@ void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, s
 /* Reads SYS_ROOT/class/drm. NVIDIA's driver exports no fdinfo usage: its
  * nodes do not count. */
 void gpuscan_host(const char *sys_root, struct gpuscan_host *out);
+/* Appends the render nodes that count (renderD128, ...: driver and PCI
+ * address) to out, with their figures now. */
+void gpuscan_devices(const char *sys_root, struct gpu_devices *out);
+/* What x's driver tells of it now, where it does (amdgpu: mem_info_vram_total,
+ * mem_info_vram_used, gpu_busy_percent); the rest stays unknown. */
+void gpuscan_device_read(const char *sys_root, struct gpu_device *x);
 
 #endif

@@ -11,50 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "http_int.h"
 #include "log.h"
 #include "names.h"
 #include "wsrules.h"
-
-/* Client frames above this close the connection with 1009. */
-#define WS_RX_MAX 4096
-/* Client messages we look into (a ping is ~16 bytes); longer ones are ignored. */
-#define WS_MSG_KEEP 256
-#define CLOSE_INVALID_PROJECT 4000
-#define HTTP_MAX_TIMERS 8
-
-struct http_timer {
-	lws_sorted_usec_list_t sul;
-	struct http *h;
-	void (*fn)(void *ctx);
-	void *ctx;
-};
-
-struct ws_session {
-	struct lws *wsi;
-	void *topic; /* NULL until established with a valid, accepted name */
-	struct ws_session *prev, *next; /* every established session */
-	uint64_t sent_gen;
-	int refuse_code; /* a refusal to send once writable: its close code */
-	const char *refuse_reason;
-	bool refuse_sent; /* the error message is out: the Close is next */
-	bool pong_due;
-	size_t rx_len;
-	char rx[WS_MSG_KEEP + 1]; /* and a NUL: cJSON is never trusted to stop at a length */
-	/* GET /metrics: the rendered body (after LWS_PRE), sent in chunks. */
-	char *body;
-	size_t body_len, body_off;
-};
-
-struct http {
-	struct http_opts opts;
-	struct http_hooks hooks;
-	struct lws_context *lws;
-	int clients; /* open WebSocket sessions */
-	struct ws_session *sessions;
-	struct http_timer timers[HTTP_MAX_TIMERS];
-	int n_timers;
-};
 
 size_t http_headroom(void)
 {
@@ -113,7 +73,7 @@ static int http_reply(struct lws *wsi, unsigned int status, const char *body)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static void header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len)
+void http_header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len)
 {
 	if (lws_hdr_total_length(wsi, h) <= 0 || lws_hdr_copy(wsi, buf, len, h) < 0)
 		buf[0] = '\0';
@@ -129,7 +89,7 @@ static bool token_ok(struct http *h, struct lws *wsi)
 	if (!h->opts.token)
 		return true;
 	q = lws_get_urlarg_by_name(wsi, "token=", qtoken, sizeof(qtoken));
-	header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
+	http_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
 	return wsrules_token_ok(h->opts.token, auth[0] ? auth : NULL, q);
 }
 
@@ -140,7 +100,7 @@ static bool host_ok(struct http *h, struct lws *wsi)
 
 	if (h->opts.allow_remote || lws_hdr_total_length(wsi, WSI_TOKEN_HOST) <= 0)
 		return true;
-	header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+	http_header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	return wsrules_host_is_loopback(host);
 }
 
@@ -218,9 +178,9 @@ static int confirm_upgrade(struct http *h, struct lws *wsi)
 	char path[512], name[64], origin[512], host[256];
 	bool has_origin = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
 
-	header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
-	header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
-	header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+	http_header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
+	http_header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+	http_header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	if (wsrules_project_from_path(path, name, sizeof(name)))
 		return refuse_upgrade(wsi, 404, "Not Found");
 	if (!wsrules_origin_allowed(has_origin ? origin : NULL, host, h->opts.allow_remote,
@@ -235,136 +195,6 @@ static int confirm_upgrade(struct http *h, struct lws *wsi)
 	}
 	if (h->clients >= h->opts.max_clients)
 		return refuse_upgrade(wsi, 503, "Service Unavailable");
-	return 0;
-}
-
-static int ws_established(struct http *h, struct lws *wsi, struct ws_session *s)
-{
-	char path[512], name[64];
-
-	memset(s, 0, sizeof(*s));
-	s->wsi = wsi;
-	h->clients++;
-	s->next = h->sessions;
-	if (h->sessions)
-		h->sessions->prev = s;
-	h->sessions = s;
-	header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
-	if (wsrules_project_from_path(path, name, sizeof(name)) || !names_project_valid(name)) {
-		s->refuse_code = CLOSE_INVALID_PROJECT;
-		s->refuse_reason = "Invalid project name";
-		lws_callback_on_writable(wsi);
-		return 0;
-	}
-	s->topic = h->hooks.ws_open(h->hooks.ctx, name, &s->refuse_code, &s->refuse_reason);
-	if (!s->topic && !s->refuse_reason) {
-		lws_close_reason(wsi, (enum lws_close_status)s->refuse_code, NULL, 0);
-		return -1;
-	}
-	/* The refusal, or the topic's latest message (a first watcher's is
-	 * fresh: made while opening). */
-	lws_callback_on_writable(wsi);
-	return 0;
-}
-
-static void ws_closed(struct http *h, struct ws_session *s)
-{
-	h->clients--;
-	if (s->prev)
-		s->prev->next = s->next;
-	else if (h->sessions == s)
-		h->sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	s->prev = s->next = NULL;
-	if (s->topic)
-		h->hooks.ws_close(h->hooks.ctx, s->topic);
-	s->topic = NULL;
-}
-
-static int ws_send(struct lws *wsi, const char *text)
-{
-	uint8_t buf[LWS_PRE + 128];
-	size_t n = strlen(text);
-
-	memcpy(buf + LWS_PRE, text, n);
-	return lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
-}
-
-/* The dashboard server's refusal: an error message, then the close code
- * with the same text as its reason. Returns -1 (close). */
-static int ws_refuse(struct lws *wsi, struct ws_session *s)
-{
-	char msg[128];
-
-	/* RFC 6455: nothing may follow the Close frame. The error message goes
-	 * in one writable turn, the Close in the next. */
-	if (!s->refuse_sent) {
-		snprintf(msg, sizeof(msg), "{\"type\":\"error\",\"content\":\"%s\"}",
-			 s->refuse_reason);
-		s->refuse_sent = true;
-		if (ws_send(wsi, msg))
-			return -1;
-		lws_callback_on_writable(wsi);
-		return 0;
-	}
-	lws_close_reason(wsi, (enum lws_close_status)s->refuse_code,
-			 (unsigned char *)s->refuse_reason, strlen(s->refuse_reason));
-	return -1;
-}
-
-static int ws_writeable(struct http *h, struct lws *wsi, struct ws_session *s)
-{
-	const char *msg = NULL;
-	uint64_t gen = 0;
-	size_t len = 0;
-
-	if (s->refuse_code)
-		return ws_refuse(wsi, s);
-	if (s->topic)
-		msg = h->hooks.ws_message(h->hooks.ctx, s->topic, &len, &gen);
-	if (s->pong_due) {
-		s->pong_due = false;
-		if (ws_send(wsi, "{\"type\":\"pong\"}"))
-			return -1;
-		if (msg && gen != s->sent_gen)
-			lws_callback_on_writable(wsi);
-		return 0;
-	}
-	/* Only ever the latest message: a slow reader skips, never queues. */
-	if (msg && gen != s->sent_gen) {
-		if (lws_write(wsi, (unsigned char *)msg, len, LWS_WRITE_TEXT) < (int)len)
-			return -1;
-		s->sent_gen = gen;
-	}
-	return 0;
-}
-
-static int ws_receive(struct lws *wsi, struct ws_session *s, const char *in, size_t len)
-{
-	cJSON *o;
-
-	if (lws_is_first_fragment(wsi))
-		s->rx_len = 0;
-	if (s->rx_len + len + lws_remaining_packet_payload(wsi) > WS_RX_MAX) {
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-		return -1;
-	}
-	if (s->rx_len + len <= WS_MSG_KEEP)
-		memcpy(s->rx + s->rx_len, in, len);
-	s->rx_len += len;
-	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) ||
-	    s->rx_len > WS_MSG_KEEP)
-		return 0;
-	s->rx[s->rx_len] = '\0';
-	o = cJSON_ParseWithLength(s->rx, s->rx_len);
-	if (cJSON_IsObject(o) &&
-	    !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type")) ?: "",
-		    "ping")) {
-		s->pong_due = true;
-		lws_callback_on_writable(wsi);
-	}
-	cJSON_Delete(o);
 	return 0;
 }
 
@@ -406,14 +236,14 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return confirm_upgrade(h, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
-		return ws_established(h, wsi, s);
+		return wssession_established(h, wsi, s);
 	case LWS_CALLBACK_CLOSED:
-		ws_closed(h, s);
+		wssession_closed(h, s);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ws_writeable(h, wsi, s);
+		return wssession_writeable(h, wsi, s);
 	case LWS_CALLBACK_RECEIVE:
-		return ws_receive(wsi, s, in, len);
+		return wssession_receive(wsi, s, in, len);
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	}

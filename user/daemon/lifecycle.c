@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "history.h"
+#include "journal.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "waiters.h"
@@ -14,6 +15,9 @@ struct lifecycle {
 	struct lifecycle_parts p;
 	struct lifecycle_hooks hooks;
 	struct waiters waiters;
+	bool journal_dirty; /* the runs table changed since the journal was saved */
+	bool journal_failing; /* the latest save failed (logged once) */
+	uint32_t record_failed_gen[TRACKER_MAX_RUNS]; /* the run whose record failed */
 };
 
 struct lifecycle *lifecycle_new(const struct lifecycle_parts *parts,
@@ -82,7 +86,12 @@ struct run *lifecycle_start(struct lifecycle *l, const char *project, pid_t pid,
 	log_info("run %s of project %s: %s pid %d, %d task(s)", r->run_id, r->project,
 		 whole_tree ? "attached" : "started", pid, marked);
 	sampler_read_run(l->p.sampler, r);
+	/* Its CPU rate counts from now. */
+	runs_rate(r, r->last.cpu_ns, clock_mono_ns());
+	sampler_run_started(l->p.sampler, r);
 	projects_run_started(p);
+	l->journal_dirty = true;
+	lifecycle_save(l);
 	stream_changed(l->p.stream, project);
 	return r;
 }
@@ -110,6 +119,18 @@ int lifecycle_agent_lock(void *ctx, const char *project, pid_t pid, bool again)
 	return 0;
 }
 
+/* The project's `agentperf tokens` count is r's, if r is its newest run: it
+ * wins over what the transcripts say. */
+static void take_reported(struct lifecycle *l, struct run *r)
+{
+	struct project *p = projects_get(l->p.projects, r->project);
+
+	if (p && p->tokens_available && runs_latest(l->p.runs, r->project) == r) {
+		r->tokens.reported = true;
+		r->tokens.reported_n = p->tokens_current;
+	}
+}
+
 /* Answers the waits that r now answers. A finished run's top was read when
  * it finished; an open run's is read here, once for all its waiters. */
 static void answer_waiters(struct lifecycle *l, struct run *r)
@@ -117,6 +138,8 @@ static void answer_waiters(struct lifecycle *l, struct run *r)
 	uint64_t ids[WAITERS_MAX];
 	size_t n = waiters_take(&l->waiters, r, ids, WAITERS_MAX);
 
+	if (n)
+		take_reported(l, r);
 	if (n && runs_is_open(r))
 		lifecycle_read_top(l, r);
 	for (size_t i = 0; i < n; i++)
@@ -134,21 +157,33 @@ static int finalize(struct lifecycle *l, struct run *r)
 	/* A detached run's top was read when it was detached, live tasks and all. */
 	if (r->ended)
 		lifecycle_read_top(l, r);
+	/* What its agents wrote last, up to their exit. */
+	sampler_run_done(l->p.sampler, r);
+	take_reported(l, r);
+	/* Its waiters have their answer whether or not the disk takes the
+	 * record now: a full disk holds up no client. */
+	answer_waiters(l, r);
 	rec = runs_record(r);
 	err = rec ? history_append(l->p.state_dir, rec, l->p.history_max_bytes) : -ENOMEM;
 	cJSON_Delete(rec);
 	if (err) {
-		log_err("cannot record run %s in %s (will retry): %s", r->run_id, l->p.state_dir,
-			strerror(-err));
+		if (l->record_failed_gen[r->slot] != r->gen)
+			log_err("cannot record run %s in %s (will retry): %s", r->run_id,
+				l->p.state_dir, strerror(-err));
+		l->record_failed_gen[r->slot] = r->gen;
 		return err;
 	}
-	answer_waiters(l, r);
+	if (l->record_failed_gen[r->slot] == r->gen)
+		log_info("run %s recorded after all", r->run_id);
 	exporter_run_finished(l->p.exporter, r);
 	if (r->ended)
 		end_tracking(l, r); /* a detached run's slot is closed already */
 	tracker_forget_top(l->p.tracker, r->slot, r->gen);
+	l->journal_dirty = true;
 	/* The project shows its last run until a new one starts. */
 	p = projects_get(l->p.projects, r->project);
+	if (p)
+		projects_run_tokens(p, r);
 	if (p && runs_latest(l->p.runs, r->project) == r) {
 		projects_run_recorded(p, r);
 		runs_release(r);
@@ -170,7 +205,10 @@ int lifecycle_detach(struct lifecycle *l, struct run *r, struct run *out)
 		runs_detach(r, now);
 	/* Stop crediting now, even if the record has to wait for the disk. */
 	end_tracking(l, r);
+	sampler_run_done(l->p.sampler, r);
+	take_reported(l, r);
 	log_info("run %s of project %s detached", r->run_id, r->project);
+	l->journal_dirty = true;
 	*out = *r;
 	return finalize(l, r);
 }
@@ -224,17 +262,155 @@ int lifecycle_tick(struct lifecycle *l)
 		if (!r->used)
 			continue;
 		sampler_read_run(l->p.sampler, r);
-		if (!runs_is_open(r))
+		if (!runs_is_open(r)) {
+			l->journal_dirty = true; /* its end, recorded or not */
 			finalize(l, r);
-		else
+		} else {
 			answer_waiters(l, r);
+		}
 	}
+	if (l->journal_dirty)
+		lifecycle_save(l);
 	return waiters_any(&l->waiters) ? LIFECYCLE_TICK_WAITING_MS : LIFECYCLE_TICK_MS;
 }
 
-void lifecycle_shutdown(struct lifecycle *l)
+int lifecycle_save(struct lifecycle *l)
+{
+	int err = journal_save(l->p.state_dir, l->p.runs, l->p.projects);
+
+	if (err && !l->journal_failing)
+		log_err("cannot write the live-run journal in %s (will retry): %s",
+			l->p.state_dir, strerror(-err));
+	else if (!err && l->journal_failing)
+		log_info("the live-run journal in %s is written again", l->p.state_dir);
+	l->journal_failing = err != 0;
+	l->journal_dirty = err != 0;
+	return err;
+}
+
+void lifecycle_tokens_changed(struct lifecycle *l)
+{
+	l->journal_dirty = true;
+}
+
+/* Places one journaled run back in the table: taken over when the maps
+ * still hold it, else as detached with the best totals known. */
+static void take_over_one(struct lifecycle *l, const struct journal_run *jr,
+			  enum tracker_start start, unsigned *adopted, unsigned *closed)
+{
+	struct run from = jr->run;
+	uint32_t gen = 0;
+	struct run_sample s;
+	struct run *r;
+
+	/* A journal saved before the record was written (the disk took the
+	 * record, not the journal): the history has it already. */
+	cJSON *had = history_find(l->p.state_dir, from.project, from.run_id, NULL);
+
+	if (had) {
+		cJSON_Delete(had);
+		return;
+	}
+	if (runs_is_open(&from)) {
+		if (start == TRACKER_TAKEN_OVER && !tracker_slot_gen(l->p.tracker, from.slot, &gen) &&
+		    gen == from.gen) {
+			from.adopted = true;
+			(*adopted)++;
+		} else {
+			/* Another ABI's maps (their totals), or a journal that
+			 * does not match the maps (its last figures). */
+			if (start == TRACKER_REPLACED &&
+			    !tracker_replaced_read(l->p.tracker, from.slot, from.gen, &s))
+				from.last = s;
+			runs_detach(&from, clock_real_ns());
+			(*closed)++;
+		}
+	}
+	r = runs_adopt(l->p.runs, &from);
+	if (!r) {
+		log_err("run %s in the journal names slot %u twice: not taken over", from.run_id,
+			from.slot);
+		return;
+	}
+	if (jr->tokens_available) {
+		struct project *p = projects_add(l->p.projects, r->project);
+		struct tokens_update u = { .set_current = true, .current = jr->tokens_current,
+					   .set_total = true, .total = jr->tokens_total };
+
+		if (p)
+			projects_tokens(p, &u);
+	}
+}
+
+int lifecycle_take_over(struct lifecycle *l)
+{
+	enum tracker_start start = tracker_start_state(l->p.tracker);
+	struct journal *j = calloc(1, sizeof(*j));
+	unsigned adopted = 0, closed = 0, orphans = 0;
+	bool journaled[TRACKER_MAX_RUNS] = { false };
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	err = journal_load(l->p.state_dir, j);
+	if (err)
+		log_err("the live-run journal in %s is unreadable (%s): its runs are not taken "
+			"over",
+			l->p.state_dir, strerror(-err));
+	for (size_t i = 0; !err && i < j->n; i++) {
+		take_over_one(l, &j->r[i], start, &adopted, &closed);
+		journaled[j->r[i].run.slot % TRACKER_MAX_RUNS] = true;
+	}
+	free(j);
+	/* Pinned runs the journal does not name cannot be recorded by name:
+	 * their slots are closed, and said so. */
+	for (uint32_t slot = 0; start == TRACKER_TAKEN_OVER && slot < TRACKER_MAX_RUNS; slot++) {
+		uint32_t gen;
+
+		if (!journaled[slot] && !tracker_slot_gen(l->p.tracker, slot, &gen) && gen) {
+			tracker_end_run(l->p.tracker, slot);
+			orphans++;
+		}
+	}
+	if (adopted || closed || orphans)
+		log_info("took over %u live run(s); %u recorded as detached (state not taken "
+			 "over); %u pinned run(s) without a journal entry closed",
+			 adopted, closed, orphans);
+	l->journal_dirty = true;
+	lifecycle_tick(l);
+	return err;
+}
+
+int lifecycle_shutdown(struct lifecycle *l)
+{
+	unsigned pending = 0;
+
+	/* The kernel goes on tracking: the journal gets the latest figures and
+	 * the next daemon takes every run over. */
+	sampler_sample(l->p.sampler, 0);
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		struct run *r = &l->p.runs->run[i];
+
+		if (r->used && !runs_is_open(r))
+			pending += finalize(l, r) != 0;
+	}
+	if (lifecycle_save(l)) {
+		log_err("%u run(s) could not be recorded and the journal could not be written: "
+			"live runs stay pinned, but their names are lost",
+			pending);
+		return -EIO;
+	}
+	if (pending)
+		log_warn("%u finished run(s) could not be recorded yet: kept in the journal for "
+			 "the next start",
+			 pending);
+	return 0;
+}
+
+int lifecycle_cleanup(struct lifecycle *l)
 {
 	int64_t now = clock_real_ns();
+	unsigned lost = 0;
 
 	sampler_sample(l->p.sampler, 0);
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
@@ -244,7 +420,10 @@ void lifecycle_shutdown(struct lifecycle *l)
 			continue;
 		lifecycle_read_top(l, r);
 		runs_detach(r, now);
-		if (finalize(l, r))
+		if (finalize(l, r)) {
 			log_err("run %s was not recorded", r->run_id);
+			lost++;
+		}
 	}
+	return lost ? -EIO : 0;
 }

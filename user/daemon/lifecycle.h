@@ -69,7 +69,22 @@ void lifecycle_read_top(struct lifecycle *l, struct run *r);
 /* The bookkeeping tick: notices ends, records them, answers waits. Returns
  * the milliseconds until the next tick. */
 int lifecycle_tick(struct lifecycle *l);
-/* At SIGTERM: records every run still tracked, as detached. */
-void lifecycle_shutdown(struct lifecycle *l);
+/* At start: takes over the runs of the journal whose state the pinned maps
+ * still hold; records the others as detached; closes pinned runs the
+ * journal does not name. One log line says what happened. Returns 0 or
+ * -errno (an unreadable journal: nothing taken over). */
+int lifecycle_take_over(struct lifecycle *l);
+/* Writes the live-run journal now. Returns 0 or -errno (logged once; the
+ * tick retries). */
+int lifecycle_save(struct lifecycle *l);
+/* A project's token counts changed: the journal is written at the tick. */
+void lifecycle_tokens_changed(struct lifecycle *l);
+/* At SIGTERM: live runs stay pinned for the next start; finished ones are
+ * recorded if the disk allows; the journal is written. Returns 0, or -EIO
+ * when the journal could not be written. */
+int lifecycle_shutdown(struct lifecycle *l);
+/* --cleanup: records every run, as detached. Returns 0 or -EIO when a
+ * record could not be written. */
+int lifecycle_cleanup(struct lifecycle *l);
 
 #endif

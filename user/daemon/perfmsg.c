@@ -94,6 +94,11 @@ static cJSON *str_or_null(const char *s)
 	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+static cJSON *count_or_null(bool have, uint64_t n)
+{
+	return have ? cJSON_CreateNumber((double)n) : cJSON_CreateNull();
+}
+
 static bool has_n(const cJSON *o, const char *key, int n)
 {
 	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, key)) == n;
@@ -101,7 +106,7 @@ static bool has_n(const cJSON *o, const char *key, int n)
 
 static bool complete(const cJSON *o)
 {
-	return cJSON_GetArraySize(o) == 8 && has_n(o, "run", 5) && has_n(o, "tokens", 3) &&
+	return cJSON_GetArraySize(o) == 8 && has_n(o, "run", 5) && has_n(o, "tokens", 7) &&
 	       has_n(o, "cpu", 4) && has_n(o, "memory", 4) && has_n(o, "gpu", 4);
 }
 
@@ -131,6 +136,14 @@ char *perfmsg_render(const struct perfmsg_view *v, size_t headroom, size_t *len)
 		cJSON_AddNullToObject(tokens, "total_session");
 	}
 	cJSON_AddBoolToObject(tokens, "available", v->tokens_available);
+	cJSON_AddItemToObject(tokens, "input",
+			      count_or_null(v->tokens_have_kinds, v->tokens_input));
+	cJSON_AddItemToObject(tokens, "output",
+			      count_or_null(v->tokens_have_kinds, v->tokens_output));
+	cJSON_AddItemToObject(tokens, "cache_read",
+			      count_or_null(v->tokens_have_kinds, v->tokens_cache_read));
+	cJSON_AddItemToObject(tokens, "cache_creation",
+			      count_or_null(v->tokens_have_kinds, v->tokens_cache_creation));
 
 	cpu = cJSON_AddObjectToObject(o, "cpu");
 	cJSON_AddItemToObject(cpu, "percent", num1(v->cpu_percent));

@@ -19,6 +19,9 @@ struct perfmsg_view {
 	bool tokens_available;
 	int64_t tokens_current;
 	int64_t tokens_total;
+	/* The current run's tokens by kind: null unless tokens_have_kinds. */
+	bool tokens_have_kinds;
+	uint64_t tokens_input, tokens_output, tokens_cache_read, tokens_cache_creation;
 	double cpu_percent, cpu_cores, host_percent, run_seconds;
 	double mem_used_gb, mem_total_gb, mem_percent, run_rss_gb;
 	/* gpu: each figure null unless its have_ flag is set */

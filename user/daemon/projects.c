@@ -31,7 +31,7 @@ struct project *projects_get(struct projects *ps, const char *name)
 
 static bool holds_nothing(const struct project *p)
 {
-	return !p->watchers && !p->has_last && !p->tokens_available;
+	return !p->watchers && !p->has_last && !p->tokens_available && !p->transcript_seen;
 }
 
 struct project *projects_add(struct projects *ps, const char *name)
@@ -66,6 +66,14 @@ void projects_run_recorded(struct project *p, const struct run *r)
 {
 	p->has_last = true;
 	p->last = *r;
+}
+
+void projects_run_tokens(struct project *p, const struct run *r)
+{
+	if (!r->tokens.have)
+		return;
+	p->transcript_seen = true;
+	p->transcript_recorded += runs_transcript_tokens(r);
 }
 
 static bool in_range(int64_t v)

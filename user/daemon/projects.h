@@ -17,9 +17,14 @@
 struct project {
 	bool used;
 	char name[NAMES_PROJECT_MAX + 1];
+	/* `agentperf tokens` reports (they win over transcripts): */
 	bool tokens_available;
 	int64_t tokens_current; /* this run's */
 	int64_t tokens_total; /* every run of the project since the daemon started */
+	/* Transcript tokens of the project's recorded runs since the daemon
+	 * started (live runs carry their own). */
+	bool transcript_seen;
+	uint64_t transcript_recorded;
 	/* The project's latest run once it is recorded (live runs are in the
 	 * runs table): written at the record, shown until a new run starts. */
 	bool has_last;
@@ -45,6 +50,8 @@ struct project *projects_add(struct projects *ps, const char *name);
 void projects_run_started(struct project *p);
 /* r, just recorded, is the project's latest run until a new one starts. */
 void projects_run_recorded(struct project *p, const struct run *r);
+/* r is recorded: its transcript tokens join the project's session total. */
+void projects_run_tokens(struct project *p, const struct run *r);
 /* Applies `agentperf tokens`. Returns 0, or -EINVAL (negative, too large, or
  * nothing asked) leaving p unchanged. */
 int projects_tokens(struct project *p, const struct tokens_update *u);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpudevs.h"
 #include "promtext.h"
 
 void promtext_finished_add(struct promtext_finished *f, const struct promtext_run *r)
@@ -34,19 +35,32 @@ size_t promtext_escape(const char *s, char *out, size_t len)
 	return n;
 }
 
-enum metric { M_CPU, M_TASKS, M_RSS, M_GPU };
+const char *const promtext_token_type[PROMTEXT_TOKEN_TYPES] = { "input", "output", "cache_read",
+								 "cache_creation" };
+
+enum metric { M_CPU, M_TASKS, M_RSS, M_GPU, M_GPU_SECONDS, M_TOKENS };
 static const char *const metric_name[] = { "agentperf_run_cpu_seconds_total",
 					   "agentperf_run_tasks", "agentperf_run_rss_bytes",
-					   "agentperf_run_gpu_utilization_ratio" };
+					   "agentperf_run_gpu_utilization_ratio",
+					   "agentperf_run_gpu_seconds_total",
+					   "agentperf_run_tokens_total" };
 
 static void run_line(FILE *f, enum metric m, const struct promtext_run *r)
 {
 	char project[2 * sizeof(r->project)], run_id[2 * sizeof(r->run_id)];
 
-	if (m == M_GPU && !r->have_gpu)
+	if ((m == M_GPU && !r->have_gpu) || (m == M_GPU_SECONDS && !r->have_gpu_seconds) ||
+	    (m == M_TOKENS && !r->have_tokens))
 		return; /* unknown: no sample, rather than a made-up value */
 	promtext_escape(r->project, project, sizeof(project));
 	promtext_escape(r->run_id, run_id, sizeof(run_id));
+	if (m == M_TOKENS) {
+		for (int i = 0; i < PROMTEXT_TOKEN_TYPES; i++)
+			fprintf(f, "%s{project=\"%s\",run_id=\"%s\",type=\"%s\"} %llu\n",
+				metric_name[m], project, run_id, promtext_token_type[i],
+				(unsigned long long)r->tokens[i]);
+		return;
+	}
 	fprintf(f, "%s{project=\"%s\",run_id=\"%s\"} ", metric_name[m], project, run_id);
 	switch (m) {
 	case M_CPU:
@@ -62,6 +76,11 @@ static void run_line(FILE *f, enum metric m, const struct promtext_run *r)
 		break;
 	case M_GPU:
 		fprintf(f, "%.4f\n", r->gpu_ratio);
+		break;
+	case M_GPU_SECONDS:
+		fprintf(f, "%.6f\n", r->gpu_seconds);
+		break;
+	case M_TOKENS:
 		break;
 	}
 }
@@ -81,6 +100,32 @@ static void family(FILE *f, const struct promtext_view *v, enum metric m, const 
 	}
 }
 
+/* The daemon's own BPF cost, per program, when the kernel counts it. */
+static void bpf_families(FILE *f, const struct promtext_view *v)
+{
+	char name[2 * sizeof(v->progs[0].name)];
+
+	if (!v->n_progs)
+		return;
+	fprintf(f, "# HELP agentperf_bpf_program_run_seconds_total Time the kernel spent running "
+		   "agentperfd's BPF program (kernel.bpf_stats_enabled=1).\n"
+		   "# TYPE agentperf_bpf_program_run_seconds_total counter\n");
+	for (size_t i = 0; i < v->n_progs; i++) {
+		promtext_escape(v->progs[i].name, name, sizeof(name));
+		fprintf(f, "agentperf_bpf_program_run_seconds_total{program=\"%s\"} %llu.%09llu\n",
+			name, (unsigned long long)(v->progs[i].run_time_ns / 1000000000),
+			(unsigned long long)(v->progs[i].run_time_ns % 1000000000));
+	}
+	fprintf(f, "# HELP agentperf_bpf_program_runs_total Runs of agentperfd's BPF program "
+		   "(kernel.bpf_stats_enabled=1).\n"
+		   "# TYPE agentperf_bpf_program_runs_total counter\n");
+	for (size_t i = 0; i < v->n_progs; i++) {
+		promtext_escape(v->progs[i].name, name, sizeof(name));
+		fprintf(f, "agentperf_bpf_program_runs_total{program=\"%s\"} %llu\n", name,
+			(unsigned long long)v->progs[i].run_cnt);
+	}
+}
+
 char *promtext_render(const struct promtext_view *v, size_t headroom, size_t *len)
 {
 	char *buf = NULL, esc[128];
@@ -97,8 +142,15 @@ char *promtext_render(const struct promtext_view *v, size_t headroom, size_t *le
 	family(f, v, M_TASKS, "Live tasks (threads and processes) of the run.", "gauge");
 	family(f, v, M_RSS, "Resident memory of the run's live processes.", "gauge");
 	family(f, v, M_GPU,
-	       "Busiest GPU engine's utilization by the run's processes (DRM fdinfo), 0 to 1.",
+	       "Busiest GPU engine's utilization by the run's processes (DRM fdinfo, NVML), 0 to 1.",
 	       "gauge");
+	family(f, v, M_GPU_SECONDS,
+	       "Busy time of the run's busiest GPU engine or device, summed over samples.",
+	       "counter");
+	family(f, v, M_TOKENS,
+	       "Tokens the run's agents recorded in their own transcripts "
+	       "(Claude Code, Codex CLI), by type.",
+	       "counter");
 	if (v->have_mem) {
 		fprintf(f,
 			"# HELP agentperf_host_memory_used_bytes Host memory in use (MemTotal - "
@@ -115,6 +167,8 @@ char *promtext_render(const struct promtext_view *v, size_t headroom, size_t *le
 		"# HELP agentperf_websocket_clients Open perf_metrics WebSocket connections.\n"
 		"# TYPE agentperf_websocket_clients gauge\nagentperf_websocket_clients %d\n",
 		v->websocket_clients);
+	gpudevs_prom(f, v->gpus);
+	bpf_families(f, v);
 	fprintf(f, "# HELP agentperf_build_info agentperfd's version and BPF program variant.\n"
 		   "# TYPE agentperf_build_info gauge\n");
 	promtext_escape(v->version, esc, sizeof(esc));

@@ -14,6 +14,9 @@
  * seconds sees its final counter; then its series ends. */
 #define PROMTEXT_KEEP_NS (300 * 1000000000LL)
 #define PROMTEXT_FINISHED_MAX 256
+/* agentperf_run_tokens_total's type label: input, output, cache_read, cache_creation. */
+#define PROMTEXT_TOKEN_TYPES 4
+extern const char *const promtext_token_type[PROMTEXT_TOKEN_TYPES];
 
 struct promtext_run {
 	char project[NAMES_PROJECT_MAX + 1];
@@ -23,6 +26,10 @@ struct promtext_run {
 	uint64_t rss_bytes;
 	bool have_gpu;
 	double gpu_ratio; /* 0-1 */
+	bool have_gpu_seconds;
+	double gpu_seconds; /* busy time of its busiest GPU engine or device */
+	bool have_tokens; /* from the agents' transcripts */
+	uint64_t tokens[PROMTEXT_TOKEN_TYPES]; /* by promtext_token_type[] */
 	int64_t ended_mono_ns; /* finished runs: when they ended (CLOCK_MONOTONIC) */
 };
 
@@ -31,6 +38,15 @@ struct promtext_finished {
 	struct promtext_run r[PROMTEXT_FINISHED_MAX];
 	size_t next, n;
 };
+
+/* One of the daemon's BPF programs and its cost as the kernel counts it
+ * (only while kernel.bpf_stats_enabled is 1). */
+struct promtext_prog {
+	char name[64];
+	uint64_t run_time_ns, run_cnt;
+};
+
+struct gpu_devices;
 
 struct promtext_view {
 	const char *version;
@@ -42,6 +58,9 @@ struct promtext_view {
 	bool have_mem;
 	uint64_t mem_used_bytes, mem_total_bytes;
 	int websocket_clients;
+	const struct gpu_devices *gpus; /* NULL or none: no per-device families */
+	const struct promtext_prog *progs; /* none: no BPF cost families */
+	size_t n_progs;
 };
 
 void promtext_finished_add(struct promtext_finished *f, const struct promtext_run *r);

@@ -59,6 +59,12 @@ struct registry {
 	size_t n, cap;
 	int inotify_fd; /* lock directories' changes; -1 if inotify is unavailable */
 	int64_t forced_ns; /* the latest read asked for by registry_knows */
+	/* Lock directories inotify reported since the latest look (sorted
+	 * there); past REGISTRY_DIRTY_MAX, every project is looked at. */
+	int dirty[REGISTRY_DIRTY_MAX];
+	size_t n_dirty;
+	bool all_dirty;
+	size_t cursor; /* where the next look's round-robin window starts */
 };
 
 static struct seen look(const char *path)
@@ -144,6 +150,10 @@ bool registry_drain(struct registry *r)
 
 			if (ev->mask & IN_IGNORED)
 				gone[n_gone++] = ev->wd;
+			else if (r->n_dirty < REGISTRY_DIRTY_MAX)
+				r->dirty[r->n_dirty++] = ev->wd;
+			else
+				r->all_dirty = true;
 			p += sizeof(*ev) + ev->len;
 		}
 		/* Directories that went away: watch them again once they are back.
@@ -447,8 +457,25 @@ static bool new_lock(struct registry_project *p, struct stat *st, struct agentlo
 	return true;
 }
 
+/* Whether the look at project i is due: its directory changed, its lock
+ * was refused, or it is in this look's round-robin window. Each look reads
+ * at most REGISTRY_LOOK_MAX locks besides those: a registry of 100 000
+ * projects never stalls the loop, and a lock whose directory inotify
+ * reports is still read at once. */
+static bool look_due(const struct registry *r, size_t i)
+{
+	const struct registry_project *p = &r->p[i];
+
+	if (r->n <= REGISTRY_LOOK_MAX || p->refused || r->all_dirty)
+		return true;
+	if ((i + r->n - r->cursor) % r->n < REGISTRY_LOOK_MAX)
+		return true;
+	return p->wd >= 0 && bsearch(&p->wd, r->dirty, r->n_dirty, sizeof(int), cmp_int);
+}
+
 void registry_watch(struct registry *r, const char *proc_root, registry_attach_fn fn, void *ctx)
 {
+	qsort(r->dirty, r->n_dirty, sizeof(int), cmp_int);
 	for (size_t i = 0; i < r->n; i++) {
 		struct registry_project *p = &r->p[i];
 		uid_t owner = r->db[p->db].owner;
@@ -460,6 +487,8 @@ void registry_watch(struct registry *r, const char *proc_root, registry_attach_f
 		double start;
 		int err;
 
+		if (!look_due(r, i))
+			continue;
 		watch_dir(r, p);
 		if (!new_lock(p, &st, &l))
 			continue;
@@ -504,4 +533,7 @@ void registry_watch(struct registry *r, const char *proc_root, registry_attach_f
 			p->refused = true;
 		}
 	}
+	r->cursor = r->n ? (r->cursor + REGISTRY_LOOK_MAX) % r->n : 0;
+	r->n_dirty = 0;
+	r->all_dirty = false;
 }

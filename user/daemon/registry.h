@@ -11,6 +11,9 @@
 /* A registry is read again when its files change, and at least this often. */
 #define REGISTRY_REREAD_NS (30 * 1000000000LL)
 #define REGISTRY_FORCE_NS (250 * 1000000LL)
+/* Locks one look reads besides those of changed directories (round-robin). */
+#define REGISTRY_LOOK_MAX 2048
+#define REGISTRY_DIRTY_MAX 1024
 
 struct registry;
 

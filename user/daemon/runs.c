@@ -50,6 +50,25 @@ struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t 
 	return NULL;
 }
 
+struct run *runs_adopt(struct runs *rs, const struct run *from)
+{
+	struct run *r = &rs->run[from->slot % TRACKER_MAX_RUNS];
+
+	if (r->used) {
+		errno = EBUSY;
+		return NULL;
+	}
+	*r = *from;
+	r->used = true;
+	r->slot = from->slot % TRACKER_MAX_RUNS;
+	/* Generations go on from the highest taken over: never one reused. */
+	if (r->gen >= rs->next_gen)
+		rs->next_gen = r->gen + 1;
+	if (!rs->next_gen)
+		rs->next_gen = 1;
+	return r;
+}
+
 struct run *runs_find_id(struct runs *rs, const char *project, const char *run_id)
 {
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++)
@@ -191,6 +210,41 @@ static bool add_top(cJSON *o, const struct top *t)
 	return arr != NULL;
 }
 
+uint64_t runs_transcript_tokens(const struct run *r)
+{
+	return r->tokens.have ? transcript_usage_total(&r->tokens.usage) : 0;
+}
+
+static cJSON *count_or_null(bool have, uint64_t n)
+{
+	return have ? cJSON_CreateNumber((double)n) : cJSON_CreateNull();
+}
+
+/* {"input":..,"output":..,"cache_read":..,"cache_creation":..,"total":..,
+ * "source":..}: reported counts have no breakdown (nulls); null when the
+ * run's tokens are not known at all. */
+static bool add_tokens(cJSON *o, const struct run_tokens *t)
+{
+	const struct transcript_usage *u = &t->usage;
+	bool have = !t->reported;
+	cJSON *k;
+
+	if (!t->reported && !t->have)
+		return cJSON_AddNullToObject(o, "tokens");
+	k = cJSON_AddObjectToObject(o, "tokens");
+	return k && cJSON_AddItemToObject(k, "input", count_or_null(have, u->input)) &&
+	       cJSON_AddItemToObject(k, "output", count_or_null(have, u->output)) &&
+	       cJSON_AddItemToObject(k, "cache_read", count_or_null(have, u->cache_read)) &&
+	       cJSON_AddItemToObject(k, "cache_creation", count_or_null(have, u->cache_creation)) &&
+	       cJSON_AddNumberToObject(k, "total",
+				       t->reported ? (double)t->reported_n
+						   : (double)transcript_usage_total(u)) &&
+	       cJSON_AddStringToObject(k, "source",
+				       t->reported ? "reported"
+				       : t->source == TRANSCRIPT_CODEX ? "codex"
+								       : "claude-code");
+}
+
 cJSON *runs_record(const struct run *r)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -234,9 +288,13 @@ cJSON *runs_record(const struct run *r)
 	     cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)r->peak_rss_bytes) &&
 	     cJSON_AddNumberToObject(o, "run_delay_seconds",
 				     (double)((delay + 500000) / 1000000) / 1000) &&
-	     /* Not measured: null, never a made-up zero. */
-	     cJSON_AddNullToObject(o, "gpu_seconds") && add_top(o, &r->top) &&
-	     cJSON_AddBoolToObject(o, "detached", r->detached);
+	     /* Unknown: null, never a made-up zero. */
+	     (r->have_gpu_seconds ? cJSON_AddNumberToObject(o, "gpu_seconds", r->gpu_seconds)
+				  : cJSON_AddNullToObject(o, "gpu_seconds")) &&
+	     add_tokens(o, &r->tokens) &&
+	     add_top(o, &r->top) &&
+	     cJSON_AddBoolToObject(o, "detached", r->detached) &&
+	     cJSON_AddBoolToObject(o, "adopted", r->adopted);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

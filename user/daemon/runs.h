@@ -10,6 +10,7 @@
 #include "names.h"
 #include "top.h"
 #include "tracker_abi.h"
+#include "transcript.h"
 
 /* One read of a run's kernel-side state (see include/tracker_abi.h). */
 struct run_sample {
@@ -32,10 +33,22 @@ struct run_sample {
 
 enum run_status { RUN_RUNNING, RUN_PAUSED, RUN_STOPPED, RUN_CRASHED };
 
+/* The run's tokens: what its agents' transcripts say (the sampler's reading),
+ * and its project's `agentperf tokens` count, which wins (copied by the
+ * lifecycle when the run answers a wait or is recorded). */
+struct run_tokens {
+	bool have; /* transcript usage seen */
+	enum transcript_source source; /* the one with the most tokens */
+	struct transcript_usage usage;
+	bool reported;
+	int64_t reported_n;
+};
+
 struct run {
 	bool used;
 	bool ended; /* root gone and no task alive: the record is final */
 	bool detached; /* tracking given up (detach, daemon stop) before the end */
+	bool adopted; /* taken over by a restarted daemon */
 	char project[NAMES_PROJECT_MAX + 1];
 	char run_id[NAMES_RUN_ID_MAX];
 	uint32_t slot;
@@ -53,6 +66,11 @@ struct run {
 	double cores;
 	/* Commands by CPU, filled when a record is made (not per tick). */
 	struct top top;
+	struct run_tokens tokens;
+	/* Busy time of its busiest GPU engine or device, summed by the
+	 * sampler at each walk; have_ false while nothing was known. */
+	bool have_gpu_seconds;
+	double gpu_seconds;
 };
 
 struct runs {
@@ -67,6 +85,9 @@ void runs_free(struct runs *rs);
 /* Claims a slot for a new run. Slots are handed out round-robin so a slot just
  * released is the last to be reused. Returns NULL with errno ENOSPC when full. */
 struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_ns);
+/* Puts a journaled run back in its slot (a restarted daemon's takeover).
+ * Returns it, or NULL with errno EBUSY when the slot is taken. */
+struct run *runs_adopt(struct runs *rs, const struct run *from);
 /* Live run by run id (of project, unless NULL: a root attached to a second
  * run in the second it started gives both the same id) or, newest first, by
  * project; NULL when none. */
@@ -84,6 +105,9 @@ void runs_rate(struct run *r, uint64_t cpu_ns, int64_t mono_ns);
 /* Ends tracking now without waiting for the tasks (detach, shutdown). */
 void runs_detach(struct run *r, int64_t now_ns);
 void runs_release(struct run *r);
+/* The tokens r's agents' transcripts recorded (input, output and cache
+ * tokens alike), 0 when none were seen. */
+uint64_t runs_transcript_tokens(const struct run *r);
 /* The run record of r (SPEC.md "Run record"); NULL on allocation failure. */
 cJSON *runs_record(const struct run *r);
 

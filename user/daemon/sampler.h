@@ -1,4 +1,5 @@
-/* The sampler: the one owner of task walks and GPU readings. Everything that
+/* The sampler: the one owner of task walks, GPU readings and the agents'
+ * transcripts (tokscan.h), all read for each open run. Everything that
  * shows a live figure (the stream, status, /metrics, the bookkeeping tick)
  * asks it for a sample; it walks the host's tasks at most once per period
  * however many ask. */
@@ -8,9 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gpudevs.h"
 #include "gpuscan.h"
 #include "host.h"
 #include "runs.h"
+#include "tokscan.h"
 #include "tracker.h"
 
 /* Rates (runs' cores) span at least this long: a walk asked for sooner
@@ -20,6 +23,7 @@
 struct sampler_opts {
 	const char *proc_root;
 	const char *sys_root;
+	const char *nvml_lib; /* NVIDIA's management library; NULL: NVIDIA GPUs not read */
 };
 
 /* The latest walk and the host figures read with it. */
@@ -42,24 +46,37 @@ struct sampler_gpu {
 
 struct sampler;
 
-/* Reads the host's GPU devices once. NULL with errno ENOMEM. */
+/* Finds the host's GPU devices once (DRM, and NVML from o->nvml_lib). NULL
+ * with errno ENOMEM. */
 struct sampler *sampler_new(struct tracker *t, struct runs *runs, const struct sampler_opts *o);
 void sampler_free(struct sampler *s);
 
 /* Walks the tasks unless the latest walk is younger than max_age_ns, then
  * reads every run's counters into the runs table (noticing ends), each open
- * run's GPU use, and the host's memory and CPU. Returns the walk's sample. */
+ * run's GPU use and transcript tokens (r->tokens), and the host's memory and
+ * CPU. Returns the walk's sample. */
 const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns);
 /* The latest sample, without walking. */
 const struct sample *sampler_latest(const struct sampler *s);
 /* Reads r's counters (no walk): its CPU so far and whether it has ended. */
 void sampler_read_run(struct sampler *s, struct run *r);
-/* GPU figures of r at the latest walk. A run with nothing alive uses none
- * (zeros, known); a run not read since it started is unknown. Returns false
+/* r has just started: its root process is looked at for transcripts now, so
+ * that what its agent writes from the start is counted. */
+void sampler_run_started(struct sampler *s, struct run *r);
+/* r has ended or is detached: its transcripts are read a last time into
+ * r->tokens and let go. Does nothing the second time. */
+void sampler_run_done(struct sampler *s, struct run *r);
+/* GPU figures of r at the latest walk, DRM and NVML together: the busiest
+ * device or engine, VRAM summed; unknown where either backend does not know.
+ * A run with nothing alive uses none (zeros, known); a run not read since it
+ * started is unknown. Each walk also adds to r's gpu_seconds. Returns false
  * when the host has no GPU that reports usage. */
 bool sampler_gpu(const struct sampler *s, const struct run *r, struct sampler_gpu *out);
-/* The host's GPU devices, read at start. */
+/* Whether the host has a GPU that reports per-process use (DRM or NVML),
+ * and its VRAM, read at start. */
 const struct gpuscan_host *sampler_gpu_host(const struct sampler *s);
+/* Each GPU device of the host with its figures at the latest walk. */
+const struct gpu_devices *sampler_gpu_devices(const struct sampler *s);
 /* The number of online CPUs, read at start. */
 int sampler_ncpus(const struct sampler *s);
 /* Task walks made so far (for tests and the log). */

@@ -101,6 +101,43 @@ static void gpu_view(struct stream *st, const struct run *r, struct perfmsg_view
 	v->gpu_vram_used_gb = (double)g.vram_bytes / GIB;
 }
 
+/* tokens: the project's `agentperf tokens` reports win; else its agents'
+ * transcripts: the shown run's, and every run's since the daemon started
+ * (those recorded, plus those still in the runs table). */
+static void tokens_view(const struct stream *st, const struct project *p, const struct run *shown,
+			struct perfmsg_view *v)
+{
+	uint64_t total = p->transcript_recorded;
+	bool seen = p->transcript_seen;
+
+	if (p->tokens_available) {
+		v->tokens_available = true;
+		v->tokens_current = p->tokens_current;
+		v->tokens_total = p->tokens_total;
+		return;
+	}
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
+		const struct run *r = &st->runs->run[i];
+
+		if (r->used && r->tokens.have && !strcmp(r->project, p->name)) {
+			total += runs_transcript_tokens(r);
+			seen = true;
+		}
+	}
+	if (!seen)
+		return;
+	v->tokens_available = true;
+	v->tokens_current = shown ? (int64_t)runs_transcript_tokens(shown) : 0;
+	v->tokens_total = (int64_t)total;
+	if (shown && shown->tokens.have) {
+		v->tokens_have_kinds = true;
+		v->tokens_input = shown->tokens.usage.input;
+		v->tokens_output = shown->tokens.usage.output;
+		v->tokens_cache_read = shown->tokens.usage.cache_read;
+		v->tokens_cache_creation = shown->tokens.usage.cache_creation;
+	}
+}
+
 /* Builds p's next message from the sample and wakes its watchers. */
 static void snapshot(struct stream *st, struct project *p, const struct sample *sm)
 {
@@ -134,9 +171,7 @@ static void snapshot(struct stream *st, struct project *p, const struct sample *
 		v.tasks = open ? runs_tasks_alive(r) : 0;
 		v.run_rss_gb = open ? (double)r->last.rss_bytes / GIB : 0;
 	}
-	v.tokens_available = p->tokens_available;
-	v.tokens_current = p->tokens_current;
-	v.tokens_total = p->tokens_total;
+	tokens_view(st, p, r, &v);
 	if (sm->have_mem && sm->mem.total_bytes) {
 		uint64_t used = sm->mem.total_bytes - sm->mem.available_bytes;
 

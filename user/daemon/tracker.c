@@ -4,29 +4,36 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
+#include "pins.h"
 #include "timefmt.h"
-#include "tracker.h"
-#include "tracker.skel.h"
+#include "tracker_int.h"
 
-struct tracker {
-	struct tracker_bpf *skel;
-	const char *variant;
-	int ncpus;
-	long page_size;
-	struct tracker_counters *percpu; /* scratch for one per-CPU lookup */
-	struct tracker_proc *procs; /* the latest sampling pass's live members */
-	size_t n_procs, cap_procs;
-	/* Iterator links, made once while privileged; passes only open them. */
-	struct bpf_link *seed_link, *sample_link;
-	/* One batch read of run_comms (allocated at first use). */
-	struct tracker_comm_key *comm_keys;
-	uint64_t *comm_vals;
-	struct top_acc *acc; /* 25 KiB: too big for the stack */
+
+/* The programs whose links are pinned, in both variants. */
+#define TRACKER_N_LINKS 8
+static const char *const link_names[TRACKER_N_LINKS] = {
+	"handle_sched_switch",	       "handle_sched_process_fork",
+	"handle_task_newtask",	       "handle_sched_process_exit",
+	"handle_sched_switch_raw",     "handle_sched_process_fork_raw",
+	"handle_task_newtask_raw",     "handle_sched_process_exit_raw",
 };
+
+static void skel_links(struct tracker_bpf *skel, struct bpf_link *out[TRACKER_N_LINKS])
+{
+	out[0] = skel->links.handle_sched_switch;
+	out[1] = skel->links.handle_sched_process_fork;
+	out[2] = skel->links.handle_task_newtask;
+	out[3] = skel->links.handle_sched_process_exit;
+	out[4] = skel->links.handle_sched_switch_raw;
+	out[5] = skel->links.handle_sched_process_fork_raw;
+	out[6] = skel->links.handle_task_newtask_raw;
+	out[7] = skel->links.handle_sched_process_exit_raw;
+}
 
 /* Programs of each variant; handle_seed belongs to both. */
 static void select_variant(struct tracker_bpf *skel, bool raw)
@@ -41,7 +48,39 @@ static void select_variant(struct tracker_bpf *skel, bool raw)
 	bpf_program__set_autoload(skel->progs.handle_sched_process_exit_raw, raw);
 }
 
-static int load_variant(struct tracker *t, bool raw)
+/* A random id for this load of the programs (never 0: "nobody acts"). */
+static uint64_t new_prog_id(void)
+{
+	uint64_t id = 0;
+
+	while (!id && getrandom(&id, sizeof(id), 0) != sizeof(id))
+		;
+	return id;
+}
+
+/* The new programs act from now on, and the old ones' links go: one map
+ * write hands every event over, then the old programs detach. */
+static int take_over(struct tracker *t, uint32_t abi)
+{
+	struct tracker_ctl c = { .active_id = t->skel->rodata->prog_id, .abi = abi };
+	struct bpf_link *links[TRACKER_N_LINKS];
+	uint32_t zero = 0;
+	struct tracker_ctl old;
+
+	if (!bpf_map__lookup_elem(t->skel->maps.tracker_ctl, &zero, sizeof(zero), &old,
+				  sizeof(old), 0))
+		c.pending_count = old.pending_count;
+	/* pending_count may move between the read and the write: the raw_tp
+	 * programs use it only as a hint that a lookup is worth making. */
+	if (bpf_map__update_elem(t->skel->maps.tracker_ctl, &zero, sizeof(zero), &c, sizeof(c),
+				 BPF_ANY))
+		return -errno;
+	pins_remove_links(t->pin_dir);
+	skel_links(t->skel, links);
+	return pins_links(t->pin_dir, links, link_names, TRACKER_N_LINKS);
+}
+
+static int load_variant(struct tracker *t, bool raw, uint32_t abi)
 {
 	int err;
 
@@ -49,13 +88,18 @@ static int load_variant(struct tracker *t, bool raw)
 	if (!t->skel)
 		return -errno;
 	select_variant(t->skel, raw);
-	err = tracker_bpf__load(t->skel);
+	t->skel->rodata->prog_id = new_prog_id();
+	err = pins_set_map_paths(t->skel->obj, t->pin_dir);
+	if (!err)
+		err = tracker_bpf__load(t->skel);
 	if (!err) {
 		/* Iterators run on demand through their own links, not attached. */
 		bpf_program__set_autoattach(t->skel->progs.handle_seed, false);
 		bpf_program__set_autoattach(t->skel->progs.handle_sample, false);
 		err = tracker_bpf__attach(t->skel);
 	}
+	if (!err)
+		err = take_over(t, abi);
 	if (!err) {
 		t->seed_link = bpf_program__attach_iter(t->skel->progs.handle_seed, NULL);
 		t->sample_link = bpf_program__attach_iter(t->skel->progs.handle_sample, NULL);
@@ -72,6 +116,27 @@ static int load_variant(struct tracker *t, bool raw)
 	}
 	t->variant = raw ? "raw_tp" : "tp_btf";
 	return 0;
+}
+
+/* State of another ABI was found: its runs are read, then it goes. */
+static int replace_foreign(struct tracker *t, uint32_t found_abi)
+{
+	unsigned n = 0;
+
+	t->replaced = calloc(TRACKER_MAX_RUNS, sizeof(*t->replaced));
+	if (!t->replaced)
+		return -ENOMEM;
+	for (uint32_t slot = 0; slot < TRACKER_MAX_RUNS; slot++) {
+		struct replaced_run *rr = &t->replaced[slot];
+
+		rr->valid = !pins_read_run(t->pin_dir, slot, t->ncpus, &rr->info, &rr->sum) &&
+			    rr->info.gen;
+		n += rr->valid;
+	}
+	log_warn("pinned BPF state in %s is of ABI %u, not %u: %u run(s) read from it, then "
+		 "replaced by fresh state",
+		 t->pin_dir, found_abi, TRACKER_ABI_VERSION, n);
+	return pins_remove_all(t->pin_dir) ?: pins_prepare(t->pin_dir);
 }
 
 /* Whether this kernel loads tp_btf programs on the sched_switch tracepoint:
@@ -97,13 +162,16 @@ static bool probe_tp_btf(void)
 	return true;
 }
 
-struct tracker *tracker_open(const char *variant)
+struct tracker *tracker_open(const struct tracker_opts *o)
 {
 	struct tracker *t = calloc(1, sizeof(*t));
+	const char *variant = o->variant;
+	struct tracker_ctl ctl;
 	int err;
 
 	if (!t)
 		return NULL;
+	t->pin_dir = o->pin_dir;
 	t->page_size = sysconf(_SC_PAGESIZE);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
@@ -120,11 +188,31 @@ struct tracker *tracker_open(const char *variant)
 		err = -EINVAL;
 		goto fail;
 	}
+	err = pins_prepare(t->pin_dir);
+	if (err) {
+		log_err("cannot prepare %s for the pinned BPF state: %s", t->pin_dir,
+			strerror(-err));
+		goto fail;
+	}
+	err = pins_read_ctl(t->pin_dir, &ctl);
+	if (!err && ctl.abi == o->abi) {
+		t->start = TRACKER_TAKEN_OVER;
+	} else if (!err) {
+		t->start = TRACKER_REPLACED;
+		err = replace_foreign(t, ctl.abi);
+	} else if (err == -ENOENT) {
+		/* Nothing pinned, or a partial set: start clean. */
+		err = pins_remove_all(t->pin_dir) ?: pins_prepare(t->pin_dir);
+	}
+	if (err) {
+		log_err("cannot read the pinned BPF state in %s: %s", t->pin_dir, strerror(-err));
+		goto fail;
+	}
 	if (!variant && !probe_tp_btf()) {
 		log_info("this kernel does not load tp_btf programs: using raw_tp");
 		variant = "raw_tp";
 	}
-	err = load_variant(t, variant && !strcmp(variant, "raw_tp"));
+	err = load_variant(t, variant && !strcmp(variant, "raw_tp"), o->abi);
 	if (err == -EPERM || err == -EACCES) {
 		log_err("not allowed to load BPF programs: needs CAP_BPF, CAP_PERFMON and "
 			"CAP_SYS_PTRACE (run as root)");
@@ -135,7 +223,8 @@ struct tracker *tracker_open(const char *variant)
 			variant ? variant : "tp_btf", strerror(-err));
 		goto fail;
 	}
-	log_info("BPF programs attached (%s)", t->variant);
+	log_info("BPF programs attached (%s)%s", t->variant,
+		 t->start == TRACKER_TAKEN_OVER ? ", pinned state taken over" : "");
 	return t;
 fail:
 	tracker_free(t);
@@ -155,7 +244,49 @@ void tracker_free(struct tracker *t)
 	free(t->comm_keys);
 	free(t->comm_vals);
 	free(t->acc);
+	free(t->replaced);
 	free(t);
+}
+
+enum tracker_start tracker_start_state(const struct tracker *t)
+{
+	return t->start;
+}
+
+int tracker_replaced_read(const struct tracker *t, uint32_t slot, uint32_t gen,
+			  struct run_sample *out)
+{
+	const struct replaced_run *rr = t->replaced ? &t->replaced[slot % TRACKER_MAX_RUNS] : NULL;
+
+	if (!rr || !rr->valid || rr->info.gen != gen)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->cpu_ns = rr->sum.cpu_ns;
+	out->tasks_started = rr->sum.tasks_started;
+	out->tasks_exited = rr->sum.tasks_exited;
+	out->tasks_lost = rr->sum.tasks_lost;
+	out->run_delay_ns = rr->sum.run_delay_ns;
+	out->peak_proc_rss_bytes = rr->sum.peak_proc_rss_pages * (uint64_t)t->page_size;
+	out->root_exited = rr->info.root_exited != 0;
+	out->root_left = rr->info.root_exited == TRACKER_ROOT_LEFT;
+	out->exit_status = rr->info.exit_code;
+	return 0;
+}
+
+int tracker_slot_gen(struct tracker *t, uint32_t slot, uint32_t *gen)
+{
+	struct tracker_run info;
+
+	if (bpf_map__lookup_elem(t->skel->maps.run_info, &slot, sizeof(slot), &info, sizeof(info),
+				 0))
+		return -errno;
+	*gen = info.gen;
+	return 0;
+}
+
+int tracker_unpin(struct tracker *t)
+{
+	return pins_remove_all(t->pin_dir);
 }
 
 const char *tracker_variant(const struct tracker *t)
@@ -265,61 +396,6 @@ size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, si
 		if (t->procs[i].slot == slot && (t->procs[i].flags & TRACKER_PROC_LEADER))
 			out[n++] = (pid_t)t->procs[i].tgid;
 	return n;
-}
-
-/* Reads every run_comms entry into t->comm_keys/comm_vals; returns how many,
- * or -errno. */
-static int read_comms(struct tracker *t)
-{
-	int fd = bpf_map__fd(t->skel->maps.run_comms);
-	__u32 token, max = TRACKER_MAX_COMMS, total = 0, count;
-	void *in = NULL;
-	int err;
-
-	if (!t->comm_keys) {
-		t->comm_keys = calloc(max, sizeof(*t->comm_keys));
-		t->comm_vals = calloc(max, sizeof(*t->comm_vals));
-		t->acc = malloc(sizeof(*t->acc));
-		if (!t->comm_keys || !t->comm_vals || !t->acc)
-			return -ENOMEM;
-	}
-	do {
-		count = max - total;
-		err = bpf_map_lookup_batch(fd, in, &token, t->comm_keys + total,
-					   t->comm_vals + total, &count, NULL);
-		total += count;
-		in = &token;
-	} while (!err && total < max);
-	if (err && errno != ENOENT)
-		return -errno;
-	return (int)total;
-}
-
-int tracker_top(struct tracker *t, uint32_t slot, uint32_t gen, bool with_live, struct top *out)
-{
-	int n = read_comms(t);
-
-	if (n < 0)
-		return n;
-	memset(t->acc, 0, sizeof(*t->acc));
-	for (int i = 0; i < n; i++)
-		if (t->comm_keys[i].slot == slot && t->comm_keys[i].gen == gen)
-			top_add(t->acc, t->comm_keys[i].comm, t->comm_vals[i]);
-	for (size_t i = 0; with_live && i < t->n_procs; i++)
-		if (t->procs[i].slot == slot)
-			top_add(t->acc, t->procs[i].comm, t->procs[i].cpu_ns);
-	top_result(t->acc, out);
-	return 0;
-}
-
-void tracker_forget_top(struct tracker *t, uint32_t slot, uint32_t gen)
-{
-	int fd = bpf_map__fd(t->skel->maps.run_comms);
-	int n = read_comms(t);
-
-	for (int i = 0; i < n; i++)
-		if (t->comm_keys[i].slot == slot && t->comm_keys[i].gen == gen)
-			bpf_map_delete_elem(fd, &t->comm_keys[i]);
 }
 
 int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)

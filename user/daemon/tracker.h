@@ -10,10 +10,34 @@
 
 struct tracker;
 
-/* Loads and attaches the programs. variant is "tp_btf", "raw_tp" or NULL
- * (tp_btf where this kernel loads tp_btf programs at all, else raw_tp).
- * Returns NULL with errno set; the reason has been logged in one line. */
-struct tracker *tracker_open(const char *variant);
+struct tracker_opts {
+	const char *variant; /* "tp_btf", "raw_tp" or NULL: tp_btf where it loads */
+	const char *pin_dir; /* the pinned state (PINS_DIR) */
+	uint32_t abi; /* TRACKER_ABI_VERSION (tests simulate another) */
+};
+
+/* What tracker_open found pinned. */
+enum tracker_start {
+	TRACKER_FRESH, /* nothing: new maps */
+	TRACKER_TAKEN_OVER, /* state of this ABI: its maps reused, its runs go on */
+	TRACKER_REPLACED, /* state of another ABI: read, then replaced */
+};
+
+/* Loads and attaches the programs over the state pinned in o->pin_dir
+ * (reused when of the same ABI), then hands every event over to them and
+ * pins their links: tracking goes on after the daemon exits. Returns NULL
+ * with errno set; the reason has been logged in one line. */
+struct tracker *tracker_open(const struct tracker_opts *o);
+enum tracker_start tracker_start_state(const struct tracker *t);
+/* TRACKER_REPLACED: the totals of the slot's run of generation gen in the
+ * state that was replaced. Returns 0 or -ENOENT. */
+int tracker_replaced_read(const struct tracker *t, uint32_t slot, uint32_t gen,
+			  struct run_sample *out);
+/* The generation the maps hold for slot (0: no live run). Returns 0 or -errno. */
+int tracker_slot_gen(struct tracker *t, uint32_t slot, uint32_t *gen);
+/* Removes every pin: once the daemon exits, programs and maps are gone.
+ * Returns 0 or -errno. */
+int tracker_unpin(struct tracker *t);
 void tracker_free(struct tracker *t);
 const char *tracker_variant(const struct tracker *t);
 
@@ -39,5 +63,13 @@ int tracker_top(struct tracker *t, uint32_t slot, uint32_t gen, bool with_live, 
 void tracker_forget_top(struct tracker *t, uint32_t slot, uint32_t gen);
 /* Closes the slot: tasks still carrying it are ignored from now on. */
 int tracker_end_run(struct tracker *t, uint32_t slot);
+/* The kernel's own cost of each loaded program: cb(ctx, name, run_time_ns,
+ * run_cnt) once per program, from bpf_prog_info. Returns 0; -ENODATA when
+ * kernel.bpf_stats_enabled is not 1 (the kernel counts nothing then);
+ * or the -errno of a program that could not be read, after those before it. */
+int tracker_prog_stats(const struct tracker *t,
+		       void (*cb)(void *ctx, const char *name, uint64_t run_time_ns,
+				  uint64_t run_cnt),
+		       void *ctx);
 
 #endif

@@ -1,8 +1,10 @@
-/* cgexec [-o FILE] CGROUP_DIR CMD [ARG]...: join a cgroup-v1 group, then exec CMD.
- * With -o, writes to FILE the nanoseconds of CPU this process had used by the
- * moment it was in the group (CLOCK_PROCESS_CPUTIME_ID, which brings the
- * kernel's runtime up to date): the part of a tracked run's CPU that the
- * group's cpuacct.usage cannot see. */
+/* cgexec [-o FILE] CGROUP_DIR CMD [ARG]...: join a cgroup, then exec CMD. The
+ * group may be cgroup v1 or v2: in both, writing "0" to its cgroup.procs
+ * moves the writer's whole process. With -o, writes to FILE the nanoseconds
+ * of CPU this process had used by the moment it was in the group
+ * (CLOCK_PROCESS_CPUTIME_ID, which brings the kernel's runtime up to date):
+ * the part of a tracked run's CPU that the group's counter (cpuacct.usage,
+ * cpu.stat usage_usec) cannot see. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>

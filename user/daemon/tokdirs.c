@@ -1,0 +1,445 @@
+/* Claude Code's directories of each run's transcripts: watched, listed, their files followed. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tokdirs.h"
+#include "tokneg.h"
+#include "tracker_abi.h"
+#include "useropen.h"
+
+/* Claude Code's layout: CONFIG/projects/P/S.jsonl, and a session's subagents
+ * in CONFIG/projects/P/S/subagents/ (any *.jsonl there). */
+enum dir_kind { DIR_PROJECT, DIR_SESSION, DIR_SUBAGENTS };
+
+struct known {
+	ino_t ino;
+	off_t size;
+};
+
+struct tokdir {
+	uint32_t slot, gen; /* the run it counts for */
+	enum dir_kind kind;
+	uid_t uid; /* its owner, and its transcripts' */
+	int wd; /* inotify watch; -1 when none (then listed each tick) */
+	bool dirty; /* to be listed again: events were lost */
+	char *path;
+	/* Its *.jsonl files when first listed (sorted by inode): a file
+	 * followed later starts at the size it had then. */
+	struct known *known;
+	size_t n_known;
+	bool known_full; /* more files than TOKSCAN_KNOWN_MAX */
+};
+
+struct tokdirs {
+	struct tokfiles *fs;
+	int ifd; /* inotify; -1 when refused */
+	struct tokdir **dirs;
+	size_t n_dirs, cap_dirs;
+	/* Per run, by slot: its directories, and paths known not to be there. */
+	struct {
+		size_t n_dirs;
+		struct tokneg neg;
+	} run[TRACKER_MAX_RUNS];
+};
+
+static const uint32_t dir_mask[] = {
+	[DIR_PROJECT] = IN_MODIFY | IN_CREATE | IN_MOVED_TO,
+	[DIR_SESSION] = IN_CREATE | IN_MOVED_TO,
+	[DIR_SUBAGENTS] = IN_MODIFY | IN_CREATE | IN_MOVED_TO,
+};
+
+struct tokdirs *tokdirs_new(struct tokfiles *fs, bool inotify)
+{
+	struct tokdirs *ds = calloc(1, sizeof(*ds));
+
+	if (!ds)
+		return NULL;
+	ds->fs = fs;
+	/* Events are taken once per tick, never woken for: an agent's thousand
+	 * appends a second cost one read of the queue. */
+	ds->ifd = inotify ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
+	return ds;
+}
+
+static bool push(struct tokdirs *ds, struct tokdir *d)
+{
+	if (ds->n_dirs == ds->cap_dirs) {
+		size_t c = ds->cap_dirs ? ds->cap_dirs * 2 : 16;
+		struct tokdir **b = realloc(ds->dirs, c * sizeof(*b));
+
+		if (!b)
+			return false;
+		ds->dirs = b;
+		ds->cap_dirs = c;
+	}
+	ds->dirs[ds->n_dirs++] = d;
+	return true;
+}
+
+static int cmp_known(const void *a, const void *b)
+{
+	ino_t x = ((const struct known *)a)->ino, y = ((const struct known *)b)->ino;
+
+	return x < y ? -1 : x > y;
+}
+
+static const struct known *known_of(const struct tokdir *d, ino_t ino)
+{
+	struct known key = { .ino = ino };
+
+	if (!d->n_known)
+		return NULL;
+	return bsearch(&key, d->known, d->n_known, sizeof(key), cmp_known);
+}
+
+static struct tokdir *dir_by_path(const struct tokdirs *ds, const char *path)
+{
+	for (size_t i = 0; i < ds->n_dirs; i++)
+		if (!strcmp(ds->dirs[i]->path, path))
+			return ds->dirs[i];
+	return NULL;
+}
+
+static struct tokdir *dir_by_wd(const struct tokdirs *ds, int wd)
+{
+	for (size_t i = 0; i < ds->n_dirs; i++)
+		if (ds->dirs[i]->wd == wd)
+			return ds->dirs[i];
+	return NULL;
+}
+
+static bool is_jsonl(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 6 && !strcmp(name + n - 6, ".jsonl");
+}
+
+static struct tokdir *dir_ensure(struct tokdirs *ds, const struct tokrun *r, const char *path,
+				 uid_t uid, enum dir_kind kind, bool created);
+
+/* Where a transcript of d is followed from: its start if the run created it,
+ * else where it stood when d was first listed, or its start if it was not
+ * there then, or else its end. */
+static off_t start(const struct tokrun *r, const struct tokdir *d, int fd, const struct stat *st)
+{
+	const struct known *k;
+	bool btime;
+
+	if (tokrun_born_fd(r, fd, &btime))
+		return 0;
+	if ((k = known_of(d, st->st_ino)))
+		return k->size < st->st_size ? k->size : st->st_size;
+	if (!btime && !d->known_full)
+		return 0; /* not there when its directory was listed: new */
+	return st->st_size;
+}
+
+/* Follows name of d, whose events or listing say it is a transcript. */
+static void follow_in(struct tokdirs *ds, const struct tokrun *r, struct tokdir *d,
+		      const char *name)
+{
+	char sub[PATH_MAX];
+	struct stat st;
+	int dfd, fd;
+
+	if (d->kind == DIR_SESSION || !is_jsonl(name) || tokfiles_find(ds->fs, d, name))
+		return;
+	if ((dfd = useropen_dir(d->path, d->uid)) < 0)
+		return;
+	fd = useropen_file(dfd, name, d->uid, &st);
+	close(dfd);
+	if (fd < 0)
+		return;
+	if (tokfiles_has(ds->fs, st.st_dev, st.st_ino)) {
+		close(fd); /* another run's, or this one's under another name */
+		return;
+	}
+	if (!tokfiles_follow(ds->fs, r, TRANSCRIPT_CLAUDE, d, name, fd, &st,
+			     start(r, d, fd, &st)) ||
+	    d->kind != DIR_PROJECT)
+		return;
+	/* An active session may start subagents: S/ and S/subagents/. */
+	if (snprintf(sub, sizeof(sub), "%s/%.*s", d->path, (int)(strlen(name) - 6), name) <
+	    (int)sizeof(sub) - 11) {
+		dir_ensure(ds, r, sub, d->uid, DIR_SESSION, false);
+		strcat(sub, "/subagents");
+		dir_ensure(ds, r, sub, d->uid, DIR_SUBAGENTS, false);
+	}
+}
+
+/* Lists d: its files' sizes the first time, and (first time, or without
+ * events) the files that grew. A project's existing sessions' subagent
+ * directories are taken in the first listing. */
+static void dir_list(struct tokdirs *ds, const struct tokrun *r, struct tokdir *d, int dfd,
+		     bool first)
+{
+	size_t cap_known = 0;
+	struct dirent *de;
+	struct statx st;
+	DIR *dir;
+
+	d->dirty = false;
+	if (d->kind == DIR_SESSION) {
+		char sub[PATH_MAX];
+
+		if (snprintf(sub, sizeof(sub), "%s/subagents", d->path) < (int)sizeof(sub))
+			dir_ensure(ds, r, sub, d->uid, DIR_SUBAGENTS, first);
+		return;
+	}
+	dfd = dfd >= 0 ? dup(dfd) : useropen_dir(d->path, d->uid);
+	if (dfd < 0 || !(dir = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		struct tokfile *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (d->kind == DIR_PROJECT &&
+		    (de->d_type == DT_DIR || (de->d_type == DT_UNKNOWN && !is_jsonl(de->d_name)))) {
+			char sub[PATH_MAX];
+
+			/* Subagents of sessions before the run: followed from
+			 * their sizes now, in case the session goes on (and,
+			 * without events, those of sessions since). */
+			if (snprintf(sub, sizeof(sub), "%s/%s/subagents", d->path, de->d_name) <
+				    (int)sizeof(sub) &&
+			    !dir_by_path(ds, sub) && !access(sub, F_OK))
+				dir_ensure(ds, r, sub, d->uid, DIR_SUBAGENTS, true);
+			continue;
+		}
+		if (!is_jsonl(de->d_name) ||
+		    statx(dirfd(dir), de->d_name, AT_SYMLINK_NOFOLLOW,
+			  STATX_TYPE | STATX_UID | STATX_INO | STATX_SIZE | STATX_BTIME, &st) ||
+		    !S_ISREG(st.stx_mode) || st.stx_uid != d->uid)
+			continue;
+		/* Made since the run started (a directory found late): whole. */
+		if (first && (st.stx_mask & STATX_BTIME) && tokrun_born(r, &st)) {
+			follow_in(ds, r, d, de->d_name);
+			continue;
+		}
+		if (first) {
+			if (d->n_known >= TOKSCAN_KNOWN_MAX) {
+				d->known_full = true;
+				continue;
+			}
+			if (d->n_known == cap_known) {
+				size_t c = cap_known ? cap_known * 2 : 64;
+				struct known *k = realloc(d->known, c * sizeof(*k));
+
+				if (!k) {
+					d->known_full = true;
+					continue;
+				}
+				d->known = k;
+				cap_known = c;
+			}
+			d->known[d->n_known++] = (struct known){ st.stx_ino, (off_t)st.stx_size };
+			continue;
+		}
+		/* Without events: anything whose size is not what we know. */
+		if ((f = tokfiles_find(ds->fs, d, de->d_name))) {
+			if ((off_t)st.stx_size != tokfiles_offset(f))
+				tokfiles_touch(f);
+		} else {
+			const struct known *k = known_of(d, st.stx_ino);
+
+			if (!k || k->size != (off_t)st.stx_size)
+				follow_in(ds, r, d, de->d_name);
+		}
+	}
+	closedir(dir);
+	if (first && d->n_known)
+		qsort(d->known, d->n_known, sizeof(*d->known), cmp_known);
+}
+
+/* Watches and lists path, a directory of uid's, for run r, unless it is
+ * already (for any run), or is known not to be there (unless an event just
+ * said it was created). */
+static struct tokdir *dir_ensure(struct tokdirs *ds, const struct tokrun *r, const char *path,
+				 uid_t uid, enum dir_kind kind, bool created)
+{
+	struct tokneg *neg = &ds->run[r->slot].neg;
+	char self[64];
+	struct tokdir *d;
+	int dfd;
+
+	if ((d = dir_by_path(ds, path)))
+		return d->slot == r->slot && d->gen == r->gen ? d : NULL;
+	if (ds->run[r->slot].n_dirs >= TOKSCAN_DIRS_MAX ||
+	    (!created && tokneg_has(neg, path, r->mono_ns)))
+		return NULL;
+	if ((dfd = useropen_dir(path, uid)) < 0) {
+		tokneg_add(neg, path, r->mono_ns);
+		return NULL;
+	}
+	if (!(d = calloc(1, sizeof(*d))) || !(d->path = strdup(path)) || !push(ds, d)) {
+		if (d)
+			free(d->path);
+		free(d);
+		close(dfd);
+		return NULL;
+	}
+	d->slot = r->slot;
+	d->gen = r->gen;
+	d->kind = kind;
+	d->uid = uid;
+	d->wd = -1;
+	ds->run[r->slot].n_dirs++;
+	/* The watch is of the directory just checked (its fd), not of
+	 * whatever the path leads to by now. IN_MASK_CREATE: a directory
+	 * reached by a second path is watched once. */
+	if (ds->ifd >= 0) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", dfd);
+		d->wd = inotify_add_watch(ds->ifd, self, dir_mask[kind] | IN_ONLYDIR |
+								 IN_EXCL_UNLINK | IN_MASK_CREATE);
+		if (d->wd < 0 && errno == EEXIST)
+			d->wd = -2; /* someone else's: never listed, never read */
+	}
+	if (d->wd != -2)
+		dir_list(ds, r, d, dfd, true);
+	close(dfd);
+	return d;
+}
+
+static void dir_free(struct tokdirs *ds, struct tokdir *d)
+{
+	if (d->wd >= 0)
+		inotify_rm_watch(ds->ifd, d->wd);
+	free(d->known);
+	free(d->path);
+	free(d);
+}
+
+/* An event of d: a file grew or came, or a session or subagents directory. */
+static void on_event(struct tokdirs *ds, const struct tokrun *run, struct tokdir *d,
+		     const struct inotify_event *ev)
+{
+	const struct tokrun *r = &run[d->slot];
+	char path[PATH_MAX];
+	struct tokfile *f;
+
+	if (!r->active || r->gen != d->gen || !ev->len || ev->name[0] == '.')
+		return;
+	if (ev->mask & IN_ISDIR) {
+		/* Room for "/subagents" after it. */
+		if (snprintf(path, sizeof(path), "%s/%s", d->path, ev->name) >=
+		    (int)sizeof(path) - 11)
+			return;
+		if (d->kind == DIR_PROJECT) {
+			dir_ensure(ds, r, path, d->uid, DIR_SESSION, true);
+			strcat(path, "/subagents");
+			dir_ensure(ds, r, path, d->uid, DIR_SUBAGENTS, true);
+		} else if (d->kind == DIR_SESSION && !strcmp(ev->name, "subagents")) {
+			dir_ensure(ds, r, path, d->uid, DIR_SUBAGENTS, true);
+		}
+		return;
+	}
+	if ((f = tokfiles_find(ds->fs, d, ev->name)))
+		tokfiles_touch(f);
+	else
+		follow_in(ds, r, d, ev->name);
+}
+
+void tokdirs_begin(struct tokdirs *ds, const struct tokrun *run)
+{
+	char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct tokdir *last = NULL;
+	ssize_t n;
+
+	if (ds->ifd < 0)
+		return;
+	while ((n = read(ds->ifd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				/* Lost events: every directory is listed again. */
+				for (size_t i = 0; i < ds->n_dirs; i++)
+					ds->dirs[i]->dirty = true;
+				continue;
+			}
+			if (!last || last->wd != ev->wd)
+				last = dir_by_wd(ds, ev->wd);
+			if (!last)
+				continue;
+			if (ev->mask & IN_IGNORED) {
+				last->wd = -1; /* the directory is gone */
+				last = NULL;
+				continue;
+			}
+			on_event(ds, run, last, ev);
+		}
+	}
+}
+
+void tokdirs_project(struct tokdirs *ds, const struct tokrun *r, const char *path, uid_t uid)
+{
+	dir_ensure(ds, r, path, uid, DIR_PROJECT, false);
+}
+
+bool tokdirs_present(struct tokdirs *ds, const struct tokrun *r, const char *path)
+{
+	if (tokneg_has(&ds->run[r->slot].neg, path, r->mono_ns))
+		return false;
+	if (access(path, F_OK)) {
+		tokneg_add(&ds->run[r->slot].neg, path, r->mono_ns);
+		return false;
+	}
+	return true;
+}
+
+void tokdirs_tick(struct tokdirs *ds, const struct tokrun *r)
+{
+	for (size_t i = 0; i < ds->n_dirs; i++) {
+		struct tokdir *d = ds->dirs[i];
+
+		if (d->slot != r->slot || d->gen != r->gen)
+			continue;
+		/* Directories without events (none, or lost) are listed
+		 * instead, and the files of one without a watch are read. */
+		if (d->dirty || d->wd == -1)
+			dir_list(ds, r, d, -1, false);
+		if (d->wd == -1)
+			tokfiles_touch_dir(ds->fs, d);
+	}
+}
+
+void tokdirs_release(struct tokdirs *ds, uint32_t slot)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < ds->n_dirs; i++) {
+		if (ds->dirs[i]->slot == slot)
+			dir_free(ds, ds->dirs[i]);
+		else
+			ds->dirs[kept++] = ds->dirs[i];
+	}
+	ds->n_dirs = kept;
+	if (slot < TRACKER_MAX_RUNS)
+		memset(&ds->run[slot], 0, sizeof(ds->run[slot]));
+}
+
+void tokdirs_free(struct tokdirs *ds)
+{
+	if (!ds)
+		return;
+	for (size_t i = 0; i < ds->n_dirs; i++)
+		dir_free(ds, ds->dirs[i]);
+	free(ds->dirs);
+	if (ds->ifd >= 0)
+		close(ds->ifd);
+	free(ds);
+}
