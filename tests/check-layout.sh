@@ -12,3 +12,17 @@ if [ -n "$both" ]; then
 	exit 1
 fi
 echo "layout: agentperf defines none of the daemon's $(wc -l <<<"$daemon_syms") symbols"
+
+# No two modules call each other: no .c includes the header of a module whose
+# .c includes its own (hooks handed at creation carry calls the other way).
+pairs=$(for c in user/*/*.c; do
+	m=$(basename "$c" .c)
+	grep -o '#include "[a-z_0-9]*\.h"' "$c" | sed 's/#include "\(.*\)\.h"/\1/' | grep -vx "$m" | sed "s/^/$m /"
+done | sort -u)
+mutual=$(awk 'NR == FNR { e[$1 " " $2] = 1; next } ($2 " " $1) in e && $1 < $2 { print $1 "<->" $2 }' \
+	<(echo "$pairs") <(echo "$pairs"))
+if [ -n "$mutual" ]; then
+	echo "layout: FAIL: modules include each other: $(echo $mutual)" >&2
+	exit 1
+fi
+echo "layout: no two modules include each other ($(wc -l <<<"$pairs") includes)"

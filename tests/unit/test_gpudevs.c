@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gpudevs.h"
+#include "promtext.h"
 
 static void two(struct gpu_devices *d)
 {
@@ -55,16 +56,30 @@ static void test_json(void **state)
 	cJSON_Delete(arr);
 }
 
+/* The per-device families of /metrics (promtext renders them). */
+static char *prom(const struct gpu_devices *d)
+{
+	struct promtext_view v = { .version = "v", .bpf_variant = "tp_btf", .gpus = d };
+	size_t len;
+	char *text = promtext_render(&v, 0, &len), *from, *out;
+
+	assert_non_null(text);
+	from = strstr(text, "# HELP agentperf_gpu_info");
+	out = strdup(from ? from : "");
+	/* Only the device families: the rest of the exposition follows. */
+	if (strstr(out, "# HELP agentperf_build_info"))
+		*strstr(out, "# HELP agentperf_build_info") = '\0';
+	free(text);
+	return out;
+}
+
 static void test_prom(void **state)
 {
 	struct gpu_devices d;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *buf;
 
 	two(&d);
-	gpudevs_prom(f, &d);
-	fclose(f);
+	buf = prom(&d);
 	assert_string_equal(
 		buf,
 		"# HELP agentperf_gpu_info The host's GPU devices and the backend that reads them "
@@ -84,12 +99,11 @@ static void test_prom(void **state)
 		"agentperf_gpu_utilization_ratio{device=\"nvidia0\"} 0.3700\n");
 	free(buf);
 	/* No device: no family at all. */
-	buf = NULL;
-	f = open_memstream(&buf, &len);
 	d.n = 0;
-	gpudevs_prom(f, &d);
-	gpudevs_prom(f, NULL);
-	fclose(f);
+	buf = prom(&d);
+	assert_string_equal(buf, "");
+	free(buf);
+	buf = prom(NULL);
 	assert_string_equal(buf, "");
 	free(buf);
 }

@@ -37,7 +37,6 @@ cJSON *gpudevs_json(const struct gpu_devices *d);
  * agentperf_gpu_memory_used_bytes, agentperf_gpu_memory_total_bytes and
  * agentperf_gpu_utilization_ratio, by device): nothing without devices; a
  * figure unknown has no sample. */
-void gpudevs_prom(FILE *f, const struct gpu_devices *d);
 /* The devices in one line for the log: which backends report usage, how
  * many devices, each one's label, name and memory ("NVML reports usage; 1
  * device: nvidia0 (NVIDIA H200, 139.8 GiB)"). Always NUL-terminated. */

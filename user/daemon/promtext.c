@@ -126,6 +126,51 @@ static void bpf_families(FILE *f, const struct promtext_view *v)
 	}
 }
 
+enum dev_metric { D_MEM_USED, D_MEM_TOTAL, D_UTIL };
+static const struct {
+	const char *name, *help;
+} dev_metric[] = {
+	[D_MEM_USED] = { "agentperf_gpu_memory_used_bytes", "Memory in use on the GPU device." },
+	[D_MEM_TOTAL] = { "agentperf_gpu_memory_total_bytes", "Memory of the GPU device." },
+	[D_UTIL] = { "agentperf_gpu_utilization_ratio",
+		     "Share of the last sample period the GPU device was busy, 0 to 1." },
+};
+
+/* The host's GPU devices: agentperf_gpu_info and the per-device gauges. */
+static void render_gpus(FILE *f, const struct gpu_devices *d)
+{
+	char id[2 * sizeof(d->d[0].id)], name[2 * sizeof(d->d[0].name)];
+
+	if (!d || !d->n)
+		return;
+	fprintf(f, "# HELP agentperf_gpu_info The host's GPU devices and the backend that reads "
+		   "them (1).\n# TYPE agentperf_gpu_info gauge\n");
+	for (int i = 0; i < d->n; i++) {
+		promtext_escape(d->d[i].id, id, sizeof(id));
+		promtext_escape(d->d[i].name, name, sizeof(name));
+		fprintf(f, "agentperf_gpu_info{device=\"%s\",name=\"%s\",backend=\"%s\"} 1\n", id,
+			name, d->d[i].backend);
+	}
+	for (int m = D_MEM_USED; m <= D_UTIL; m++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", dev_metric[m].name,
+			dev_metric[m].help, dev_metric[m].name);
+		for (int i = 0; i < d->n; i++) {
+			const struct gpu_device *x = &d->d[i];
+
+			promtext_escape(x->id, id, sizeof(id));
+			if (m == D_MEM_USED && x->have_mem_used)
+				fprintf(f, "%s{device=\"%s\"} %llu\n", dev_metric[m].name, id,
+					(unsigned long long)x->mem_used_bytes);
+			else if (m == D_MEM_TOTAL && x->have_mem_total)
+				fprintf(f, "%s{device=\"%s\"} %llu\n", dev_metric[m].name, id,
+					(unsigned long long)x->mem_total_bytes);
+			else if (m == D_UTIL && x->have_util)
+				fprintf(f, "%s{device=\"%s\"} %.4f\n", dev_metric[m].name, id,
+					x->util_percent / 100);
+		}
+	}
+}
+
 char *promtext_render(const struct promtext_view *v, size_t headroom, size_t *len)
 {
 	char *buf = NULL, esc[128];
@@ -167,7 +212,7 @@ char *promtext_render(const struct promtext_view *v, size_t headroom, size_t *le
 		"# HELP agentperf_websocket_clients Open perf_metrics WebSocket connections.\n"
 		"# TYPE agentperf_websocket_clients gauge\nagentperf_websocket_clients %d\n",
 		v->websocket_clients);
-	gpudevs_prom(f, v->gpus);
+	render_gpus(f, v->gpus);
 	bpf_families(f, v);
 	fprintf(f, "# HELP agentperf_build_info agentperfd's version and BPF program variant.\n"
 		   "# TYPE agentperf_build_info gauge\n");

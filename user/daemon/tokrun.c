@@ -2,12 +2,11 @@
 #include <fcntl.h>
 
 #include "tokrun.h"
-#include "tokscan.h"
 
 bool tokrun_born(const struct tokrun *r, const struct statx *stx)
 {
 	return (int64_t)stx->stx_btime.tv_sec * 1000000000LL + stx->stx_btime.tv_nsec >=
-	       r->started_ns - TOKSCAN_BIRTH_SLACK_NS;
+	       r->started_ns - TOKRUN_BIRTH_SLACK_NS;
 }
 
 bool tokrun_born_fd(const struct tokrun *r, int fd, bool *known)

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+/* A file whose birth is at most this long before the run's start counts as
+ * created by the run (file times come from a coarse clock). */
+#define TOKRUN_BIRTH_SLACK_NS (20 * 1000000LL)
+
 struct tokrun {
 	bool active;
 	uint32_t slot, gen;
@@ -16,7 +20,7 @@ struct tokrun {
 };
 
 /* Whether a file whose birth time is in stx (STATX_BTIME in its mask) counts
- * as created by r: born at most TOKSCAN_BIRTH_SLACK_NS before r started. */
+ * as created by r: born at most TOKRUN_BIRTH_SLACK_NS before r started. */
 bool tokrun_born(const struct tokrun *r, const struct statx *stx);
 /* Whether the open file fd was created by r. *known: whether its filesystem
  * keeps birth times (when it does not, the answer is false). */

@@ -37,9 +37,6 @@
 /* A Codex rollout found already written: its totals before the run are the
  * last token_count within this many bytes before where reading starts. */
 #define TOKSCAN_TAIL_MAX (256 * 1024)
-/* A file whose birth is at most this long before the run's start counts as
- * created by the run (file times come from a coarse clock). */
-#define TOKSCAN_BIRTH_SLACK_NS (20 * 1000000LL)
 
 /* A run's tokens so far. */
 struct tokscan_result {
