@@ -20,17 +20,23 @@ for d in "$A" "$B"; do [ -x "$d/agentperfd" ] && [ -x "$d/agentperf" ] || { echo
 T=$(mktemp -d /tmp/agentperf-ab.XXXXXX)
 export AGENTPERF_CONTROL=$T/ctl.sock
 DPID=
-trap '[ -n "$DPID" ] && kill "$DPID" 2>/dev/null; rm -rf "$T"' EXIT
+BPF_DIR=/sys/fs/bpf/agentperf-ab-$$
+trap '[ -n "$DPID" ] && kill "$DPID" 2>/dev/null; rm -rf "$T" "$BPF_DIR"' EXIT
 
 PORT=$((20000 + RANDOM % 30000))
 start() {
-	"$1/agentperfd" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --listen "127.0.0.1:$PORT" 2>"$T/daemon.log" &
+	# A build that pins its BPF state gets a directory of its own, removed
+	# when it stops: a daemon's programs must not outlive its phase.
+	local pin=()
+	"$1/agentperfd" --help 2>&1 | grep -q -- --bpf-dir && pin=(--bpf-dir "$BPF_DIR")
+	"$1/agentperfd" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --listen "127.0.0.1:$PORT" \
+		"${pin[@]}" 2>"$T/daemon.log" &
 	DPID=$!
 	for _ in $(seq 100); do [ -S "$AGENTPERF_CONTROL" ] && grep -q listening "$T/daemon.log" && return; sleep 0.05; done
 	echo "bench-ab: $1/agentperfd did not start: $(cat "$T/daemon.log")" >&2
 	exit 1
 }
-stop() { [ -z "$DPID" ] || { kill "$DPID"; wait "$DPID" || true; DPID=; rm -f "$AGENTPERF_CONTROL"; }; }
+stop() { [ -z "$DPID" ] || { kill "$DPID"; wait "$DPID" || true; DPID=; rm -f "$AGENTPERF_CONTROL"; rm -rf "$BPF_DIR"; }; }
 # pipe, storm, median, paired.
 . "$(dirname "$0")/bench-lib.sh"
 

@@ -30,21 +30,24 @@ command -v perf >/dev/null || { echo "bench-overhead: needs perf (Debian: linux-
 [ -x "$APD" ] || make -s all
 
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+# Its own pinned BPF state, removed at each stop: no program outlives a phase.
+BPF_DIR=/sys/fs/bpf/agentperf-overhead-$$
 cleanup() {
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-	rm -rf "$T"
+	rm -rf "$T" "$BPF_DIR"
 }
 trap cleanup EXIT
 
 daemon_start() {
-	"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" 2>"$T/daemon.log" &
+	"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --bpf-dir "$BPF_DIR" \
+		2>"$T/daemon.log" &
 	DPID=$!
 	for _ in $(seq 100); do [ -S "$AGENTPERF_CONTROL" ] && grep -q listening "$T/daemon.log" && return; sleep 0.05; done
 	echo "bench-overhead: agentperfd did not start" >&2
 	exit 1
 }
-daemon_stop() { kill "$DPID"; wait "$DPID" || true; DPID=; }
+daemon_stop() { kill "$DPID"; wait "$DPID" || true; DPID=; rm -rf "$BPF_DIR"; }
 
 # pipe, storm, median, paired (the working directory is the repository's).
 . scripts/bench-lib.sh

@@ -18,7 +18,8 @@ export AGENTPERF_CONTROL=$T/ctl.sock AGENTPERF_SERVER=127.0.0.1:$((20000 + RANDO
 DPID=
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-trap 'kill $DPID $(jobs -p) 2>/dev/null; sysctl -qw kernel.bpf_stats_enabled="$old_stats"; rm -rf "$T"' EXIT
+BPF_DIR=/sys/fs/bpf/agentperf-passes-$$ # pinned state of the daemon under test, removed
+trap 'kill $DPID $(jobs -p) 2>/dev/null; sysctl -qw kernel.bpf_stats_enabled="$old_stats"; rm -rf "$T" "$BPF_DIR"' EXIT
 
 run_cnt() { bpftool prog show id "$1" | grep -o 'run_cnt [0-9]*' | awk '{ print $2 }'; }
 tasks() { ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null | wc -l; }
@@ -35,7 +36,10 @@ walks() {
 printf '%-28s %6s %10s %10s %10s %10s\n' build tasks unwatched "1 watched" "2 watched" "5 watched"
 for dir in "$@"; do
 	dir=$(cd "$dir" && pwd)
-	"$dir/agentperfd" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --listen "$AGENTPERF_SERVER" 2>"$T/daemon.log" &
+	pin=()
+	"$dir/agentperfd" --help 2>&1 | grep -q -- --bpf-dir && pin=(--bpf-dir "$BPF_DIR")
+	"$dir/agentperfd" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --listen "$AGENTPERF_SERVER" \
+		"${pin[@]}" 2>"$T/daemon.log" &
 	DPID=$!
 	for _ in $(seq 100); do [ -S "$AGENTPERF_CONTROL" ] && grep -q listening "$T/daemon.log" && break; sleep 0.05; done
 	for p in 1 2 3 4 5; do
@@ -59,6 +63,7 @@ for dir in "$@"; do
 	printf '%-28s %6s %10s %10s %10s %10s\n' "$dir" "$(tasks)" $row
 	kill "$DPID"; wait "$DPID" || true
 	DPID=
+	rm -rf "$BPF_DIR"
 	pkill -f "agentperf watch passes" 2>/dev/null || true
 	pkill -f "sleep $((6 * SECS))" 2>/dev/null || true
 	rm -f "$AGENTPERF_CONTROL"

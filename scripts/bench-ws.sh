@@ -30,12 +30,13 @@ fi
 cleanup() {
 	pkill -P $$ 2>/dev/null || true
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	rm -rf "$T"
+	rm -rf "$T" "$BPF_DIR"
 }
+BPF_DIR=/sys/fs/bpf/agentperf-ws-$$ # the daemon's pinned state, removed at the end
 trap cleanup EXIT
 
 "$BUILD/agentperfd" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --listen 127.0.0.1:$PORT \
-	--max-clients $((CLIENTS + 16)) 2>"$T/daemon.log" &
+	--max-clients $((CLIENTS + 16)) --bpf-dir "$BPF_DIR" 2>"$T/daemon.log" &
 DPID=$!
 for _ in $(seq 100); do grep -q listening "$T/daemon.log" 2>/dev/null && break; sleep 0.05; done
 
