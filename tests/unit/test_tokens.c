@@ -21,84 +21,9 @@
 #include "sampler.h"
 #include "stream.h"
 #include "tracker.h"
+#include "fake_tracker.h"
 
 #define PID 100
-
-/* --- the fake tracker: one process (PID) in every open slot ------------- */
-
-static struct run_sample fake[TRACKER_MAX_RUNS];
-static bool fake_open[TRACKER_MAX_RUNS];
-
-int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root_tgid)
-{
-	memset(&fake[slot], 0, sizeof(fake[slot]));
-	fake_open[slot] = true;
-	return 0;
-}
-
-int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, bool whole_tree)
-{
-	fake[slot].tasks_started = 1;
-	return 1;
-}
-
-int tracker_refresh_live(struct tracker *t)
-{
-	return 0;
-}
-
-int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
-{
-	*out = fake[slot];
-	return 0;
-}
-
-size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, size_t max)
-{
-	if (!fake_open[slot] || fake[slot].root_exited || !max)
-		return 0;
-	out[0] = PID;
-	return 1;
-}
-
-int tracker_top(struct tracker *t, uint32_t slot, uint32_t gen, bool with_live, struct top *out)
-{
-	memset(out, 0, sizeof(*out));
-	return 0;
-}
-
-void tracker_forget_top(struct tracker *t, uint32_t slot, uint32_t gen)
-{
-}
-
-int tracker_end_run(struct tracker *t, uint32_t slot)
-{
-	fake_open[slot] = false;
-	return 0;
-}
-
-const char *tracker_variant(const struct tracker *t)
-{
-	return "fake";
-}
-
-/* What a restarted daemon's takeover asks: nothing was pinned. */
-enum tracker_start tracker_start_state(const struct tracker *t)
-{
-	return TRACKER_FRESH;
-}
-
-int tracker_slot_gen(struct tracker *t, uint32_t slot, uint32_t *gen)
-{
-	*gen = 0;
-	return 0;
-}
-
-int tracker_replaced_read(const struct tracker *t, uint32_t slot, uint32_t gen,
-			  struct run_sample *out)
-{
-	return -ENOENT;
-}
 
 /* --- the parts, wired as agentperfd wires them --------------------------- */
 
@@ -163,6 +88,8 @@ static int setup(void **state)
 	size_t n;
 	FILE *f;
 	int len;
+
+	fake_pid = PID; /* every open run's one process */
 
 	memset(&w, 0, sizeof(w));
 	memset(fake, 0, sizeof(fake));
