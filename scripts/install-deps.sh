@@ -3,13 +3,14 @@
 # and only what is missing. Run as root (sudo make check / sudo make run do).
 set -euo pipefail
 
-# Build: compiler, BPF toolchain, libraries. Tests: cmocka, perf (benchmarks),
+# Build: compiler, BPF toolchain, libraries (libclang-rt-dev: the libFuzzer
+# and sanitizer runtimes of the fuzz targets, only a Recommends of clang). Tests: cmocka, perf (benchmarks),
 # procps, util-linux (setpriv, taskset), jq and curl for the shell tests,
 # make+gcc for the build workload, tmux to drive `agentperf top`, sqlite3 to
 # write a harness registry, groff/man-db to check the man pages, libcap2-bin
 # (capsh), systemd (systemd-analyze verify of the unit).
 PACKAGES=(
-	build-essential clang llvm pkg-config
+	build-essential clang llvm libclang-rt-dev pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libcjson-dev libcmocka-dev libwebsockets-dev libsqlite3-dev libcap-dev
 	python3-websockets linux-perf procps iproute2 util-linux jq socat curl make gcc
