@@ -58,13 +58,22 @@ struct {
 	__type(value, struct tracker_task);
 } pending_tasks SEC(".maps");
 
-/* Which load acts, the ABI, and the raw_tp parking count (tracker_abi.h). */
+/* Which load acts, and the ABI (tracker_abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct tracker_ctl);
 } tracker_ctl SEC(".maps");
+
+/* raw_tp: how many children are parked in pending_tasks. Its own map: a
+ * restarted daemon rewrites tracker_ctl whole, and must not undo a count. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pending_count SEC(".maps");
 
 /* Seeding request, written by userspace before each run of handle_seed. */
 __u32 seed_slot;
@@ -78,6 +87,13 @@ static __always_inline struct tracker_ctl *ctl(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&tracker_ctl, &zero);
+}
+
+static __always_inline __u64 *pending(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pending_count, &zero);
 }
 
 /* Whether this load's programs act: another load's may be attached beside
@@ -135,6 +151,7 @@ static __always_inline void join(struct tracker_task *t, struct task_struct *p, 
 {
 	t->slot = slot;
 	t->gen = gen;
+	t->flags = 0;
 	t->last_ns = t->base_ns = p->se.sum_exec_runtime;
 	t->base_delay_ns = run_delay_of(p);
 }
@@ -176,8 +193,9 @@ static __always_inline void account(struct task_struct *prev, struct tracker_tas
 		return;
 	credit(prev, t, c);
 	/* The final switch of a dying task: most of a short-lived process's CPU
-	 * only becomes visible here, after sched_process_exit. */
-	if (get_task_state(prev) & TASK_DEAD) {
+	 * only becomes visible here, after sched_process_exit. Counted once. */
+	if ((get_task_state(prev) & TASK_DEAD) && !(t->flags & TRACKER_TASK_DONE)) {
+		t->flags |= TRACKER_TASK_DONE;
 		c->tasks_exited++;
 		c->run_delay_ns += run_delay_of(prev) - t->base_delay_ns;
 		credit_comm(prev, t);
@@ -210,6 +228,9 @@ static __always_inline int inherit(struct task_struct *parent, struct task_struc
 		c->tasks_lost++;
 		return 0;
 	}
+	/* Joined already (another load's handler, during a handover). */
+	if (ct->gen == pt->gen && ct->slot == pt->slot)
+		return 0;
 	join(ct, child, pt->slot, pt->gen);
 	c->tasks_started++;
 	return 0;
@@ -279,7 +300,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
 
 /* t has no storage: if it is a parked child, give it storage now. Called only
  * where t is a trusted pointer: current, or the seed iterator's task. */
-static __always_inline struct tracker_task *adopt(struct task_struct *t, struct tracker_ctl *ctl)
+static __always_inline struct tracker_task *adopt(struct task_struct *t, __u64 *count)
 {
 	__u32 tid = t->pid;
 	struct tracker_task *pv = bpf_map_lookup_elem(&pending_tasks, &tid);
@@ -290,7 +311,7 @@ static __always_inline struct tracker_task *adopt(struct task_struct *t, struct 
 		return NULL;
 	v = *pv;
 	bpf_map_delete_elem(&pending_tasks, &tid);
-	__sync_fetch_and_sub(&ctl->pending_count, 1);
+	__sync_fetch_and_sub(count, 1);
 	st = bpf_task_storage_get(&task_runs, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (st) {
 		*st = v;
@@ -305,40 +326,43 @@ static __always_inline struct tracker_task *adopt(struct task_struct *t, struct 
 	return NULL;
 }
 
-static __always_inline struct tracker_task *storage_of(struct task_struct *t,
-						       struct tracker_ctl *c)
+static __always_inline struct tracker_task *storage_of(struct task_struct *t)
 {
 	struct tracker_task *st = member_of(t);
+	__u64 *count;
 
-	if (!st && c && c->pending_count)
-		st = adopt(t, c);
+	if (!st && (count = pending()) && *count)
+		st = adopt(t, count);
 	return st;
 }
 
 static __always_inline int park_child(struct task_struct *child)
 {
-	struct tracker_ctl *ctlv = ctl();
-	struct tracker_task *pt;
 	struct tracker_counters *c;
-	struct tracker_task v;
+	struct tracker_task *pt, v;
+	__u64 *count;
 	__u32 tid;
 
-	if (!ctlv || ctlv->active_id != prog_id)
+	if (!acting())
 		return 0;
-	pt = storage_of(bpf_get_current_task_btf(), ctlv);
+	pt = storage_of(bpf_get_current_task_btf());
 	if (!pt || !live_run(pt))
 		return 0;
 	c = counters_of(pt->slot);
-	if (!c)
+	count = pending();
+	if (!c || !count)
 		return 0;
 	/* A new task's counters start at 0: last_ns and bases 0 lose nothing. */
 	v = (struct tracker_task){ .slot = pt->slot, .gen = pt->gen };
 	tid = BPF_CORE_READ(child, pid);
-	if (bpf_map_update_elem(&pending_tasks, &tid, &v, BPF_ANY)) {
+	/* Parked already (another load's handler, during a handover): once. */
+	if (bpf_map_lookup_elem(&pending_tasks, &tid))
+		return 0;
+	if (bpf_map_update_elem(&pending_tasks, &tid, &v, BPF_NOEXIST)) {
 		c->tasks_lost++;
 		return 0;
 	}
-	__sync_fetch_and_add(&ctlv->pending_count, 1);
+	__sync_fetch_and_add(count, 1);
 	c->tasks_started++;
 	return 0;
 }
@@ -347,14 +371,13 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(handle_sched_switch_raw)
 {
 	struct task_struct *prev = bpf_get_current_task_btf();
-	struct tracker_ctl *c = ctl();
 	struct tracker_task *t;
 
 	/* The raw_tp variant pays the control lookup on every switch: it must
 	 * look for parked children anyway. */
-	if (!c || c->active_id != prog_id)
+	if (!acting())
 		return 0;
-	t = storage_of(prev, c);
+	t = storage_of(prev);
 	if (t)
 		account(prev, t);
 	return 0;
@@ -419,7 +442,7 @@ int handle_seed(struct bpf_iter__task *ctx)
 	if (!c)
 		return 0;
 	/* A child parked by the raw_tp variant is already counted in its run. */
-	t = storage_of(task, ctl());
+	t = storage_of(task);
 	if (!t)
 		t = bpf_task_storage_get(&task_runs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {

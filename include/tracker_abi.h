@@ -20,9 +20,8 @@
  * in one map write: no event is handled twice or by neither. */
 struct tracker_ctl {
 	__u64 active_id;
-	__u64 pending_count; /* raw_tp: children parked in pending_tasks */
 	__u32 abi; /* TRACKER_ABI_VERSION of whoever created the maps */
-	__u32 pad;
+	__u32 raw; /* the active load is the raw_tp variant (it parks children) */
 };
 
 /* Task-storage value: which run a task belongs to and how much of its
@@ -36,7 +35,12 @@ struct tracker_task {
 	__u64 last_ns;
 	__u64 base_ns; /* sum_exec_runtime at joining */
 	__u64 base_delay_ns; /* sched_info.run_delay at joining */
+	__u32 flags;
+	__u32 pad;
 };
+/* The task's final switch has been counted: a second handler (another load's,
+ * while a restarted daemon hands over) counts nothing again. */
+#define TRACKER_TASK_DONE 1
 
 /* Per-CPU, per-run counters; userspace sums the CPUs. All monotonic. */
 struct tracker_counters {
@@ -81,11 +85,11 @@ struct tracker_proc {
 	char comm[TRACKER_COMM_LEN];
 };
 
-_Static_assert(sizeof(struct tracker_task) == 32, "tracker_task layout");
+_Static_assert(sizeof(struct tracker_task) == 40, "tracker_task layout");
 _Static_assert(sizeof(struct tracker_proc) == 40, "tracker_proc layout");
 _Static_assert(sizeof(struct tracker_counters) == 48, "tracker_counters layout");
 _Static_assert(sizeof(struct tracker_run) == 24, "tracker_run layout");
 _Static_assert(sizeof(struct tracker_comm_key) == 24, "tracker_comm_key layout");
-_Static_assert(sizeof(struct tracker_ctl) == 24, "tracker_ctl layout");
+_Static_assert(sizeof(struct tracker_ctl) == 16, "tracker_ctl layout");
 
 #endif

@@ -68,6 +68,25 @@ restart_case() {
 
 restart_case restart-kill9 kill
 restart_case restart-sigterm term
+# The raw_tp variant parks new children until their first switch: parked
+# children survive the handover too.
+AGENTPERF_BPF_VARIANT=raw_tp restart_case restart-raw_tp kill
+
+# A detached run's tasks keep their pinned membership (slot, generation): a
+# restarted daemon never hands that generation out again, so they never join
+# a new run in the same slot.
+daemon_start
+"$H/burn" 1 6000 &
+burner=$!
+"$AP" attach --project det-old --pid "$burner" >/dev/null
+"$AP" detach --project det-old >/dev/null
+kill_daemon
+daemon_start
+"$AP" run --project det-new --summary "$T/det-new.json" -- sleep 1.5 2>/dev/null
+kill "$burner" 2>/dev/null || true
+jq -e '.cpu_seconds < 0.2' "$T/det-new.json" >/dev/null ||
+	fail "a detached run's task joined a new run: $(cat "$T/det-new.json")"
+daemon_stop
 
 # The root exits while the daemon is away: recorded at the next start with its
 # exit status, or as crashed when a signal killed it.

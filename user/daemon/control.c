@@ -236,7 +236,10 @@ static void flush(struct control_conn *c)
 		}
 	}
 	epoll_ctl(c->epoll_fd, EPOLL_CTL_MOD, c->fd,
-		  &(struct epoll_event){ .events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
+		  /* A connection closing after its reply reads no more: a peer
+		   * that keeps writing must not keep the loop busy. */
+		  &(struct epoll_event){ .events = (c->close_after ? 0 : EPOLLIN) |
+						   (c->out_len ? EPOLLOUT : 0),
 					 .data.ptr = c });
 }
 

@@ -62,6 +62,7 @@ char *journal_render(const struct runs *rs, const struct projects *ps)
 	char *out = NULL;
 
 	if (!root || !cJSON_AddNumberToObject(root, "version", JOURNAL_VERSION) ||
+	    !add_u64(root, "next_gen", rs->next_gen) ||
 	    !(arr = cJSON_AddArrayToObject(root, "runs")))
 		goto done;
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
@@ -182,6 +183,7 @@ int journal_parse(const char *text, size_t len, struct journal *out)
 		cJSON_Delete(root);
 		return -EINVAL;
 	}
+	out->next_gen = (uint32_t)(u64(root, "next_gen") & UINT32_MAX);
 	cJSON_ArrayForEach(it, runs)
 	{
 		if (out->n < TRACKER_MAX_RUNS && cJSON_IsObject(it) && parse_run(it, &out->r[out->n]))

@@ -24,6 +24,7 @@ struct journal_run {
 struct journal {
 	struct journal_run r[TRACKER_MAX_RUNS];
 	size_t n;
+	uint32_t next_gen; /* the next generation the daemon would have handed out */
 };
 
 /* The journal of every run in the table (pure). malloc'd JSON; NULL on ENOMEM. */

@@ -296,7 +296,8 @@ void lifecycle_tokens_changed(struct lifecycle *l)
 /* Places one journaled run back in the table: taken over when the maps
  * still hold it, else as detached with the best totals known. */
 static void take_over_one(struct lifecycle *l, const struct journal_run *jr,
-			  enum tracker_start start, unsigned *adopted, unsigned *closed)
+			  enum tracker_start start, unsigned *adopted, unsigned *closed,
+			  unsigned *orphans)
 {
 	struct run from = jr->run;
 	uint32_t gen = 0;
@@ -318,10 +319,16 @@ static void take_over_one(struct lifecycle *l, const struct journal_run *jr,
 			(*adopted)++;
 		} else {
 			/* Another ABI's maps (their totals), or a journal that
-			 * does not match the maps (its last figures). */
+			 * does not match the maps (its last figures). A run of
+			 * another generation the maps hold in that slot has no
+			 * name here: it is closed. */
 			if (start == TRACKER_REPLACED &&
 			    !tracker_replaced_read(l->p.tracker, from.slot, from.gen, &s))
 				from.last = s;
+			if (start == TRACKER_TAKEN_OVER && gen) {
+				tracker_end_run(l->p.tracker, from.slot);
+				(*orphans)++;
+			}
 			runs_detach(&from, clock_real_ns());
 			(*closed)++;
 		}
@@ -357,8 +364,14 @@ int lifecycle_take_over(struct lifecycle *l)
 		log_err("the live-run journal in %s is unreadable (%s): its runs are not taken "
 			"over",
 			l->p.state_dir, strerror(-err));
+	/* Tasks of runs gone before (detached, or unnamed) may still carry
+	 * their generation in the pinned task storage: never hand one out
+	 * again. The clock is the floor when the journal is lost. */
+	runs_reserve_gen(l->p.runs, (uint32_t)(clock_real_ns() / 1000000000));
+	if (!err)
+		runs_reserve_gen(l->p.runs, j->next_gen);
 	for (size_t i = 0; !err && i < j->n; i++) {
-		take_over_one(l, &j->r[i], start, &adopted, &closed);
+		take_over_one(l, &j->r[i], start, &adopted, &closed, &orphans);
 		journaled[j->r[i].run.slot % TRACKER_MAX_RUNS] = true;
 	}
 	free(j);

@@ -16,8 +16,9 @@
 #include "pins.h"
 
 /* The maps that hold run state; the per-load .bss (sampling scratch) is not. */
-static const char *const state_maps[] = { "task_runs",	   "run_counters",  "run_info",
-					  "run_comms",	   "pending_tasks", "tracker_ctl" };
+static const char *const state_maps[] = { "task_runs",	  "run_counters", "run_info",
+					  "run_comms",	  "pending_tasks", "pending_count",
+					  "tracker_ctl" };
 
 int pins_prepare(const char *dir)
 {
@@ -46,19 +47,6 @@ static int open_pin(const char *dir, const char *name)
 	return bpf_obj_get(path);
 }
 
-int pins_read_ctl(const char *dir, struct tracker_ctl *out)
-{
-	uint32_t zero = 0;
-	int fd = open_pin(dir, "tracker_ctl"), err = 0;
-
-	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
-	if (bpf_map_lookup_elem(fd, &zero, out))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* fd's value size is size: else the map is of another layout. */
 static int value_size_is(int fd, uint32_t size)
 {
@@ -68,6 +56,22 @@ static int value_size_is(int fd, uint32_t size)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	return info.value_size == size ? 0 : -EPROTO;
+}
+
+int pins_read_ctl(const char *dir, struct tracker_ctl *out)
+{
+	uint32_t zero = 0;
+	int fd = open_pin(dir, "tracker_ctl"), err;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	/* Another ABI's control entry may have another size: never read it
+	 * into ours. */
+	err = value_size_is(fd, sizeof(*out));
+	if (!err && bpf_map_lookup_elem(fd, &zero, out))
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 int pins_read_run(const char *dir, uint32_t slot, int ncpus, struct tracker_run *info,
@@ -132,24 +136,46 @@ static void remove_prefixed(const char *dir, const char *prefix)
 	closedir(d);
 }
 
-void pins_remove_links(const char *dir)
-{
-	remove_prefixed(dir, "link_");
-}
-
 int pins_links(const char *dir, struct bpf_link *const *links, const char *const *names,
 	       size_t n)
 {
 	char path[512];
 
+	remove_prefixed(dir, "next_");
 	for (size_t i = 0; i < n; i++) {
 		if (!links[i])
 			continue;
-		snprintf(path, sizeof(path), "%s/link_%s", dir, names[i]);
-		if (bpf_link__pin(links[i], path))
-			return -errno;
+		snprintf(path, sizeof(path), "%s/next_%s", dir, names[i]);
+		if (bpf_link__pin(links[i], path)) {
+			int e = -errno;
+
+			remove_prefixed(dir, "next_");
+			return e;
+		}
 	}
 	return 0;
+}
+
+int pins_commit_links(const char *dir)
+{
+	char from[512], to[512];
+	struct dirent *e;
+	DIR *d;
+	int err = 0;
+
+	remove_prefixed(dir, "link_"); /* the old programs detach */
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "next_", 5)) {
+			snprintf(from, sizeof(from), "%s/%s", dir, e->d_name);
+			snprintf(to, sizeof(to), "%s/link_%s", dir, e->d_name + 5);
+			if (rename(from, to) && !err)
+				err = -errno;
+		}
+	closedir(d);
+	return err;
 }
 
 int pins_remove_all(const char *dir)

@@ -26,12 +26,13 @@ int pins_read_run(const char *dir, uint32_t slot, int ncpus, struct tracker_run 
 /* Gives obj's state maps their pin paths under dir: loading then reuses
  * maps pinned there, or pins the new ones. */
 int pins_set_map_paths(struct bpf_object *obj, const char *dir);
-/* Removes the link pins under dir: their programs detach. */
-void pins_remove_links(const char *dir);
-/* Pins links[i] as dir/link_names[i] (NULL links are skipped). Returns 0 or
- * -errno. */
+/* Pins links[i] as dir/next_names[i] (NULL links are skipped), staged
+ * beside the old links. Returns 0, or -errno with nothing staged left. */
 int pins_links(const char *dir, struct bpf_link *const *links, const char *const *names,
 	       size_t n);
+/* The staged links become the pinned ones; the old ones' pins go and their
+ * programs detach. Returns 0 or -errno. */
+int pins_commit_links(const char *dir);
 /* Removes every pin under dir and dir itself. Returns 0 or -errno. */
 int pins_remove_all(const char *dir);
 

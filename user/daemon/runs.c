@@ -50,6 +50,12 @@ struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t 
 	return NULL;
 }
 
+void runs_reserve_gen(struct runs *rs, uint32_t gen)
+{
+	if (gen > rs->next_gen)
+		rs->next_gen = gen;
+}
+
 struct run *runs_adopt(struct runs *rs, const struct run *from)
 {
 	struct run *r = &rs->run[from->slot % TRACKER_MAX_RUNS];

@@ -85,6 +85,9 @@ void runs_free(struct runs *rs);
 /* Claims a slot for a new run. Slots are handed out round-robin so a slot just
  * released is the last to be reused. Returns NULL with errno ENOSPC when full. */
 struct run *runs_begin(struct runs *rs, const char *project, pid_t pid, int64_t now_ns);
+/* Generations are handed out from gen on (when higher than the next): a
+ * restarted daemon never reuses one whose tasks may still carry it. */
+void runs_reserve_gen(struct runs *rs, uint32_t gen);
 /* Puts a journaled run back in its slot (a restarted daemon's takeover).
  * Returns it, or NULL with errno EBUSY when the slot is taken. */
 struct run *runs_adopt(struct runs *rs, const struct run *from);

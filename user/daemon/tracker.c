@@ -58,26 +58,25 @@ static uint64_t new_prog_id(void)
 	return id;
 }
 
-/* The new programs act from now on, and the old ones' links go: one map
- * write hands every event over, then the old programs detach. */
-static int take_over(struct tracker *t, uint32_t abi)
+/* The new programs act from now on, and the old ones' links go: the new
+ * links are pinned beside the old first, then one map write hands every
+ * event over, then the old pins go and their programs detach. A failure
+ * before the write leaves the old programs acting. */
+static int take_over(struct tracker *t, uint32_t abi, bool raw)
 {
-	struct tracker_ctl c = { .active_id = t->skel->rodata->prog_id, .abi = abi };
+	struct tracker_ctl c = { .active_id = t->skel->rodata->prog_id, .abi = abi, .raw = raw };
 	struct bpf_link *links[TRACKER_N_LINKS];
 	uint32_t zero = 0;
-	struct tracker_ctl old;
+	int err;
 
-	if (!bpf_map__lookup_elem(t->skel->maps.tracker_ctl, &zero, sizeof(zero), &old,
-				  sizeof(old), 0))
-		c.pending_count = old.pending_count;
-	/* pending_count may move between the read and the write: the raw_tp
-	 * programs use it only as a hint that a lookup is worth making. */
+	skel_links(t->skel, links);
+	err = pins_links(t->pin_dir, links, link_names, TRACKER_N_LINKS);
+	if (err)
+		return err;
 	if (bpf_map__update_elem(t->skel->maps.tracker_ctl, &zero, sizeof(zero), &c, sizeof(c),
 				 BPF_ANY))
 		return -errno;
-	pins_remove_links(t->pin_dir);
-	skel_links(t->skel, links);
-	return pins_links(t->pin_dir, links, link_names, TRACKER_N_LINKS);
+	return pins_commit_links(t->pin_dir);
 }
 
 static int load_variant(struct tracker *t, bool raw, uint32_t abi)
@@ -99,7 +98,7 @@ static int load_variant(struct tracker *t, bool raw, uint32_t abi)
 		err = tracker_bpf__attach(t->skel);
 	}
 	if (!err)
-		err = take_over(t, abi);
+		err = take_over(t, abi, raw);
 	if (!err) {
 		t->seed_link = bpf_program__attach_iter(t->skel->progs.handle_seed, NULL);
 		t->sample_link = bpf_program__attach_iter(t->skel->progs.handle_sample, NULL);
@@ -197,9 +196,16 @@ struct tracker *tracker_open(const struct tracker_opts *o)
 	err = pins_read_ctl(t->pin_dir, &ctl);
 	if (!err && ctl.abi == o->abi) {
 		t->start = TRACKER_TAKEN_OVER;
-	} else if (!err) {
+		/* Children the raw_tp programs parked are found only by raw_tp
+		 * programs: keep the variant unless one is forced. */
+		if (ctl.raw && !variant) {
+			log_info("the pinned state is the raw_tp variant's: keeping raw_tp");
+			variant = "raw_tp";
+		}
+	} else if (!err || err == -EPROTO) {
+		/* Another ABI (a control entry of another size is one too). */
 		t->start = TRACKER_REPLACED;
-		err = replace_foreign(t, ctl.abi);
+		err = replace_foreign(t, err ? 0 : ctl.abi);
 	} else if (err == -ENOENT) {
 		/* Nothing pinned, or a partial set: start clean. */
 		err = pins_remove_all(t->pin_dir) ?: pins_prepare(t->pin_dir);
