@@ -48,7 +48,7 @@ DAEMON_PURE := agentlock config exporter fdinfo gpu gpudevs gpumath gpuscan hist
 	journal lifecycle log nvml perfmsg procfs projects promtext readfile runs sampler schedule \
 	stream tokdirs tokfiles tokneg tokprocs tokrun tokscan top transcript transcript_ids \
 	transcript_lines useropen waiters wsrules
-DAEMON_IO := agentperfd commands control daemon http pins privs registry startup tracker trackerinfo wssession
+DAEMON_IO := agentperfd commands control daemon http pins privs registry reglocks startup tracker trackerinfo wssession
 CLIENT_PURE := runenv topview
 CLIENT_IO := agentperf cli client runcmd runwait topui watch
 
@@ -60,7 +60,7 @@ CLIENT_OBJS := $(COMMON_OBJS) $(CLIENT_PURE_OBJS) $(patsubst %,$(BUILD)/user/cli
 # What a unit test links: an archive of every module that needs no kernel or
 # socket, so that a test pulls in only what it calls (a test of the
 # lifecycle or the sampler brings its own fake tracker).
-UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(BUILD)/user/daemon/registry.o $(CLIENT_PURE_OBJS)
+UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(BUILD)/user/daemon/registry.o $(BUILD)/user/daemon/reglocks.o $(CLIENT_PURE_OBJS)
 UNIT_LIB := $(BUILD)/libunit.a
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))

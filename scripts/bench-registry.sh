@@ -13,7 +13,7 @@ BUILD=${BUILD:-build}
 T=$(mktemp -d /tmp/agentperf-benchregistry.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-objs=(daemon/registry daemon/log daemon/agentlock daemon/procfs daemon/readfile common/names)
+objs=(daemon/registry daemon/reglocks daemon/log daemon/agentlock daemon/procfs daemon/readfile common/names)
 make -s $(printf "$BUILD/user/%s.o " "${objs[@]}")
 cat >"$T/drv.c" <<'EOF'
 /* Times the registry's read, lookups and lock look: DB N. */

@@ -13,61 +13,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agentlock.h"
 #include "log.h"
 #include "names.h"
-#include "procfs.h"
 #include "registry.h"
+#include "registry_int.h"
 
-/* What a file looked like: a change means "read it again". */
-struct seen {
-	bool exists;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	uid_t uid; /* the owner: not part of "changed" */
-};
+int registry_cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
 
-/* A read names this many new projects, then says how many more. */
-#define REGISTRY_LOG_NEW 20
+	return (x > y) - (x < y);
+}
 
-struct registry_db {
-	char path[PATH_MAX];
-	struct seen db, wal;
-	uid_t owner; /* its runs may only be of this user's processes (or any, for root) */
-	bool read_once;
-	int64_t read_mono;
-};
-
-struct registry_project {
-	char name[NAMES_PROJECT_MAX + 1];
-	char *lock; /* malloc'd: a PATH_MAX array each would be 400 MB for 100 000 */
-	size_t db; /* which registry holds it */
-	size_t seq; /* its row's place in the read: the first row of a name wins */
-	struct seen seen; /* the lock file at the last look */
-	bool handled; /* the lock below was acted on (or ignored) */
-	bool refused; /* ... but no run could be started: tried again at each look */
-	struct agentlock last;
-	int wd; /* inotify watch of the lock's directory, -1 while it does not exist */
-};
-
-struct registry {
-	struct registry_db db[REGISTRY_MAX];
-	size_t n_db;
-	struct registry_project *p; /* sorted by name, names unique */
-	size_t n, cap;
-	int inotify_fd; /* lock directories' changes; -1 if inotify is unavailable */
-	int64_t forced_ns; /* the latest read asked for by registry_knows */
-	/* Lock directories inotify reported since the latest look (sorted
-	 * there); past REGISTRY_DIRTY_MAX, every project is looked at. */
-	int dirty[REGISTRY_DIRTY_MAX];
-	size_t n_dirty;
-	bool all_dirty;
-	size_t cursor; /* where the next look's round-robin window starts */
-};
-
-static struct seen look(const char *path)
+struct seen registry_look(const char *path)
 {
 	struct stat st;
 	struct seen s = { 0 };
@@ -77,7 +35,7 @@ static struct seen look(const char *path)
 	return s;
 }
 
-static bool same(const struct seen *a, const struct seen *b)
+bool registry_same(const struct seen *a, const struct seen *b)
 {
 	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
 	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
@@ -125,68 +83,6 @@ void registry_free(struct registry *r)
 int registry_fd(const struct registry *r)
 {
 	return r->inotify_fd;
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
-bool registry_drain(struct registry *r)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int gone[sizeof(buf) / sizeof(struct inotify_event)];
-	bool any = false;
-	ssize_t n;
-
-	while (r->inotify_fd >= 0 && (n = read(r->inotify_fd, buf, sizeof(buf))) > 0) {
-		size_t n_gone = 0;
-
-		any = true;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			if (ev->mask & IN_IGNORED)
-				gone[n_gone++] = ev->wd;
-			else if (r->n_dirty < REGISTRY_DIRTY_MAX)
-				r->dirty[r->n_dirty++] = ev->wd;
-			else
-				r->all_dirty = true;
-			p += sizeof(*ev) + ev->len;
-		}
-		/* Directories that went away: watch them again once they are back.
-		 * One pass per read, not per event: a removed tree of projects
-		 * sends one event each. */
-		if (!n_gone)
-			continue;
-		qsort(gone, n_gone, sizeof(gone[0]), cmp_int);
-		for (size_t i = 0; i < r->n; i++)
-			if (r->p[i].wd >= 0 &&
-			    bsearch(&r->p[i].wd, gone, n_gone, sizeof(gone[0]), cmp_int))
-				r->p[i].wd = -1;
-	}
-	return any;
-}
-
-/* Watches the directory of p's lock, once it exists: a lock written there
- * is seen at once instead of at the next look. */
-static void watch_dir(struct registry *r, struct registry_project *p)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	if (r->inotify_fd < 0 || p->wd >= 0)
-		return;
-	snprintf(dir, sizeof(dir), "%s", p->lock);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
-	p->wd = inotify_add_watch(r->inotify_fd, dir,
-				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_DELETE |
-					  IN_ONLYDIR);
 }
 
 /* The order of a read's rows before duplicates go: by name, then the
@@ -313,9 +209,9 @@ static void drop_watches(struct registry *r, const struct registry_project *np, 
 	for (size_t i = 0; i < n; i++)
 		if (np[i].wd >= 0)
 			wds[n_wds++] = np[i].wd;
-	qsort(wds, n_wds, sizeof(*wds), cmp_int);
+	qsort(wds, n_wds, sizeof(*wds), registry_cmp_int);
 	for (size_t i = 0; i < r->n; i++)
-		if (r->p[i].wd >= 0 && !bsearch(&r->p[i].wd, wds, n_wds, sizeof(*wds), cmp_int))
+		if (r->p[i].wd >= 0 && !bsearch(&r->p[i].wd, wds, n_wds, sizeof(*wds), registry_cmp_int))
 			inotify_rm_watch(r->inotify_fd, r->p[i].wd);
 	free(wds);
 }
@@ -332,9 +228,9 @@ void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
 		struct registry_db *db = &r->db[k];
 
 		snprintf(wal, sizeof(wal), "%s-wal", db->path);
-		dbs[k] = look(db->path);
-		wals[k] = look(wal);
-		if (!db->read_once || !same(&dbs[k], &db->db) || !same(&wals[k], &db->wal) ||
+		dbs[k] = registry_look(db->path);
+		wals[k] = registry_look(wal);
+		if (!db->read_once || !registry_same(&dbs[k], &db->db) || !registry_same(&wals[k], &db->wal) ||
 		    mono_ns - db->read_mono >= REGISTRY_REREAD_NS)
 			changed = true;
 	}
@@ -414,126 +310,4 @@ bool registry_knows(struct registry *r, const char *name, int64_t mono_ns)
 	r->forced_ns = mono_ns;
 	registry_refresh(r, mono_ns, true);
 	return registry_has(r, name);
-}
-
-/* Reads the lock at p->lock if it changed; true with *out for a new one. */
-static bool new_lock(struct registry_project *p, struct stat *st, struct agentlock *out)
-{
-	char buf[AGENTLOCK_MAX + 1];
-	struct seen s;
-	ssize_t len;
-	/* O_NOFOLLOW: a lock is the harness's own file, not a link to elsewhere;
-	 * O_NONBLOCK: a FIFO put in its place must not hang the daemon. */
-	int fd = open(p->lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0) {
-		if (p->seen.exists)
-			log_debug("project %s: lock %s is gone", p->name, p->lock);
-		p->seen = (struct seen){ 0 };
-		p->handled = false;
-		p->refused = false;
-		return false;
-	}
-	if (fstat(fd, st)) {
-		close(fd);
-		return false;
-	}
-	s = (struct seen){ true, st->st_dev, st->st_ino, st->st_size, st->st_mtim, st->st_uid };
-	if (same(&s, &p->seen)) {
-		close(fd);
-		return false;
-	}
-	p->seen = s;
-	len = S_ISREG(st->st_mode) ? read(fd, buf, sizeof(buf)) : -1;
-	close(fd);
-	if (len < 0 || agentlock_parse(buf, (size_t)len, out)) {
-		log_debug("project %s: %s is not PID:CREATE_TIME; ignored", p->name, p->lock);
-		return false;
-	}
-	if (p->handled && p->last.pid == out->pid && p->last.create_time == out->create_time)
-		return false; /* rewritten with the same content */
-	p->handled = true;
-	p->last = *out;
-	return true;
-}
-
-/* Whether the look at project i is due: its directory changed, its lock
- * was refused, or it is in this look's round-robin window. Each look reads
- * at most REGISTRY_LOOK_MAX locks besides those: a registry of 100 000
- * projects never stalls the loop, and a lock whose directory inotify
- * reports is still read at once. */
-static bool look_due(const struct registry *r, size_t i)
-{
-	const struct registry_project *p = &r->p[i];
-
-	if (r->n <= REGISTRY_LOOK_MAX || p->refused || r->all_dirty)
-		return true;
-	if ((i + r->n - r->cursor) % r->n < REGISTRY_LOOK_MAX)
-		return true;
-	return p->wd >= 0 && bsearch(&p->wd, r->dirty, r->n_dirty, sizeof(int), cmp_int);
-}
-
-void registry_watch(struct registry *r, const char *proc_root, registry_attach_fn fn, void *ctx)
-{
-	qsort(r->dirty, r->n_dirty, sizeof(int), cmp_int);
-	for (size_t i = 0; i < r->n; i++) {
-		struct registry_project *p = &r->p[i];
-		uid_t owner = r->db[p->db].owner;
-		struct agentlock prev = p->last;
-		bool refused = p->refused;
-		struct procfs_status ps;
-		struct agentlock l;
-		struct stat st;
-		double start;
-		int err;
-
-		if (!look_due(r, i))
-			continue;
-		watch_dir(r, p);
-		if (!new_lock(p, &st, &l))
-			continue;
-		p->refused = false;
-		err = procfs_start_time(proc_root, l.pid, &start);
-		if (err == -ESRCH || (!err && procfs_read_status(proc_root, l.pid, &ps))) {
-			log_debug("project %s: stale lock: process %d is not running; ignored",
-				  p->name, (int)l.pid);
-			continue;
-		}
-		if (err) {
-			log_warn("project %s: cannot read process %d: %s", p->name, (int)l.pid,
-				 strerror(-err));
-			continue;
-		}
-		if (!agentlock_matches(&l, start)) {
-			log_debug("project %s: stale lock: process %d started at %.2f, the lock says "
-				  "%.2f (a reused PID); ignored",
-				  p->name, (int)l.pid, start, l.create_time);
-			continue;
-		}
-		if (ps.tgid != l.pid || ps.state == 'Z' || ps.state == 'X') {
-			log_debug("project %s: lock names %d, not a live process; ignored", p->name,
-				  (int)l.pid);
-			continue;
-		}
-		/* As on the control socket: a registry or lock of one user never
-		 * starts a run of another user's processes. */
-		if ((owner != 0 && ps.ruid != owner) || (st.st_uid != 0 && st.st_uid != ps.ruid)) {
-			log_warn("project %s: lock names process %d of uid %u, but the registry "
-				 "belongs to uid %u and the lock to uid %u; ignored",
-				 p->name, (int)l.pid, (unsigned)ps.ruid, (unsigned)owner,
-				 (unsigned)st.st_uid);
-			continue;
-		}
-		refused = refused && prev.pid == l.pid && prev.create_time == l.create_time;
-		if (fn(ctx, p->name, l.pid, refused)) {
-			/* No run could be started (all slots taken, say): the same
-			 * lock is read and tried again at the next look. */
-			p->seen = (struct seen){ 0 };
-			p->handled = false;
-			p->refused = true;
-		}
-	}
-	r->cursor = r->n ? (r->cursor + REGISTRY_LOOK_MAX) % r->n : 0;
-	r->n_dirty = 0;
-	r->all_dirty = false;
 }
