@@ -17,7 +17,7 @@ FUZZ_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
 
 # One target per parser or validator, and the sources each is built from.
 FUZZ_TARGETS := control_proto names wsrules addr number procfs host fdinfo agentlock record \
-		timefmt transcript journal
+		timefmt transcript journal history
 FUZZ_SRCS_control_proto := user/common/control_proto.c user/common/names.c
 FUZZ_SRCS_names := user/common/names.c
 FUZZ_SRCS_wsrules := user/daemon/wsrules.c user/common/names.c user/common/addr.c
@@ -31,6 +31,7 @@ FUZZ_SRCS_record := user/common/record.c user/common/timefmt.c user/common/names
 FUZZ_SRCS_timefmt := user/common/timefmt.c
 FUZZ_SRCS_transcript := user/daemon/transcript.c user/daemon/jscan.c user/daemon/transcript_ids.c \
 			user/daemon/transcript_lines.c
+FUZZ_SRCS_history := user/daemon/history.c
 FUZZ_SRCS_journal := user/daemon/journal.c user/daemon/runs.c user/daemon/projects.c user/daemon/transcript.c \
 		     user/daemon/jscan.c user/common/names.c user/common/timefmt.c
 
