@@ -2,6 +2,7 @@
  * an event to the module that owns it, so that no module calls back into
  * the one that called it. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #include "tracker.h"
 
 
+#define DAEMON_TRIM_NS (5 * 1000000000LL)
+
 struct daemon {
 	const struct config *cfg;
 	struct control_server control;
@@ -38,6 +41,7 @@ struct daemon {
 	struct commands *commands;
 	struct http *http;
 	struct http_timer *tick_timer, *stream_timer;
+	int64_t trimmed_ns; /* the latest malloc_trim */
 };
 
 /* --- the wiring: each hook hands an event to the module that owns it ----- */
@@ -168,6 +172,13 @@ static void on_tick(void *ctx)
 		registry_watch(a->registry, a->cfg->proc_root, lifecycle_agent_lock, a->lifecycle);
 	}
 	on_tick_in(a, lifecycle_tick(a->lifecycle));
+	/* A burst of connections (thousands of clients that come and go) leaves
+	 * freed heap behind: hand it back to the kernel, so that RSS is what
+	 * the daemon holds, not its high-water mark. */
+	if (clock_mono_ns() - a->trimmed_ns >= DAEMON_TRIM_NS) {
+		a->trimmed_ns = clock_mono_ns();
+		malloc_trim(0);
+	}
 }
 
 /* Opens every module, the BPF programs after the addresses are claimed.
