@@ -44,13 +44,19 @@ CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 # cannot include a daemon header (its -I does not name user/daemon/).
 COMMON := addr clock control_proto names number record timefmt
 # The daemon: its parts with no libbpf, lws or sqlite are unit-tested directly.
-DAEMON_PURE := agentlock config exporter fdinfo gpu gpudevs gpumath gpuscan history host jscan \
-	journal lifecycle log nvml perfmsg procfs projects promtext readfile runs sampler schedule \
-	stream tokdirs tokfiles tokneg tokprocs tokrun tokscan top transcript transcript_ids \
-	transcript_lines useropen waiters wsrules
-DAEMON_IO := agentperfd commands control daemon http pins privs registry reglocks startup tracker trackerinfo wssession
+DAEMON_PURE := config exporter history host journal lifecycle log perfmsg procfs projects \
+	promtext readfile runs sampler schedule stream top waiters \
+	gpu/fdinfo gpu/gpu gpu/gpudevs gpu/gpumath gpu/gpuscan gpu/nvml \
+	registry/agentlock http/wsrules \
+	tokens/jscan tokens/tokdirs tokens/tokfiles tokens/tokneg tokens/tokprocs tokens/tokrun \
+	tokens/tokscan tokens/transcript tokens/transcript_ids tokens/transcript_lines tokens/useropen
+DAEMON_IO := agentperfd commands control daemon privs startup http/http http/wssession \
+	registry/registry registry/reglocks tracker/pins tracker/tracker tracker/trackerinfo
 CLIENT_PURE := runenv topview
 CLIENT_IO := agentperf cli client runcmd runwait topui watch
+
+DAEMON_DIRS := tracker registry http tokens gpu
+DAEMON_INC := -Iuser/daemon $(patsubst %,-Iuser/daemon/%,$(DAEMON_DIRS))
 
 COMMON_OBJS := $(patsubst %,$(BUILD)/user/common/%.o,$(COMMON))
 DAEMON_PURE_OBJS := $(patsubst %,$(BUILD)/user/daemon/%.o,$(DAEMON_PURE))
@@ -60,7 +66,7 @@ CLIENT_OBJS := $(COMMON_OBJS) $(CLIENT_PURE_OBJS) $(patsubst %,$(BUILD)/user/cli
 # What a unit test links: an archive of every module that needs no kernel or
 # socket, so that a test pulls in only what it calls (a test of the
 # lifecycle or the sampler brings its own fake tracker).
-UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(BUILD)/user/daemon/registry.o $(BUILD)/user/daemon/reglocks.o $(CLIENT_PURE_OBJS)
+UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(BUILD)/user/daemon/registry/registry.o $(BUILD)/user/daemon/registry/reglocks.o $(CLIENT_PURE_OBJS)
 UNIT_LIB := $(BUILD)/libunit.a
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -97,7 +103,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/daemon/tracker.o $(BUILD)/user/daemon/trackerinfo.o: $(BUILD)/tracker.skel.h
+$(BUILD)/user/daemon/tracker/tracker.o $(BUILD)/user/daemon/tracker/trackerinfo.o: $(BUILD)/tracker.skel.h
 
 # Header dependencies come from -MMD -MP (the .d files included below).
 $(BUILD)/user/common/%.o: user/common/%.c | $(BUILD)/user/common
@@ -106,7 +112,8 @@ $(BUILD)/user/common/%.o: user/common/%.c | $(BUILD)/user/common
 
 $(BUILD)/user/daemon/%.o: user/daemon/%.c | $(BUILD)/user/daemon
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/common -Iuser/daemon -c $< -o $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/common $(DAEMON_INC) -c $< -o $@
 
 $(BUILD)/user/client/%.o: user/client/%.c | $(BUILD)/user/client
 	$(call msg,CC,$@)
@@ -126,7 +133,7 @@ $(UNIT_LIB): $(UNIT_OBJS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_LIB) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/common -Iuser/daemon -Iuser/client $(LDFLAGS) $< $(UNIT_LIB) \
+	$(Q)$(CC) $(CFLAGS) -Iuser/common $(DAEMON_INC) -Iuser/client $(LDFLAGS) $< $(UNIT_LIB) \
 		$(SQLITE_LIBS) $(JSON_LIBS) $(CMOCKA_LIBS) -o $@
 
 # Test workloads; static so that their own start-up costs as little as possible.
@@ -134,7 +141,7 @@ $(BUILD)/helpers/%: tests/integration/helpers/%.c | $(BUILD)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread $< -o $@ -static
 
--include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/user/daemon/*/*.d $(BUILD)/tests/*.d)
 include tests/fuzz/fuzz.mk
 -include tests/nvml.mk
 

@@ -13,7 +13,7 @@ BUILD=${BUILD:-build}
 T=$(mktemp -d /tmp/agentperf-benchregistry.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-objs=(daemon/registry daemon/reglocks daemon/log daemon/agentlock daemon/procfs daemon/readfile common/names)
+objs=(daemon/registry/registry daemon/registry/reglocks daemon/log daemon/registry/agentlock daemon/procfs daemon/readfile common/names)
 make -s $(printf "$BUILD/user/%s.o " "${objs[@]}")
 cat >"$T/drv.c" <<'EOF'
 /* Times the registry's read, lookups and lock look: DB N. */
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 }
 EOF
 # shellcheck disable=SC2046
-cc -O2 -D_GNU_SOURCE -Iuser/common -Iuser/daemon $(pkg-config --cflags libbpf) "$T/drv.c" \
+cc -O2 -D_GNU_SOURCE -Iuser/common -Iuser/daemon -Iuser/daemon/registry $(pkg-config --cflags libbpf) "$T/drv.c" \
 	$(printf "$BUILD/user/%s.o " "${objs[@]}") $(pkg-config --libs sqlite3 libbpf) -o "$T/drv"
 
 mkdir "$T/p"

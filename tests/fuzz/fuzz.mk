@@ -11,7 +11,8 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 8
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
-	       -fno-omit-frame-pointer $(FUZZ_SAN) -Iinclude -Iuser/common -Iuser/daemon \
+	       -fno-omit-frame-pointer $(FUZZ_SAN) -Iinclude -Iuser/common -Iuser/daemon -Iuser/daemon/tracker -Iuser/daemon/registry \
+	       -Iuser/daemon/http -Iuser/daemon/tokens -Iuser/daemon/gpu \
 	       $(shell pkg-config --cflags libcjson 2>/dev/null)
 FUZZ_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
 
@@ -20,24 +21,24 @@ FUZZ_TARGETS := control_proto names wsrules addr number procfs host fdinfo agent
 		timefmt transcript journal history
 FUZZ_SRCS_control_proto := user/common/control_proto.c user/common/names.c
 FUZZ_SRCS_names := user/common/names.c
-FUZZ_SRCS_wsrules := user/daemon/wsrules.c user/common/names.c user/common/addr.c
+FUZZ_SRCS_wsrules := user/daemon/http/wsrules.c user/common/names.c user/common/addr.c
 FUZZ_SRCS_addr := user/common/addr.c
 FUZZ_SRCS_number := user/common/number.c
 FUZZ_SRCS_procfs := user/daemon/procfs.c user/daemon/readfile.c
 FUZZ_SRCS_host := user/daemon/host.c user/daemon/readfile.c
-FUZZ_SRCS_fdinfo := user/daemon/fdinfo.c user/daemon/gpu.c
-FUZZ_SRCS_agentlock := user/daemon/agentlock.c
+FUZZ_SRCS_fdinfo := user/daemon/gpu/fdinfo.c user/daemon/gpu/gpu.c
+FUZZ_SRCS_agentlock := user/daemon/registry/agentlock.c
 FUZZ_SRCS_record := user/common/record.c user/common/timefmt.c user/common/names.c
 FUZZ_SRCS_timefmt := user/common/timefmt.c
-FUZZ_SRCS_transcript := user/daemon/transcript.c user/daemon/jscan.c user/daemon/transcript_ids.c \
-			user/daemon/transcript_lines.c
+FUZZ_SRCS_transcript := user/daemon/tokens/transcript.c user/daemon/tokens/jscan.c user/daemon/tokens/transcript_ids.c \
+			user/daemon/tokens/transcript_lines.c
 FUZZ_SRCS_history := user/daemon/history.c
-FUZZ_SRCS_journal := user/daemon/journal.c user/daemon/runs.c user/daemon/projects.c user/daemon/transcript.c \
-		     user/daemon/jscan.c user/common/names.c user/common/timefmt.c
+FUZZ_SRCS_journal := user/daemon/journal.c user/daemon/runs.c user/daemon/projects.c user/daemon/tokens/transcript.c \
+		     user/daemon/tokens/jscan.c user/common/names.c user/common/timefmt.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 # Any header may be one a target's sources include: rebuild on each.
-FUZZ_HDRS := $(wildcard include/*.h user/common/*.h user/daemon/*.h tests/fuzz/*.h)
+FUZZ_HDRS := $(wildcard include/*.h user/common/*.h user/daemon/*.h user/daemon/*/*.h tests/fuzz/*.h)
 
 .PHONY: fuzz fuzz-check
 fuzz: $(FUZZ_BINS)
