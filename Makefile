@@ -46,7 +46,7 @@ COMMON := addr clock control_proto names number record timefmt
 # The daemon: its parts with no libbpf, lws or sqlite are unit-tested directly.
 DAEMON_PURE := config exporter history host journal lifecycle log perfmsg procfs projects \
 	promtext readfile runs sampler schedule stream top waiters \
-	gpu/fdinfo gpu/gpu gpu/gpudevs gpu/gpumath gpu/gpuscan gpu/nvml \
+	gpu/drmmath gpu/fdinfo gpu/gpu gpu/gpudevs gpu/gpufig gpu/gpuscan gpu/nvml gpu/nvmlmath \
 	registry/agentlock http/wsrules \
 	tokens/jscan tokens/tokdirs tokens/tokfiles tokens/tokneg tokens/tokprocs tokens/tokrun \
 	tokens/tokscan tokens/transcript tokens/transcript_ids tokens/transcript_lines tokens/useropen
@@ -56,7 +56,9 @@ CLIENT_PURE := runenv topview
 CLIENT_IO := agentperf cli client runcmd runwait topui watch
 
 DAEMON_DIRS := tracker registry http tokens gpu
-DAEMON_INC := -Iuser/daemon $(patsubst %,-Iuser/daemon/%,$(DAEMON_DIRS))
+DAEMON_INC := -Iuser/daemon
+# Tests and fuzz targets reach into the subsystems' parts directly.
+PART_INC := $(patsubst %,-Iuser/daemon/%,$(DAEMON_DIRS))
 
 COMMON_OBJS := $(patsubst %,$(BUILD)/user/common/%.o,$(COMMON))
 DAEMON_PURE_OBJS := $(patsubst %,$(BUILD)/user/daemon/%.o,$(DAEMON_PURE))
@@ -133,7 +135,7 @@ $(UNIT_LIB): $(UNIT_OBJS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_LIB) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/common $(DAEMON_INC) -Iuser/client $(LDFLAGS) $< $(UNIT_LIB) \
+	$(Q)$(CC) $(CFLAGS) -Iuser/common $(DAEMON_INC) $(PART_INC) -Iuser/client $(LDFLAGS) $< $(UNIT_LIB) \
 		$(SQLITE_LIBS) $(JSON_LIBS) $(CMOCKA_LIBS) -o $@
 
 # Test workloads; static so that their own start-up costs as little as possible.

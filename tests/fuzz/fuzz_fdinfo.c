@@ -10,9 +10,9 @@
 
 #include "fdinfo.h"
 #include "fuzz.h"
-#include "gpu.h"
+#include "drmmath.h"
 
-static struct gpu_state g; /* ~700 KiB: not on the stack */
+static struct drmmath_state g; /* ~700 KiB: not on the stack */
 
 static void check_fdinfo(const struct fdinfo *fi)
 {
@@ -30,13 +30,13 @@ static void check_fdinfo(const struct fdinfo *fi)
 
 static void end_tick(void)
 {
-	struct gpu_result r;
+	struct drmmath_result r;
 
-	gpu_end_tick(&g, &r);
-	FUZZ_ASSERT(r.clients >= 0 && r.clients <= GPU_MAX_CLIENTS);
+	drmmath_end_tick(&g, &r);
+	FUZZ_ASSERT(r.clients >= 0 && r.clients <= DRMMATH_MAX_CLIENTS);
 	FUZZ_ASSERT(isfinite(r.percent) && r.percent >= 0 && r.percent <= 100);
 	FUZZ_ASSERT(!r.unknown || (!r.have_percent && !r.have_vram));
-	gpu_begin_tick(&g);
+	drmmath_begin_tick(&g);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -46,15 +46,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t now = 1000000000;
 	struct fdinfo fi;
 
-	gpu_init(&g);
-	gpu_begin_tick(&g);
+	drmmath_init(&g);
+	drmmath_begin_tick(&g);
 	while (p < end) {
 		const char *z = memchr(p, '\0', (size_t)(end - p));
 		size_t n = z ? (size_t)(z - p) : (size_t)(end - p);
 		unsigned char ctl = n ? (unsigned char)p[0] : 0;
 
 		if (n && ctl == 0xff) {
-			gpu_unknown(&g);
+			drmmath_unknown(&g);
 		} else {
 			if (ctl & 0x20) {
 				end_tick();
@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* The text without its control byte: exact, not NUL-terminated. */
 			if (!fdinfo_parse(n ? p + 1 : p, n ? n - 1 : 0, &fi)) {
 				check_fdinfo(&fi);
-				gpu_observe(&g, devs[ctl & 3], (ctl >> 2) & 7, &fi, now);
+				drmmath_observe(&g, devs[ctl & 3], (ctl >> 2) & 7, &fi, now);
 			}
 		}
 		p += n + 1;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every root integration test; prints one line per test and a total.
+# Runs every root integration test (or those named); prints one line per
+# test and a total.
 # Where the CPU oracle defaults to cgroup v1 and a cgroup-v2 hierarchy exists
 # too, the accuracy tests run a second time against v2 (AGENTPERF_ORACLE=v2),
 # as they would on a v2-only host; once per `make check` (the plain binaries).
@@ -45,7 +46,10 @@ run_test() {
 	esac
 }
 
-for t in test_*.sh; do
+# `run.sh test_x.sh ...` runs only those (the oracle's second pass too).
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(test_*.sh)
+for t in "${tests[@]}"; do
 	run_test "$t" "$t"
 done
 # The oracle's other kind. The accounting under test is the same for the

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fdinfo.h"
-#include "gpu.h"
+#include "drmmath.h"
 
 #define KIB 1024ull
 #define SEC 1000000000ll
@@ -168,66 +168,66 @@ static void set_ns(struct fdinfo *fi, const char *name, uint64_t ns)
 
 static void test_util_ns(void **state)
 {
-	static struct gpu_state g;
-	struct gpu_result r;
+	static struct drmmath_state g;
+	struct drmmath_result r;
 	struct fdinfo fi;
 
-	gpu_init(&g);
+	drmmath_init(&g);
 	load("i915.txt", &fi);
 	/* First sighting: a baseline, no percent yet. */
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "0000:00:02.0", 0, &fi, 0);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "0000:00:02.0", 0, &fi, 0);
+	drmmath_end_tick(&g, &r);
 	assert_false(r.have_percent);
 	/* render +250 ms in 1 s: 25 %; video +1 s over capacity 2: 50 %. Max: 50. */
 	set_ns(&fi, "render", 346249 + 250000000);
 	set_ns(&fi, "video", 1000000000);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "0000:00:02.0", 0, &fi, SEC);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "0000:00:02.0", 0, &fi, SEC);
 	/* The same client through a dup'd fd and a child: counted once. */
-	gpu_observe(&g, "0000:00:02.0", 1, &fi, SEC);
-	gpu_observe(&g, "0000:00:02.0", 2, &fi, SEC);
-	gpu_end_tick(&g, &r);
+	drmmath_observe(&g, "0000:00:02.0", 1, &fi, SEC);
+	drmmath_observe(&g, "0000:00:02.0", 2, &fi, SEC);
+	drmmath_end_tick(&g, &r);
 	assert_int_equal(r.clients, 1);
 	assert_true(r.have_percent);
 	assert_true(fabs(r.percent - 50) < 1e-6);
 	/* A counter going backwards keeps the old baseline: 0 now, ... */
 	set_ns(&fi, "render", 100);
 	set_ns(&fi, "video", 1000000000);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "0000:00:02.0", 0, &fi, 2 * SEC);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "0000:00:02.0", 0, &fi, 2 * SEC);
+	drmmath_end_tick(&g, &r);
 	assert_true(r.have_percent && r.percent == 0);
 	/* ... and the next delta is against it: +100 ms over the baseline in 1 s. */
 	set_ns(&fi, "render", 346249 + 350000000);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "0000:00:02.0", 0, &fi, 3 * SEC);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "0000:00:02.0", 0, &fi, 3 * SEC);
+	drmmath_end_tick(&g, &r);
 	assert_true(fabs(r.percent - 10) < 1e-6);
 	/* The fd closed: the client is forgotten; next time it is new again. */
-	gpu_begin_tick(&g);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_end_tick(&g, &r);
 	assert_false(r.have_percent);
 	assert_false(r.have_vram);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "0000:00:02.0", 0, &fi, 5 * SEC);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "0000:00:02.0", 0, &fi, 5 * SEC);
+	drmmath_end_tick(&g, &r);
 	assert_false(r.have_percent);
 }
 
 static void test_util_xe_cycles_and_devices(void **state)
 {
-	static struct gpu_state g;
-	struct gpu_result r;
+	static struct drmmath_state g;
+	struct drmmath_result r;
 	struct fdinfo a, b;
 
-	gpu_init(&g);
+	drmmath_init(&g);
 	load("xe.txt", &a);
 	load("amdgpu.txt", &b);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "0000:03:00.0", 0, &a, 0);
-	gpu_observe(&g, "0000:04:00.0", 0, &b, 0);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "0000:03:00.0", 0, &a, 0);
+	drmmath_observe(&g, "0000:04:00.0", 0, &b, 0);
+	drmmath_end_tick(&g, &r);
 	/* VRAM: both devices' resident local memory. */
 	assert_true(r.have_vram);
 	assert_int_equal(r.vram_bytes, (23992 + 44564) * KIB);
@@ -238,26 +238,26 @@ static void test_util_xe_cycles_and_devices(void **state)
 	((struct fdinfo_engine *)eng(&a, "ccs"))->cycles += 2000;
 	((struct fdinfo_engine *)eng(&a, "ccs"))->total_cycles += 1000;
 	set_ns(&b, "gfx", 107322799 + 700000000);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "0000:03:00.0", 0, &a, SEC);
-	gpu_observe(&g, "0000:04:00.0", 0, &b, SEC);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "0000:03:00.0", 0, &a, SEC);
+	drmmath_observe(&g, "0000:04:00.0", 0, &b, SEC);
+	drmmath_end_tick(&g, &r);
 	assert_true(fabs(r.percent - 70) < 1e-6);
 	/* Two clients of one device add up on an engine, clamped at 100. */
 	{
 		struct fdinfo c = b;
 
 		c.client_id = 5;
-		gpu_begin_tick(&g);
-		gpu_observe(&g, "0000:04:00.0", 0, &b, 2 * SEC);
-		gpu_observe(&g, "0000:04:00.0", 0, &c, 2 * SEC);
-		gpu_end_tick(&g, &r);
+		drmmath_begin_tick(&g);
+		drmmath_observe(&g, "0000:04:00.0", 0, &b, 2 * SEC);
+		drmmath_observe(&g, "0000:04:00.0", 0, &c, 2 * SEC);
+		drmmath_end_tick(&g, &r);
 		set_ns(&b, "gfx", 107322799 + 1500000000);
 		set_ns(&c, "gfx", 107322799 + 1400000000);
-		gpu_begin_tick(&g);
-		gpu_observe(&g, "0000:04:00.0", 0, &b, 3 * SEC);
-		gpu_observe(&g, "0000:04:00.0", 0, &c, 3 * SEC);
-		gpu_end_tick(&g, &r);
+		drmmath_begin_tick(&g);
+		drmmath_observe(&g, "0000:04:00.0", 0, &b, 3 * SEC);
+		drmmath_observe(&g, "0000:04:00.0", 0, &c, 3 * SEC);
+		drmmath_end_tick(&g, &r);
 		/* 0.8 + 0.7 engine-seconds in 1 s: 150 % -> 100. */
 		assert_true(r.percent == 100);
 	}
@@ -265,29 +265,29 @@ static void test_util_xe_cycles_and_devices(void **state)
 
 static void test_util_new_engine_and_unknown(void **state)
 {
-	static struct gpu_state g;
-	struct gpu_result r;
+	static struct drmmath_state g;
+	struct drmmath_result r;
 	struct fdinfo fi;
 	const char *first = "drm-driver:\tamdgpu\ndrm-client-id:\t1\ndrm-engine-gfx:\t0 ns\n";
 	const char *later = "drm-driver:\tamdgpu\ndrm-client-id:\t1\ndrm-engine-gfx:\t0 ns\n"
 			    "drm-engine-compute:\t400000000 ns\n";
 
-	gpu_init(&g);
+	drmmath_init(&g);
 	fdinfo_parse(first, strlen(first), &fi);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "d", 0, &fi, 0);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "d", 0, &fi, 0);
+	drmmath_end_tick(&g, &r);
 	/* amdgpu prints an engine once it is non-zero: it was 0 before. */
 	fdinfo_parse(later, strlen(later), &fi);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "d", 0, &fi, SEC);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "d", 0, &fi, SEC);
+	drmmath_end_tick(&g, &r);
 	assert_true(fabs(r.percent - 40) < 1e-6);
 	/* An unreadable fdinfo makes the tick unknown, not zero. */
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "d", 0, &fi, 2 * SEC);
-	gpu_unknown(&g);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "d", 0, &fi, 2 * SEC);
+	drmmath_unknown(&g);
+	drmmath_end_tick(&g, &r);
 	assert_true(r.unknown);
 	assert_int_equal(r.clients, 1);
 	assert_false(r.have_percent);
@@ -297,30 +297,30 @@ static void test_util_new_engine_and_unknown(void **state)
 /* Two ticks of one client, 1 s apart, with engine name's ns/cycles advanced. */
 static double two_ticks(const char *fixture, const char *name, uint64_t dns, uint64_t dcycles)
 {
-	static struct gpu_state g;
+	static struct drmmath_state g;
 	struct fdinfo fi;
-	struct gpu_result r;
+	struct drmmath_result r;
 	struct fdinfo_engine *e;
 
-	gpu_init(&g);
+	drmmath_init(&g);
 	assert_int_equal(load(fixture, &fi), 0);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "dev", 0, &fi, 0);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "dev", 0, &fi, 0);
+	drmmath_end_tick(&g, &r);
 	e = (struct fdinfo_engine *)eng(&fi, name);
 	e->ns += dns;
 	e->cycles += dcycles;
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "dev", 0, &fi, SEC);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "dev", 0, &fi, SEC);
+	drmmath_end_tick(&g, &r);
 	assert_true(r.have_percent);
 	return r.percent;
 }
 
 static void test_util_every_shape(void **state)
 {
-	static struct gpu_state g;
-	struct gpu_result r;
+	static struct drmmath_state g;
+	struct drmmath_result r;
 	struct fdinfo fi;
 
 	/* panfrost: ns wins over cycles+maxfreq: +0.3 s in 1 s is 30 % whatever
@@ -330,20 +330,20 @@ static void test_util_every_shape(void **state)
 	assert_true(fabs(two_ticks("v3d.txt", "render", 250000000, 0) - 25) < 1e-6);
 	assert_true(fabs(two_ticks("unknown-driver.txt", "shader", 100000000, 0) - 10) < 1e-6);
 	/* Old amdgpu: the rings' instantaneous shares, busiest 12.5 %, at once. */
-	gpu_init(&g);
+	drmmath_init(&g);
 	load("amdgpu-legacy.txt", &fi);
-	gpu_begin_tick(&g);
-	gpu_observe(&g, "0000:04:00.0", 0, &fi, 0);
-	gpu_end_tick(&g, &r);
+	drmmath_begin_tick(&g);
+	drmmath_observe(&g, "0000:04:00.0", 0, &fi, 0);
+	drmmath_end_tick(&g, &r);
 	assert_true(r.have_percent && fabs(r.percent - 12.5) < 1e-6);
 	assert_int_equal(r.vram_bytes, 2068 * KIB);
 	/* etnaviv: memory only: no percent ever, no device VRAM. */
-	gpu_init(&g);
+	drmmath_init(&g);
 	load("etnaviv.txt", &fi);
 	for (int t = 0; t < 2; t++) {
-		gpu_begin_tick(&g);
-		gpu_observe(&g, "drm:128", 0, &fi, t * SEC);
-		gpu_end_tick(&g, &r);
+		drmmath_begin_tick(&g);
+		drmmath_observe(&g, "drm:128", 0, &fi, t * SEC);
+		drmmath_end_tick(&g, &r);
 	}
 	assert_false(r.have_percent);
 	assert_false(r.have_vram);

@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "control_proto.h"
-#include "gpudevs.h"
+#include "gpu/gpu.h"
 #include "history.h"
 #include "log.h"
 #include "names.h"
@@ -181,8 +181,8 @@ static cJSON *live_record(struct commands *cm, const struct run *r)
 	/* The walk was just made: live members' in-flight time counts, as it
 	 * does in the run's top commands. */
 	uint64_t cpu = r->last.cpu_ns + (open ? r->last.inflight_ns : 0);
-	struct sampler_gpu g;
-	bool have_gpu = sampler_gpu(cm->p.sampler, r, &g) && g.have_percent;
+	struct gpu_usage g;
+	bool have_gpu = gpu_usage(sampler_gpu(cm->p.sampler), r, &g) && g.have_percent;
 
 	if (rec &&
 	    !(cJSON_ReplaceItemInObjectCaseSensitive(rec, "cpu_seconds",
@@ -207,7 +207,7 @@ static cJSON *live_record(struct commands *cm, const struct run *r)
 static void reply_status(struct commands *cm, struct control_conn *c, cJSON *runs)
 {
 	cJSON *fields = cJSON_CreateObject();
-	cJSON *gpus = gpudevs_json(sampler_gpu_devices(cm->p.sampler));
+	cJSON *gpus = gpudevs_json(gpu_devices(sampler_gpu(cm->p.sampler)));
 	char *line = NULL;
 
 	if (fields && gpus && cJSON_AddItemToObject(fields, "runs", runs)) {

@@ -8,7 +8,7 @@
 #include "addr.h"
 #include "config.h"
 #include "number.h"
-#include "nvml.h"
+#include "gpu/gpu.h"
 
 static void usage(FILE *f)
 {

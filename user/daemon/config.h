@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "registry.h"
+#include "registry/registry.h"
 
 #define CONFIG_MAX_ORIGINS 16
 /* config_parse's answer to --help and --version: printed, exit 0. */

@@ -13,16 +13,16 @@
 #include "daemon.h"
 #include "exporter.h"
 #include "history.h"
-#include "http.h"
+#include "http/http.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "projects.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "runs.h"
 #include "sampler.h"
 #include "startup.h"
 #include "stream.h"
-#include "tracker.h"
+#include "tracker/tracker.h"
 
 
 #define DAEMON_TRIM_NS (5 * 1000000000LL)
@@ -315,7 +315,7 @@ struct daemon *daemon_new(const struct config *cfg)
 	}
 	log_info("listening on %s:%d (HTTP, WebSocket) and %s; history in %s/runs.jsonl",
 		 cfg->listen_host, cfg->listen_port, cfg->control_path, cfg->state_dir);
-	gpudevs_describe(sampler_gpu_devices(a->sampler), gpus, sizeof(gpus));
+	gpudevs_describe(gpu_devices(sampler_gpu(a->sampler)), gpus, sizeof(gpus));
 	log_info("GPU: %s", gpus);
 	return a;
 }

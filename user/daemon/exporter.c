@@ -102,7 +102,7 @@ char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		const struct run *r = &x->runs->run[i];
 		struct promtext_run *p = &x->live[v.n_live];
-		struct sampler_gpu g;
+		struct gpu_usage g;
 
 		if (!runs_is_open(r))
 			continue;
@@ -111,7 +111,7 @@ char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
 		p->cpu_ns = shown_cpu(x, r, r->last.cpu_ns + r->last.inflight_ns);
 		p->tasks = runs_tasks_alive(r);
 		p->rss_bytes = r->last.rss_bytes;
-		p->have_gpu = sampler_gpu(x->sampler, r, &g) && g.have_percent;
+		p->have_gpu = gpu_usage(sampler_gpu(x->sampler), r, &g) && g.have_percent;
 		p->gpu_ratio = g.percent / 100;
 		p->have_gpu_seconds = r->have_gpu_seconds;
 		p->gpu_seconds = r->gpu_seconds;
@@ -123,7 +123,7 @@ char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
 		v.mem_total_bytes = sm->mem.total_bytes;
 		v.mem_used_bytes = sm->mem.total_bytes - sm->mem.available_bytes;
 	}
-	v.gpus = sampler_gpu_devices(x->sampler);
+	v.gpus = gpu_devices(sampler_gpu(x->sampler));
 	if (x->opts.prog_stats) {
 		v.progs = x->progs;
 		v.n_progs = x->opts.prog_stats(x->opts.prog_stats_ctx, x->progs, EXPORTER_MAX_PROGS);

@@ -14,7 +14,7 @@
 #include "runs.h"
 #include "sampler.h"
 #include "stream.h"
-#include "tracker.h"
+#include "tracker/tracker.h"
 
 /* How often the bookkeeping tick runs; while a client waits for a run, more
  * often, so that `agentperf run` returns soon after its command. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpudevs.h"
+#include "gpu/gpu.h"
 #include "promtext.h"
 
 void promtext_finished_add(struct promtext_finished *f, const struct promtext_run *r)

@@ -10,7 +10,7 @@
 #include "names.h"
 #include "top.h"
 #include "tracker_abi.h"
-#include "transcript.h"
+#include "tokens/tokscan.h"
 
 /* One read of a run's kernel-side state (see include/tracker_abi.h). */
 struct run_sample {

@@ -9,12 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gpudevs.h"
-#include "gpuscan.h"
+#include "gpu/gpu.h"
 #include "host.h"
 #include "runs.h"
-#include "tokscan.h"
-#include "tracker.h"
+#include "tokens/tokscan.h"
+#include "tracker/tracker.h"
 
 /* Rates (runs' cores) span at least this long: a walk asked for sooner
  * reuses the latest rates. */
@@ -34,14 +33,6 @@ struct sample {
 	struct host_mem mem;
 	bool have_cpu;
 	struct host_cpu cpu;
-};
-
-/* A run's GPU figures at the latest walk. */
-struct sampler_gpu {
-	bool have_percent;
-	double percent;
-	bool have_vram;
-	uint64_t vram_bytes;
 };
 
 struct sampler;
@@ -66,17 +57,9 @@ void sampler_run_started(struct sampler *s, struct run *r);
 /* r has ended or is detached: its transcripts are read a last time into
  * r->tokens and let go. Does nothing the second time. */
 void sampler_run_done(struct sampler *s, struct run *r);
-/* GPU figures of r at the latest walk, DRM and NVML together: the busiest
- * device or engine, VRAM summed; unknown where either backend does not know.
- * A run with nothing alive uses none (zeros, known); a run not read since it
- * started is unknown. Each walk also adds to r's gpu_seconds. Returns false
- * when the host has no GPU that reports usage. */
-bool sampler_gpu(const struct sampler *s, const struct run *r, struct sampler_gpu *out);
-/* Whether the host has a GPU that reports per-process use (DRM or NVML),
- * and its VRAM, read at start. */
-const struct gpuscan_host *sampler_gpu_host(const struct sampler *s);
-/* Each GPU device of the host with its figures at the latest walk. */
-const struct gpu_devices *sampler_gpu_devices(const struct sampler *s);
+/* The GPU subsystem, read at each walk (gpu.h: a run's figures, the
+ * devices). */
+struct gpu *sampler_gpu(const struct sampler *s);
 /* The number of online CPUs, read at start. */
 int sampler_ncpus(const struct sampler *s);
 /* Task walks made so far (for tests and the log). */

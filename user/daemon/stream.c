@@ -83,18 +83,16 @@ static bool live_status(const struct run *r)
 
 static void gpu_view(struct stream *st, const struct run *r, struct perfmsg_view *v)
 {
-	const struct gpuscan_host *host = sampler_gpu_host(st->sampler);
-	struct sampler_gpu g = { 0 };
+	const struct gpu *gpu = sampler_gpu(st->sampler);
+	const struct gpuscan_host *host = gpu_host(gpu);
+	struct gpu_usage g;
 
 	v->gpu_available = host->available;
 	v->gpu_have_vram_total = host->have_vram_total;
 	v->gpu_vram_total_gb = (double)host->vram_total_bytes / GIB;
 	if (!host->available)
 		return;
-	if (r)
-		sampler_gpu(st->sampler, r, &g);
-	else
-		g.have_percent = g.have_vram = true; /* no run: no GPU use */
+	gpu_usage(gpu, r, &g);
 	v->gpu_have_percent = g.have_percent;
 	v->gpu_percent = g.percent;
 	v->gpu_have_vram_used = g.have_vram;

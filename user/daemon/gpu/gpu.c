@@ -1,183 +1,166 @@
-/* A run's GPU use from its DRM clients' fdinfo over time. Pure. */
-#include <stdio.h>
+/* The GPU facade: devices, each run's DRM and NVML readings, combined. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "gpu.h"
+#include "log.h"
 
-#define GPU_MAX_AGG 64 /* (device, engine) pairs summed in one tick */
+/* The GPU readings of the run in one slot: they belong to that run (gen). */
+struct slot_gpu {
+	uint32_t gen;
+	struct gpuscan *scan; /* NULL until the run's first DRM reading */
+	bool valid;
+	struct drmmath_result res; /* DRM */
+	struct nvml_run nv;
+	struct gpu_usage fig; /* both backends */
+	struct gpufig_busy busy; /* gpu_seconds */
+};
 
-void gpu_init(struct gpu_state *g)
+struct gpu {
+	struct gpu_opts opts;
+	struct gpuscan_host drm; /* DRM render nodes that report usage */
+	struct nvml *nvml; /* NULL: NVIDIA GPUs not read */
+	struct gpuscan_host host; /* both backends */
+	struct gpu_devices devices;
+	struct slot_gpu slot[TRACKER_MAX_RUNS];
+};
+
+/* NVIDIA's devices join the host's: they report per-process use, and their
+ * memory counts in the host's VRAM. */
+static void add_nvml(struct gpu *g)
 {
-	memset(g, 0, sizeof(*g));
+	uint64_t total;
+	bool have = nvml_vram_total(g->nvml, &total);
+
+	nvml_list(g->nvml, &g->devices);
+	g->host.available = true;
+	g->host.have_vram_total = have && (!g->drm.available || g->drm.have_vram_total);
+	g->host.vram_total_bytes = !g->host.have_vram_total ? 0
+				   : g->drm.available	    ? total + g->drm.vram_total_bytes
+							    : total;
 }
 
-void gpu_begin_tick(struct gpu_state *g)
+struct gpu *gpu_new(const struct gpu_opts *o)
 {
-	for (int i = 0; i < GPU_MAX_CLIENTS; i++)
-		g->c[i].seen = false;
-	g->unknown = false;
+	struct gpu *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->opts = *o;
+	gpuscan_host(o->sys_root, &g->drm);
+	g->host = g->drm;
+	gpuscan_devices(o->sys_root, &g->devices);
+	if (o->nvml_lib && (g->nvml = nvml_open(o->nvml_lib)))
+		add_nvml(g);
+	return g;
 }
 
-void gpu_unknown(struct gpu_state *g)
+void gpu_free(struct gpu *g)
 {
-	g->unknown = true;
+	if (!g)
+		return;
+	for (int i = 0; i < TRACKER_MAX_RUNS; i++)
+		gpuscan_free(g->slot[i].scan);
+	nvml_free(g->nvml);
+	free(g);
 }
 
-void gpu_observe(struct gpu_state *g, const char *dev, uint64_t fallback_key,
-		 const struct fdinfo *fi, int64_t mono_ns)
+const struct gpuscan_host *gpu_host(const struct gpu *g)
 {
-	uint64_t key = fi->has_client_id ? fi->client_id : fallback_key;
-	struct gpu_client *c = NULL;
+	return &g->host;
+}
 
-	/* Clients come in the same order each tick: the search starts where
-	 * the last one was found, so that a tick costs a step per fd rather
-	 * than a pass over every slot (each a few KiB apart). */
-	for (int j = 0; j < GPU_MAX_CLIENTS && !c; j++) {
-		struct gpu_client *x = &g->c[(g->hint + j) % GPU_MAX_CLIENTS];
+const struct gpu_devices *gpu_devices(const struct gpu *g)
+{
+	return &g->devices;
+}
 
-		if (x->used && x->key == key && !strcmp(x->dev, dev))
-			c = x;
+void gpu_read_devices(struct gpu *g)
+{
+	if (g->nvml)
+		nvml_read(g->nvml, (uint64_t)clock_real_ns() / 1000);
+	for (int i = 0; i < g->devices.n; i++) {
+		struct gpu_device *x = &g->devices.d[i];
+
+		if (!strcmp(x->backend, "nvml"))
+			nvml_device(g->nvml, x);
+		else
+			gpuscan_device_read(g->opts.sys_root, x);
 	}
-	if (c) {
-		g->hint = (int)(c - g->c);
-		if (c->seen)
-			return; /* the same client through another fd or process */
-	} else {
-		for (int i = 0; i < GPU_MAX_CLIENTS && !c; i++)
-			if (!g->c[i].used)
-				c = &g->c[i];
-		if (!c)
+}
+
+void gpu_read_run(struct gpu *g, struct run *r, const pid_t *pids, size_t n, int64_t mono)
+{
+	struct gpufig drm = {.have_percent = true, .have_vram = true}, nv = drm, all;
+	struct slot_gpu *sg = &g->slot[r->slot];
+	int64_t t0 = clock_mono_ns(), t1, prev;
+
+	if (!g->host.available)
+		return;
+	if (sg->gen != r->gen) {
+		/* A new run in the slot: its clients start from fresh baselines. */
+		gpuscan_free(sg->scan);
+		memset(sg, 0, sizeof(*sg));
+		sg->gen = r->gen;
+		/* A run taken over by a restarted daemon goes on from its figure. */
+		sg->busy.have = r->have_gpu_seconds;
+		sg->busy.seconds = r->gpu_seconds;
+	}
+	if (g->drm.available) {
+		if (!sg->scan && !(sg->scan = gpuscan_new())) {
+			log_warn("no memory for run %s's GPU scanner", r->run_id);
 			return;
-		g->hint = (int)(c - g->c);
-		memset(c, 0, sizeof(*c));
-		c->used = true;
-		snprintf(c->dev, sizeof(c->dev), "%s", dev);
-		c->key = key;
-		/* First sighting: the baseline, no delta yet. */
-		c->base = *fi;
-		c->mono_ns = mono_ns;
+		}
+		gpuscan_tick(sg->scan, g->opts.proc_root, pids, n, mono, &sg->res);
+		/* A run with no DRM client uses no GPU: zeros, known. With clients,
+		 * percent waits for a second reading; an unreadable fdinfo is unknown. */
+		drm.have_percent = sg->res.have_percent || (!sg->res.clients && !sg->res.unknown);
+		drm.percent = sg->res.percent;
+		drm.have_vram = sg->res.have_vram || (!sg->res.clients && !sg->res.unknown);
+		drm.vram_bytes = sg->res.vram_bytes;
 	}
-	c->seen = true;
-	c->now = *fi;
-	c->now_ns = mono_ns;
+	if (g->nvml)
+		nvml_run(g->nvml, pids, n, &sg->nv, &nv);
+	gpufig_combine(&drm, &nv, &all);
+	sg->fig = (struct gpu_usage){.have_percent = all.have_percent,
+				     .percent = all.percent,
+				     .have_vram = all.have_vram,
+				     .vram_bytes = all.vram_bytes};
+	sg->valid = true;
+	prev = sg->busy.primed ? sg->busy.last_ns : mono;
+	gpufig_busy_add(&sg->busy, mono, all.have_percent, all.percent);
+	r->have_gpu_seconds = sg->busy.have;
+	r->gpu_seconds = sg->busy.seconds;
+	/* The cost of the GPU reads, and (for comparison with the figures
+	 * before it was split out) of the walk up to them. */
+	t1 = clock_mono_ns();
+	log_debug("gpu sampling of run %s: %zu processes, %d clients, %d on NVIDIA, "
+		  "%.3f ms since the walk began, %.3f ms",
+		  r->run_id, n, sg->res.clients, nv.procs, (double)(t1 - mono) / 1e6,
+		  (double)(t1 - t0) / 1e6);
+	if (all.have_percent)
+		log_debug("gpu of run %s: %.6f %% over %.9f s to %.6f, gpu_seconds %.9f", r->run_id,
+			  all.percent, (double)(mono - prev) / 1e9, (double)clock_real_ns() / 1e9,
+			  sg->busy.seconds);
 }
 
-static const struct fdinfo_engine *find(const struct fdinfo *fi, const char *name)
+bool gpu_usage(const struct gpu *g, const struct run *r, struct gpu_usage *out)
 {
-	for (int i = 0; i < fi->n_engines; i++)
-		if (!strcmp(fi->engines[i].name, name))
-			return &fi->engines[i];
-	return NULL;
-}
-
-/* One engine's utilization (0..1 per capacity unit) between base and now, or
- * -1 without a usable delta. A counter that went backwards shows no progress
- * (0) and keeps the old, larger baseline. */
-static double engine_util(struct fdinfo_engine *b, const struct fdinfo_engine *n, double dt_ns)
-{
-	double cap = n->capacity ? n->capacity : 1;
-
-	if (n->has_percent)
-		return n->percent / 100; /* old amdgpu: instantaneous already */
-	if (n->has_ns && b->has_ns) {
-		/* ns preferred where cycles are printed too (panfrost, msm). */
-		if (dt_ns <= 0)
-			return -1;
-		if (n->ns < b->ns)
-			return 0;
-		return (double)(n->ns - b->ns) / (dt_ns * cap);
-	}
-	if (n->has_cycles && n->has_total_cycles && b->has_cycles && b->has_total_cycles) {
-		if (n->total_cycles <= b->total_cycles)
-			return -1;
-		if (n->cycles < b->cycles)
-			return 0;
-		return (double)(n->cycles - b->cycles) /
-		       ((double)(n->total_cycles - b->total_cycles) * cap);
-	}
-	return -1;
-}
-
-/* Moves the baseline forward where the counters did not go backwards. */
-static void advance(struct fdinfo_engine *b, const struct fdinfo_engine *n)
-{
-	if (n->has_ns && (!b->has_ns || n->ns >= b->ns)) {
-		b->ns = n->ns;
-		b->has_ns = true;
-	}
-	if (n->has_cycles && n->has_total_cycles &&
-	    (!b->has_cycles || (n->cycles >= b->cycles && n->total_cycles >= b->total_cycles))) {
-		b->cycles = n->cycles;
-		b->total_cycles = n->total_cycles;
-		b->has_cycles = b->has_total_cycles = true;
-	}
-}
-
-void gpu_end_tick(struct gpu_state *g, struct gpu_result *out)
-{
-	struct {
-		const char *dev, *engine;
-		double util;
-	} agg[GPU_MAX_AGG];
-	int n_agg = 0;
+	const struct slot_gpu *sg;
 
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < GPU_MAX_CLIENTS; i++) {
-		struct gpu_client *c = &g->c[i];
-		double dt = (double)(c->now_ns - c->mono_ns);
-
-		if (!c->used)
-			continue;
-		if (!c->seen) {
-			c->used = false; /* closed fd, exited process: drop its state */
-			continue;
-		}
-		out->clients++;
-		if (c->now.has_vram) {
-			out->have_vram = true;
-			out->vram_bytes += c->now.vram_bytes;
-		}
-		for (int e = 0; e < c->now.n_engines; e++) {
-			const struct fdinfo_engine *n = &c->now.engines[e];
-			struct fdinfo_engine *b = (struct fdinfo_engine *)find(&c->base, n->name);
-			double u;
-			int k;
-
-			if (!b) {
-				/* amdgpu prints an engine only once it is non-zero: it was 0. */
-				if (c->base.n_engines < FDINFO_MAX_ENGINES) {
-					b = &c->base.engines[c->base.n_engines++];
-					*b = *n;
-					b->ns = b->cycles = 0;
-					b->total_cycles = n->has_total_cycles ? n->total_cycles : 0;
-				}
-				if (!b || dt <= 0)
-					continue;
-			}
-			u = engine_util(b, n, dt);
-			if (u >= 0 || n->has_percent)
-				out->have_percent = true;
-			if (u > 0) {
-				for (k = 0; k < n_agg; k++)
-					if (!strcmp(agg[k].dev, c->dev) && !strcmp(agg[k].engine, n->name))
-						break;
-				if (k == n_agg && n_agg < GPU_MAX_AGG)
-					agg[n_agg++] = (typeof(agg[0])){ c->dev, n->name, 0 };
-				if (k < n_agg)
-					agg[k].util += u;
-			}
-			advance(b, n);
-		}
-		c->mono_ns = c->now_ns;
+	if (!g->host.available)
+		return false;
+	if (!r || !runs_is_open(r)) {
+		/* No run, or nothing of it alive: no GPU use. */
+		out->have_percent = out->have_vram = true;
+		return true;
 	}
-	for (int k = 0; k < n_agg; k++)
-		if (agg[k].util * 100 > out->percent)
-			out->percent = agg[k].util * 100;
-	if (out->percent > 100)
-		out->percent = 100;
-	if (g->unknown) {
-		out->unknown = true;
-		out->have_percent = false;
-		out->have_vram = false;
-	}
+	sg = &g->slot[r->slot];
+	if (sg->gen != r->gen || !sg->valid)
+		return true;
+	*out = sg->fig;
+	return true;
 }

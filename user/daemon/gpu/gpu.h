@@ -1,52 +1,57 @@
-/* A run's GPU use from its DRM clients' fdinfo over time: per-engine
- * utilization with baselines, dedupe, device aggregation, VRAM. Pure. */
+/* The GPU subsystem's facade: the host's GPU devices (DRM render nodes,
+ * NVIDIA's through NVML) and each run's GPU use from its own processes,
+ * both backends together, with its gpu_seconds. The rest of the daemon
+ * includes this header only. */
 #ifndef AGENTPERF_GPU_H
 #define AGENTPERF_GPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-#include "fdinfo.h"
+#include "gpudevs.h"
+#include "gpuscan.h"
+#include "nvml.h"
+#include "runs.h"
 
-#define GPU_MAX_CLIENTS 256
-#define GPU_DEV_MAX 48
-
-struct gpu_client {
-	bool used;
-	bool seen; /* in the current tick */
-	char dev[GPU_DEV_MAX]; /* the device: its PCI address, else its DRM node */
-	uint64_t key; /* drm-client-id, or the caller's fallback key */
-	int64_t mono_ns; /* when base was taken */
-	struct fdinfo base; /* baseline counters */
-	struct fdinfo now;
-	int64_t now_ns;
+struct gpu_opts {
+	const char *proc_root;
+	const char *sys_root;
+	const char *nvml_lib; /* NVIDIA's management library; NULL: NVIDIA GPUs not read */
 };
 
-struct gpu_result {
-	int clients; /* distinct DRM clients of the run this tick */
-	bool unknown; /* some fdinfo could not be read: the figures are unknown */
-	bool have_percent; /* false until a client has been seen twice */
-	double percent; /* busiest engine of the busiest device, 0-100 */
+/* A run's GPU figures at the latest reading. */
+struct gpu_usage {
+	bool have_percent;
+	double percent;
 	bool have_vram;
 	uint64_t vram_bytes;
 };
 
-struct gpu_state {
-	struct gpu_client c[GPU_MAX_CLIENTS];
-	bool unknown; /* some fdinfo could not be read this tick */
-	int hint; /* where the last client was found */
-};
+struct gpu;
 
-void gpu_init(struct gpu_state *g);
-void gpu_begin_tick(struct gpu_state *g);
-/* One DRM fd of the run. dev names the device; key dedupes clients when
- * fdinfo has no client id (an fd's own identity). Clients seen already this
- * tick (a dup'd fd, a child sharing the client) are counted once. */
-void gpu_observe(struct gpu_state *g, const char *dev, uint64_t fallback_key,
-		 const struct fdinfo *fi, int64_t mono_ns);
-/* An fdinfo of the run could not be read (EACCES): the tick's figures are unknown. */
-void gpu_unknown(struct gpu_state *g);
-/* Figures for the tick; clients not seen in it are forgotten. */
-void gpu_end_tick(struct gpu_state *g, struct gpu_result *out);
+/* Finds the host's GPU devices once (DRM, and NVML from o->nvml_lib; both
+ * paths are kept, not copied). NULL with errno ENOMEM. gpu_free(NULL) is a
+ * no-op. */
+struct gpu *gpu_new(const struct gpu_opts *o);
+void gpu_free(struct gpu *g);
+/* Whether the host has a GPU that reports per-process use (DRM or NVML),
+ * and its VRAM, read at start. */
+const struct gpuscan_host *gpu_host(const struct gpu *g);
+/* Each GPU device of the host with its figures at the latest reading. */
+const struct gpu_devices *gpu_devices(const struct gpu *g);
+/* A walk begins: reads every device (NVML's once for every run). */
+void gpu_read_devices(struct gpu *g);
+/* Reads open run r's use from its live processes (pids) at mono_ns, and
+ * adds to r's gpu_seconds. Nothing without a GPU that reports usage. */
+void gpu_read_run(struct gpu *g, struct run *r, const pid_t *pids, size_t n, int64_t mono_ns);
+/* r's figures at the latest reading, DRM and NVML together: the busiest
+ * device or engine, VRAM summed; unknown where either backend does not know.
+ * No run (r NULL), or a run with nothing alive, uses none (zeros, known); a
+ * run not read since it
+ * started is unknown. Returns false when the host has no GPU that reports
+ * usage. */
+bool gpu_usage(const struct gpu *g, const struct run *r, struct gpu_usage *out);
 
 #endif

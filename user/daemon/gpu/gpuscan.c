@@ -22,7 +22,7 @@ struct gpuscan *gpuscan_new(void)
 	struct gpuscan *s = calloc(1, sizeof(*s));
 
 	if (s)
-		gpu_init(&s->gpu);
+		drmmath_init(&s->gpu);
 	return s;
 }
 
@@ -153,7 +153,7 @@ static struct gpuscan_proc *proc_of(struct gpuscan *s, pid_t pid, size_t hint)
 /* Reads and feeds the k-th DRM fd's fdinfo; false when the fd is gone. */
 static bool read_client(struct gpuscan *s, struct gpuscan_proc *p, int k, int64_t now)
 {
-	char name[16], buf[4096], dev[GPU_DEV_MAX];
+	char name[16], buf[4096], dev[DRMMATH_DEV_MAX];
 	int *info = &p->fds[k].info;
 	struct fdinfo fi;
 	ssize_t n;
@@ -166,7 +166,7 @@ static bool read_client(struct gpuscan *s, struct gpuscan_proc *p, int k, int64_
 		if (*info < 0) {
 			if (errno == ENOENT || errno == ESRCH)
 				return false;
-			gpu_unknown(&s->gpu); /* EACCES: unknown, not zero */
+			drmmath_unknown(&s->gpu); /* EACCES: unknown, not zero */
 			return true;
 		}
 	}
@@ -176,7 +176,7 @@ static bool read_client(struct gpuscan *s, struct gpuscan_proc *p, int k, int64_
 	if (n == 0 || (n < 0 && (errno == ENOENT || errno == ESRCH)))
 		return false;
 	if (n < 0) {
-		gpu_unknown(&s->gpu);
+		drmmath_unknown(&s->gpu);
 		return true;
 	}
 	if (fdinfo_parse(buf, (size_t)n, &fi))
@@ -185,16 +185,16 @@ static bool read_client(struct gpuscan *s, struct gpuscan_proc *p, int k, int64_
 		snprintf(dev, sizeof(dev), "%s", fi.pdev);
 	else
 		snprintf(dev, sizeof(dev), "drm:%u", p->fds[k].minor);
-	gpu_observe(&s->gpu, dev, (uint64_t)p->pid << 32 | (uint32_t)p->fds[k].fd, &fi, now);
+	drmmath_observe(&s->gpu, dev, (uint64_t)p->pid << 32 | (uint32_t)p->fds[k].fd, &fi, now);
 	return true;
 }
 
 void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, size_t n,
-		  int64_t mono_ns, struct gpu_result *out)
+		  int64_t mono_ns, struct drmmath_result *out)
 {
 	size_t kept = 0;
 
-	gpu_begin_tick(&s->gpu);
+	drmmath_begin_tick(&s->gpu);
 	for (size_t i = 0; i < s->n_procs; i++)
 		s->procs[i].seen = false;
 	for (size_t i = 0; i < n; i++) {
@@ -224,7 +224,7 @@ void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, s
 			proc_forget(&s->procs[i]);
 	}
 	s->n_procs = kept;
-	gpu_end_tick(&s->gpu, out);
+	drmmath_end_tick(&s->gpu, out);
 }
 
 static bool read_u64_file(const char *path, uint64_t *v)

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "gpu.h"
+#include "drmmath.h"
 #include "gpudevs.h"
 
 /* A process's fd table is looked at again only this often; fdinfo every tick.
@@ -38,7 +38,7 @@ struct gpuscan_proc {
 };
 
 struct gpuscan {
-	struct gpu_state gpu;
+	struct drmmath_state gpu;
 	struct gpuscan_proc *procs;
 	size_t n_procs, cap_procs;
 };
@@ -54,7 +54,7 @@ struct gpuscan *gpuscan_new(void);
 void gpuscan_free(struct gpuscan *s);
 /* One tick over the run's processes (pids); the run's figures in out. */
 void gpuscan_tick(struct gpuscan *s, const char *proc_root, const pid_t *pids, size_t n,
-		  int64_t mono_ns, struct gpu_result *out);
+		  int64_t mono_ns, struct drmmath_result *out);
 /* Reads SYS_ROOT/class/drm. NVIDIA's driver exports no fdinfo usage: its
  * nodes do not count. */
 void gpuscan_host(const char *sys_root, struct gpuscan_host *out);

@@ -25,9 +25,9 @@ struct nvml_dev {
 	uint64_t period_us; /* the driver's sample period, as the samples show it */
 	uint64_t prev_us; /* when it was read last */
 	nvmlReturn_t err, logged_err; /* this read's first failure; the last one logged */
-	struct gpumath_proc *procs;
+	struct nvmlmath_proc *procs;
 	size_t cap_procs;
-	struct gpumath_sample *samples;
+	struct nvmlmath_sample *samples;
 	size_t cap_samples;
 };
 
@@ -44,7 +44,7 @@ struct nvml {
 	} api;
 	int n;
 	struct nvml_dev dev[GPUDEVS_MAX];
-	struct gpumath_dev rd[GPUDEVS_MAX]; /* the latest readings, for gpumath_run */
+	struct nvmlmath_dev rd[GPUDEVS_MAX]; /* the latest readings, for nvmlmath_run */
 	/* Scratch, grown as needed. */
 	nvmlProcessInfo_t *info;
 	unsigned cap_info;
@@ -52,7 +52,7 @@ struct nvml {
 	unsigned cap_usamples;
 	uint32_t *members;
 	size_t cap_members;
-	struct gpumath_acct acct[NVML_RUN_PIDS * GPUDEVS_MAX];
+	struct nvmlmath_acct acct[NVML_RUN_PIDS * GPUDEVS_MAX];
 };
 
 static const char *err_name(const struct nvml *n, nvmlReturn_t rc)
@@ -282,7 +282,7 @@ static bool read_list(struct nvml *n, struct nvml_dev *d, nvmlDeviceGetRunningPr
 				failed(d, NVML_ERROR_INSUFFICIENT_SIZE);
 				return false;
 			}
-			d->procs[(*np)++] = (struct gpumath_proc){ .pid = pi->pid };
+			d->procs[(*np)++] = (struct nvmlmath_proc){ .pid = pi->pid };
 		}
 		if (have && (!d->procs[k].have_mem || pi->usedGpuMemory > d->procs[k].mem_bytes)) {
 			d->procs[k].have_mem = true;
@@ -294,7 +294,7 @@ static bool read_list(struct nvml *n, struct nvml_dev *d, nvmlDeviceGetRunningPr
 
 static int cmp_sample(const void *a, const void *b)
 {
-	const struct gpumath_sample *x = a, *y = b;
+	const struct nvmlmath_sample *x = a, *y = b;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -328,13 +328,13 @@ static bool read_samples(struct nvml *n, struct nvml_dev *d, size_t *ns)
 	for (unsigned i = 0; i < count; i++) {
 		const nvmlProcessUtilizationSample_t *u = &n->usamples[i];
 
-		d->samples[i] = (struct gpumath_sample){ u->pid, u->timeStamp, u->smUtil };
+		d->samples[i] = (struct nvmlmath_sample){ u->pid, u->timeStamp, u->smUtil };
 		if (u->timeStamp > d->last_ts)
 			d->last_ts = u->timeStamp;
 	}
 	*ns = count;
 	qsort(d->samples, count, sizeof(*d->samples), cmp_sample);
-	d->period_us = gpumath_period(d->samples, count, d->period_us);
+	d->period_us = nvmlmath_period(d->samples, count, d->period_us);
 	return true;
 }
 
@@ -355,7 +355,7 @@ void nvml_read(struct nvml *n, uint64_t real_us)
 {
 	for (int i = 0; i < n->n; i++) {
 		struct nvml_dev *d = &n->dev[i];
-		struct gpumath_dev *r = &n->rd[i];
+		struct nvmlmath_dev *r = &n->rd[i];
 		nvmlUtilization_t u;
 		size_t np = 0, ns = 0;
 		nvmlReturn_t rc;
@@ -416,7 +416,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* Accounting of a process that has exited on device i, if kept. */
-static bool exited_stats(struct nvml *n, int i, uint32_t pid, struct gpumath_acct *out)
+static bool exited_stats(struct nvml *n, int i, uint32_t pid, struct nvmlmath_acct *out)
 {
 	nvmlAccountingStats_t st;
 
@@ -424,14 +424,14 @@ static bool exited_stats(struct nvml *n, int i, uint32_t pid, struct gpumath_acc
 	    n->api.accounting(n->dev[i].h, pid, &st) != NVML_SUCCESS || st.isRunning ||
 	    st.gpuUtilization == NVML_VALUE_NOT_AVAILABLE_UINT)
 		return false;
-	*out = (struct gpumath_acct){ .dev = i, .pid = pid, .util = st.gpuUtilization,
+	*out = (struct nvmlmath_acct){ .dev = i, .pid = pid, .util = st.gpuUtilization,
 				      .start_us = st.startTime,
 				      .end_us = st.startTime + st.time * 1000 };
 	return true;
 }
 
 void nvml_run(struct nvml *n, const pid_t *pids, size_t n_pids, struct nvml_run *st,
-	      struct gpumath_run *out)
+	      struct gpufig *out)
 {
 	size_t m = 0, live, n_acct = 0;
 
@@ -456,6 +456,6 @@ void nvml_run(struct nvml *n, const pid_t *pids, size_t n_pids, struct nvml_run 
 				n_acct++;
 	}
 	qsort(n->members, m, sizeof(*n->members), cmp_u32);
-	gpumath_run(n->rd, n->n, n->members, m, n->acct, n_acct, out, st->pids, NVML_RUN_PIDS,
+	nvmlmath_run(n->rd, n->n, n->members, m, n->acct, n_acct, out, st->pids, NVML_RUN_PIDS,
 		    &st->n);
 }

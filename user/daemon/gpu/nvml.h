@@ -1,7 +1,7 @@
 /* NVIDIA GPUs through NVML (libnvidia-ml.so.1, loaded at run time): each
  * device's memory, running processes and SM utilization samples, read once
  * per walk, and a run's figures from its own processes. The arithmetic is
- * gpumath's. */
+ * nvmlmath's. */
 #ifndef AGENTPERF_NVML_H
 #define AGENTPERF_NVML_H
 
@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "gpudevs.h"
-#include "gpumath.h"
+#include "nvmlmath.h"
 
 /* The default library: what the NVIDIA driver installs. */
 #define NVML_LIB_DEFAULT "libnvidia-ml.so.1"
@@ -50,6 +50,6 @@ void nvml_device(const struct nvml *n, struct gpu_device *d);
 /* A run's figures at the latest read: pids are its live processes (host
  * pids), st what its previous reading left (updated). */
 void nvml_run(struct nvml *n, const pid_t *pids, size_t n_pids, struct nvml_run *st,
-	      struct gpumath_run *out);
+	      struct gpufig *out);
 
 #endif

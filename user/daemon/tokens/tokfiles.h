@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "tokrun.h"
-#include "tokscan.h"
+#include "tokdefs.h"
 #include "transcript.h"
 
 struct tokfiles;

@@ -1,6 +1,6 @@
 /* Paths found missing lately, not looked for again for a while. */
 #include "tokneg.h"
-#include "tokscan.h"
+#include "tokdefs.h"
 
 static uint64_t hash_str(const char *s)
 {

@@ -1,4 +1,5 @@
-/* The agents' transcripts of each run, found from the run's own processes
+/* The tokens subsystem's facade, the one header the rest of the daemon
+ * includes: the agents' transcripts of each run, found from its processes
  * under PROC_ROOT (working directory, environment, open files) and followed
  * from where they stood when found: the token usage the run's agents wrote.
  * Only usage figures are read; nothing of a line is kept or logged. */
@@ -10,48 +11,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tokdefs.h"
 #include "transcript.h"
-
-/* A process's environment, working directory and fd table are looked at
- * again this often (new processes at once); the fd table is walked again
- * only if its size (the open-fd count) changed, or at least every
- * TOKSCAN_FULL_NS. */
-#define TOKSCAN_RESCAN_NS (2 * 1000000000LL)
-#define TOKSCAN_FULL_NS (30 * 1000000000LL)
-/* A process this young is looked at each tick, its fd table walked whole:
- * it may exec (with the same fd count) at any moment. A process whose
- * environment changed (an exec) has its fd table walked whole too. */
-#define TOKSCAN_YOUNG_NS (5 * 1000000000LL)
-/* Bytes read from one file, and from all, per tick: an agent that writes
- * faster is caught up with over the next ticks. */
-#define TOKSCAN_READ_MAX (16 << 20)
-#define TOKSCAN_TICK_READ_MAX (64 << 20)
-/* Memory for partial lines (kept until their newline) across all files;
- * past it, a file's partial line is dropped. */
-#define TOKSCAN_CARRY_MAX (64 << 20)
-/* Per run: transcript files followed, and directories watched. */
-#define TOKSCAN_FILES_MAX 512
-#define TOKSCAN_DIRS_MAX 256
-/* Files' sizes remembered per directory when it is first listed. */
-#define TOKSCAN_KNOWN_MAX 16384
-/* A Codex rollout found already written: its totals before the run are the
- * last token_count within this many bytes before where reading starts. */
-#define TOKSCAN_TAIL_MAX (256 * 1024)
 
 /* A run's tokens so far. */
 struct tokscan_result {
 	bool have; /* some usage line was seen */
 	enum transcript_source source; /* the one with the most tokens */
 	struct transcript_usage usage;
-};
-
-/* What was read, for -v and the tests. */
-struct tokscan_stats {
-	uint64_t bytes_read;
-	uint64_t usage_lines;
-	uint64_t bad_lines; /* malformed, or usage figures out of range */
-	uint64_t dropped_lines; /* over TRANSCRIPT_LINE_MAX */
-	uint64_t files_followed;
 };
 
 struct tokscan;

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpumath.h"
+#include "nvmlmath.h"
 
-double gpumath_proc_util(const struct gpumath_sample *s, size_t n, uint32_t pid,
+double nvmlmath_proc_util(const struct nvmlmath_sample *s, size_t n, uint32_t pid,
 			 uint64_t period_us, uint64_t window_us)
 {
 	double sum = 0;
@@ -26,7 +26,7 @@ double gpumath_proc_util(const struct gpumath_sample *s, size_t n, uint32_t pid,
 	return sum / (double)k;
 }
 
-uint64_t gpumath_period(const struct gpumath_sample *s, size_t n, uint64_t prev)
+uint64_t nvmlmath_period(const struct nvmlmath_sample *s, size_t n, uint64_t prev)
 {
 	uint64_t best = 0;
 
@@ -42,7 +42,7 @@ uint64_t gpumath_period(const struct gpumath_sample *s, size_t n, uint64_t prev)
 	return best ? best : prev;
 }
 
-double gpumath_acct_util(const struct gpumath_acct *a, uint64_t w0_us, uint64_t w1_us)
+double nvmlmath_acct_util(const struct nvmlmath_acct *a, uint64_t w0_us, uint64_t w1_us)
 {
 	uint64_t from = a->start_us > w0_us ? a->start_us : w0_us;
 	uint64_t to = a->end_us < w1_us ? a->end_us : w1_us;
@@ -75,7 +75,7 @@ static void note_found(uint32_t pid, uint32_t *found, size_t max_found, size_t *
 }
 
 /* Whether pid has a sample in s. */
-static bool has_sample(const struct gpumath_sample *s, size_t n, uint32_t pid)
+static bool has_sample(const struct nvmlmath_sample *s, size_t n, uint32_t pid)
 {
 	for (size_t i = 0; i < n; i++)
 		if (s[i].pid == pid)
@@ -85,8 +85,8 @@ static bool has_sample(const struct gpumath_sample *s, size_t n, uint32_t pid)
 
 /* One device's utilization by the run (percent, clamped), from its members'
  * samples (sorted by pid) and the accounting of those that exited with none. */
-static double dev_util(const struct gpumath_dev *d, int dev, const uint32_t *members,
-		       size_t n_members, const struct gpumath_acct *acct, size_t n_acct,
+static double dev_util(const struct nvmlmath_dev *d, int dev, const uint32_t *members,
+		       size_t n_members, const struct nvmlmath_acct *acct, size_t n_acct,
 		       uint32_t *found, size_t max_found, size_t *n_found)
 {
 	uint64_t window = d->until_us > d->since_us ? d->until_us - d->since_us : 0;
@@ -100,32 +100,32 @@ static double dev_util(const struct gpumath_dev *d, int dev, const uint32_t *mem
 			j++;
 		if (!is_member(members, n_members, pid))
 			continue;
-		util += gpumath_proc_util(&d->samples[i], j - i, pid, d->period_us, window);
+		util += nvmlmath_proc_util(&d->samples[i], j - i, pid, d->period_us, window);
 		note_found(pid, found, max_found, n_found);
 	}
 	for (i = 0; i < n_acct; i++) {
 		if (acct[i].dev != dev || has_sample(d->samples, d->n_samples, acct[i].pid))
 			continue;
-		util += gpumath_acct_util(&acct[i], d->since_us, d->until_us);
+		util += nvmlmath_acct_util(&acct[i], d->since_us, d->until_us);
 	}
 	return util > 100 ? 100 : util;
 }
 
-void gpumath_run(const struct gpumath_dev *devs, int n_devs, const uint32_t *members,
-		 size_t n_members, const struct gpumath_acct *acct, size_t n_acct,
-		 struct gpumath_run *out, uint32_t *found, size_t max_found, size_t *n_found)
+void nvmlmath_run(const struct nvmlmath_dev *devs, int n_devs, const uint32_t *members,
+		 size_t n_members, const struct nvmlmath_acct *acct, size_t n_acct,
+		 struct gpufig *out, uint32_t *found, size_t max_found, size_t *n_found)
 {
 	memset(out, 0, sizeof(*out));
 	out->have_percent = out->have_vram = true;
 	*n_found = 0;
 	for (int k = 0; k < n_devs; k++) {
-		const struct gpumath_dev *d = &devs[k];
+		const struct nvmlmath_dev *d = &devs[k];
 		double u;
 
 		if (!d->procs_ok)
 			out->have_vram = false;
 		for (size_t i = 0; d->procs_ok && i < d->n_procs; i++) {
-			const struct gpumath_proc *p = &d->procs[i];
+			const struct nvmlmath_proc *p = &d->procs[i];
 
 			if (!is_member(members, n_members, p->pid))
 				continue;
@@ -147,26 +147,4 @@ void gpumath_run(const struct gpumath_dev *devs, int n_devs, const uint32_t *mem
 	if (!out->have_vram)
 		out->vram_bytes = 0;
 	out->procs = (int)*n_found;
-}
-
-void gpumath_combine(const struct gpumath_run *a, const struct gpumath_run *b,
-		     struct gpumath_run *out)
-{
-	out->have_percent = a->have_percent && b->have_percent;
-	out->percent = !out->have_percent ? 0 : a->percent > b->percent ? a->percent : b->percent;
-	out->have_vram = a->have_vram && b->have_vram;
-	out->vram_bytes = out->have_vram ? a->vram_bytes + b->vram_bytes : 0;
-	out->procs = a->procs + b->procs;
-}
-
-void gpumath_busy_add(struct gpumath_busy *b, int64_t now_ns, bool have_percent, double percent)
-{
-	if (b->primed && have_percent && now_ns > b->last_ns) {
-		double p = percent < 0 ? 0 : percent > 100 ? 100 : percent;
-
-		b->seconds += p / 100 * (double)(now_ns - b->last_ns) / 1e9;
-		b->have = true;
-	}
-	b->primed = true;
-	b->last_ns = now_ns;
 }

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "gpumath.h"
+#include "nvmlmath.h"
 
 #define EPS 1e-9
 
@@ -16,62 +16,62 @@
  * 100 ms period over a 1 s window, what its samples cover of the window. */
 static void test_proc_util(void **state)
 {
-	const struct gpumath_sample s[] = {
+	const struct nvmlmath_sample s[] = {
 		{ 7, 100000, 60 }, { 7, 200000, 60 }, { 7, 300000, 20 }, { 9, 300000, 100 },
 	};
 
-	assert_true(fabs(gpumath_proc_util(s, 4, 7, 0, 0) - 140.0 / 3) < EPS);
-	assert_true(fabs(gpumath_proc_util(s, 4, 7, 100000, 1000000) - 14.0) < EPS);
-	assert_true(fabs(gpumath_proc_util(s, 4, 9, 0, 1000000) - 100) < EPS);
-	assert_true(gpumath_proc_util(s, 4, 8, 100000, 1000000) < 0);
+	assert_true(fabs(nvmlmath_proc_util(s, 4, 7, 0, 0) - 140.0 / 3) < EPS);
+	assert_true(fabs(nvmlmath_proc_util(s, 4, 7, 100000, 1000000) - 14.0) < EPS);
+	assert_true(fabs(nvmlmath_proc_util(s, 4, 9, 0, 1000000) - 100) < EPS);
+	assert_true(nvmlmath_proc_util(s, 4, 8, 100000, 1000000) < 0);
 	/* A sample past 100 % says no more than busy throughout. */
-	const struct gpumath_sample over[] = { { 1, 5, 250 } };
+	const struct nvmlmath_sample over[] = { { 1, 5, 250 } };
 
-	assert_true(fabs(gpumath_proc_util(over, 1, 1, 0, 0) - 100) < EPS);
+	assert_true(fabs(nvmlmath_proc_util(over, 1, 1, 0, 0) - 100) < EPS);
 }
 
 static void test_period(void **state)
 {
-	const struct gpumath_sample s[] = {
+	const struct nvmlmath_sample s[] = {
 		/* pid 1: steps of 200 ms and 100 ms; a duplicate 0.5 ms apart */
 		{ 1, 1000000, 5 }, { 1, 1200000, 5 }, { 1, 1300000, 5 }, { 1, 1300500, 5 },
 		/* pid 2 starts 20 ms after pid 1's last: not a step of either */
 		{ 2, 1320000, 5 },
 	};
 
-	assert_int_equal(gpumath_period(s, 5, 0), 100000);
-	assert_int_equal(gpumath_period(s, 1, 166666), 166666);
-	assert_int_equal(gpumath_period(&s[3], 2, 7), 7);
+	assert_int_equal(nvmlmath_period(s, 5, 0), 100000);
+	assert_int_equal(nvmlmath_period(s, 1, 166666), 166666);
+	assert_int_equal(nvmlmath_period(&s[3], 2, 7), 7);
 }
 
 static void test_acct(void **state)
 {
-	struct gpumath_acct a = { .util = 40, .start_us = 500, .end_us = 1500 };
+	struct nvmlmath_acct a = { .util = 40, .start_us = 500, .end_us = 1500 };
 
 	/* Lived over half of the window [1000, 2000]: 20 %. */
-	assert_true(fabs(gpumath_acct_util(&a, 1000, 2000) - 20) < EPS);
-	assert_true(fabs(gpumath_acct_util(&a, 0, 4000) - 10) < EPS);
-	assert_true(gpumath_acct_util(&a, 1500, 2500) == 0);
-	assert_true(gpumath_acct_util(&a, 2000, 2000) == 0);
+	assert_true(fabs(nvmlmath_acct_util(&a, 1000, 2000) - 20) < EPS);
+	assert_true(fabs(nvmlmath_acct_util(&a, 0, 4000) - 10) < EPS);
+	assert_true(nvmlmath_acct_util(&a, 1500, 2500) == 0);
+	assert_true(nvmlmath_acct_util(&a, 2000, 2000) == 0);
 	a.util = 300;
-	assert_true(fabs(gpumath_acct_util(&a, 1000, 1500) - 100) < EPS);
+	assert_true(fabs(nvmlmath_acct_util(&a, 1000, 1500) - 100) < EPS);
 }
 
 /* Two devices: the run's processes 10 and 11 on the first, 12 on the
  * second; 99 is another run's and never counted. */
-static const struct gpumath_proc procs0[] = {
+static const struct nvmlmath_proc procs0[] = {
 	{ 10, true, 1000 }, { 11, true, 2000 }, { 99, true, 1 << 30 } };
-static const struct gpumath_proc procs1[] = { { 12, true, 4000 } };
-static const struct gpumath_sample samples0[] = {
+static const struct nvmlmath_proc procs1[] = { { 12, true, 4000 } };
+static const struct nvmlmath_sample samples0[] = {
 	{ 10, 100, 30 }, { 10, 200, 50 }, { 11, 200, 25 }, { 99, 200, 100 } };
-static const struct gpumath_sample samples1[] = { { 12, 150, 70 } };
+static const struct nvmlmath_sample samples1[] = { { 12, 150, 70 } };
 
-static void devs_init(struct gpumath_dev d[2])
+static void devs_init(struct nvmlmath_dev d[2])
 {
-	d[0] = (struct gpumath_dev){ .procs_ok = true, .procs = procs0, .n_procs = 3,
+	d[0] = (struct nvmlmath_dev){ .procs_ok = true, .procs = procs0, .n_procs = 3,
 				     .util_ok = true, .util_window = true, .since_us = 0,
 				     .until_us = 1000, .samples = samples0, .n_samples = 4 };
-	d[1] = (struct gpumath_dev){ .procs_ok = true, .procs = procs1, .n_procs = 1,
+	d[1] = (struct nvmlmath_dev){ .procs_ok = true, .procs = procs1, .n_procs = 1,
 				     .util_ok = true, .util_window = true, .since_us = 0,
 				     .until_us = 1000, .samples = samples1, .n_samples = 1 };
 }
@@ -79,13 +79,13 @@ static void devs_init(struct gpumath_dev d[2])
 static void test_run(void **state)
 {
 	const uint32_t members[] = { 10, 11, 12, 13 };
-	struct gpumath_dev d[2];
-	struct gpumath_run r;
+	struct nvmlmath_dev d[2];
+	struct gpufig r;
 	uint32_t found[8];
 	size_t n_found;
 
 	devs_init(d);
-	gpumath_run(d, 2, members, 4, NULL, 0, &r, found, 8, &n_found);
+	nvmlmath_run(d, 2, members, 4, NULL, 0, &r, found, 8, &n_found);
 	/* Device 0: 40 (mean of 30, 50) + 25; device 1: 70: the busiest. */
 	assert_true(r.have_percent && fabs(r.percent - 70) < EPS);
 	assert_true(r.have_vram);
@@ -93,18 +93,18 @@ static void test_run(void **state)
 	assert_int_equal(n_found, 3);
 	assert_int_equal(r.procs, 3);
 	/* Only the run's: without 12, device 0's 65 is the busiest. */
-	gpumath_run(d, 2, members, 2, NULL, 0, &r, found, 8, &n_found);
+	nvmlmath_run(d, 2, members, 2, NULL, 0, &r, found, 8, &n_found);
 	assert_true(fabs(r.percent - 65) < EPS);
 	assert_int_equal(r.vram_bytes, 3000);
 	/* found is bounded. */
-	gpumath_run(d, 2, members, 4, NULL, 0, &r, found, 2, &n_found);
+	nvmlmath_run(d, 2, members, 4, NULL, 0, &r, found, 2, &n_found);
 	assert_int_equal(n_found, 2);
 	/* Summed past 100: clamped. */
-	const struct gpumath_sample hot[] = { { 10, 1, 80 }, { 11, 1, 90 } };
+	const struct nvmlmath_sample hot[] = { { 10, 1, 80 }, { 11, 1, 90 } };
 
 	d[0].samples = hot;
 	d[0].n_samples = 2;
-	gpumath_run(d, 1, members, 4, NULL, 0, &r, found, 8, &n_found);
+	nvmlmath_run(d, 1, members, 4, NULL, 0, &r, found, 8, &n_found);
 	assert_true(fabs(r.percent - 100) < EPS);
 }
 
@@ -112,38 +112,38 @@ static void test_run(void **state)
 static void test_run_unknown(void **state)
 {
 	const uint32_t members[] = { 10, 11, 12 }, none[] = { 5 };
-	struct gpumath_dev d[2];
-	struct gpumath_run r;
+	struct nvmlmath_dev d[2];
+	struct gpufig r;
 	uint32_t found[8];
 	size_t n_found;
 
 	devs_init(d);
 	d[1].util_ok = false; /* GPU lost, no permission... */
-	gpumath_run(d, 2, members, 3, NULL, 0, &r, found, 8, &n_found);
+	nvmlmath_run(d, 2, members, 3, NULL, 0, &r, found, 8, &n_found);
 	assert_false(r.have_percent);
 	assert_true(r.percent == 0);
 	assert_true(r.have_vram);
 	devs_init(d);
 	d[0].util_window = false; /* read once: no window yet */
-	gpumath_run(d, 2, members, 3, NULL, 0, &r, found, 8, &n_found);
+	nvmlmath_run(d, 2, members, 3, NULL, 0, &r, found, 8, &n_found);
 	assert_false(r.have_percent);
 	devs_init(d);
 	d[1].procs_ok = false;
-	gpumath_run(d, 2, members, 3, NULL, 0, &r, found, 8, &n_found);
+	nvmlmath_run(d, 2, members, 3, NULL, 0, &r, found, 8, &n_found);
 	assert_false(r.have_vram);
 	assert_int_equal(r.vram_bytes, 0);
 	assert_true(r.have_percent);
 	/* Memory NVML could not measure (WDDM): unknown, not zero. */
-	const struct gpumath_proc na[] = { { 11, false, 0 } };
+	const struct nvmlmath_proc na[] = { { 11, false, 0 } };
 
 	devs_init(d);
 	d[0].procs = na;
 	d[0].n_procs = 1;
-	gpumath_run(d, 2, members, 3, NULL, 0, &r, found, 8, &n_found);
+	nvmlmath_run(d, 2, members, 3, NULL, 0, &r, found, 8, &n_found);
 	assert_false(r.have_vram);
 	/* Nothing of the run on any device: zeros, known. */
 	devs_init(d);
-	gpumath_run(d, 2, none, 1, NULL, 0, &r, found, 8, &n_found);
+	nvmlmath_run(d, 2, none, 1, NULL, 0, &r, found, 8, &n_found);
 	assert_true(r.have_percent && r.have_vram);
 	assert_true(r.percent == 0);
 	assert_int_equal(r.vram_bytes, 0);
@@ -155,41 +155,41 @@ static void test_run_unknown(void **state)
 static void test_run_accounting(void **state)
 {
 	const uint32_t members[] = { 10, 11, 12, 20 };
-	const struct gpumath_acct acct[] = {
+	const struct nvmlmath_acct acct[] = {
 		{ .dev = 0, .pid = 20, .util = 80, .start_us = 0, .end_us = 500 },
 		{ .dev = 1, .pid = 12, .util = 100, .start_us = 0, .end_us = 1000 },
 	};
-	struct gpumath_dev d[2];
-	struct gpumath_run r;
+	struct nvmlmath_dev d[2];
+	struct gpufig r;
 	uint32_t found[8];
 	size_t n_found;
 
 	devs_init(d);
-	gpumath_run(d, 2, members, 4, acct, 2, &r, found, 8, &n_found);
+	nvmlmath_run(d, 2, members, 4, acct, 2, &r, found, 8, &n_found);
 	/* Device 0: 65 + 80 × half the window = 105: 100. Device 1: 12 has a
 	 * sample, its accounting is not added: 70. */
 	assert_true(fabs(r.percent - 100) < EPS);
 	d[0].samples = samples0 + 3; /* only 99's */
 	d[0].n_samples = 1;
-	gpumath_run(d, 1, members, 4, acct, 2, &r, found, 8, &n_found);
+	nvmlmath_run(d, 1, members, 4, acct, 2, &r, found, 8, &n_found);
 	assert_true(fabs(r.percent - 40) < EPS);
 }
 
 static void test_combine(void **state)
 {
-	struct gpumath_run drm = { true, 30, true, 100, 1 }, nv = { true, 55, true, 900, 2 }, out;
+	struct gpufig drm = { true, 30, true, 100, 1 }, nv = { true, 55, true, 900, 2 }, out;
 
-	gpumath_combine(&drm, &nv, &out);
+	gpufig_combine(&drm, &nv, &out);
 	assert_true(out.have_percent && fabs(out.percent - 55) < EPS);
 	assert_true(out.have_vram);
 	assert_int_equal(out.vram_bytes, 1000);
 	assert_int_equal(out.procs, 3);
 	nv.have_percent = false;
-	gpumath_combine(&drm, &nv, &out);
+	gpufig_combine(&drm, &nv, &out);
 	assert_false(out.have_percent);
 	assert_true(out.percent == 0);
 	drm.have_vram = false;
-	gpumath_combine(&drm, &nv, &out);
+	gpufig_combine(&drm, &nv, &out);
 	assert_false(out.have_vram);
 	assert_int_equal(out.vram_bytes, 0);
 }
@@ -199,22 +199,22 @@ static void test_combine(void **state)
  * an interval is known. */
 static void test_busy(void **state)
 {
-	struct gpumath_busy b = { 0 };
+	struct gpufig_busy b = { 0 };
 
-	gpumath_busy_add(&b, 1000000000, true, 50); /* first: primes only */
+	gpufig_busy_add(&b, 1000000000, true, 50); /* first: primes only */
 	assert_false(b.have);
-	gpumath_busy_add(&b, 2000000000, false, 0); /* unknown: skipped */
+	gpufig_busy_add(&b, 2000000000, false, 0); /* unknown: skipped */
 	assert_false(b.have);
-	gpumath_busy_add(&b, 3000000000, true, 50); /* 1 s at 50 % */
+	gpufig_busy_add(&b, 3000000000, true, 50); /* 1 s at 50 % */
 	assert_true(b.have);
 	assert_true(fabs(b.seconds - 0.5) < EPS);
-	gpumath_busy_add(&b, 3500000000, true, 100); /* 0.5 s at 100 % */
+	gpufig_busy_add(&b, 3500000000, true, 100); /* 0.5 s at 100 % */
 	assert_true(fabs(b.seconds - 1.0) < EPS);
-	gpumath_busy_add(&b, 4500000000, true, 250); /* clamped */
+	gpufig_busy_add(&b, 4500000000, true, 250); /* clamped */
 	assert_true(fabs(b.seconds - 2.0) < EPS);
-	gpumath_busy_add(&b, 4500000000, true, 100); /* no time passed */
+	gpufig_busy_add(&b, 4500000000, true, 100); /* no time passed */
 	assert_true(fabs(b.seconds - 2.0) < EPS);
-	gpumath_busy_add(&b, 5500000000, true, 0);
+	gpufig_busy_add(&b, 5500000000, true, 0);
 	assert_true(fabs(b.seconds - 2.0) < EPS);
 }
 
