@@ -68,6 +68,13 @@ int tracker_end_run(struct tracker *t, uint32_t slot)
 	return 0;
 }
 
+int tracker_prog_stats(const struct tracker *t,
+		       void (*cb)(void *ctx, const char *name, uint64_t run_time_ns, uint64_t run_cnt),
+		       void *ctx)
+{
+	return -EOPNOTSUPP;
+}
+
 const char *tracker_variant(const struct tracker *t)
 {
 	return "fake";

@@ -1,5 +1,5 @@
-/* The daemon's middle without a kernel: the run lifecycle (finalize, waiters,
- * records that wait for the disk) and the stream's shared walks, over a fake
+/* The daemon's middle without a kernel: the run lifecycle (finalize, runs
+ * settling for the waits, records that wait for the disk) and the stream's shared walks, over a fake
  * tracker that this file provides in place of the BPF one. */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,7 +22,9 @@
 #include "sampler.h"
 #include "stream.h"
 #include "tracker.h"
+#include "waiters.h"
 #include "fake_tracker.h"
+#include "fake_http.h"
 
 /* --- the parts, wired as agentperfd wires them --------------------------- */
 
@@ -34,43 +36,44 @@ static struct {
 	struct exporter *exporter;
 	struct stream *stream;
 	struct lifecycle *lifecycle;
+	struct waiters waiters; /* as the commands keep them */
 	uint64_t answered[8];
-	int n_answered, wakes;
-	int64_t armed_ns;
+	int n_answered;
 } w;
 
-static void on_answer(void *ctx, uint64_t conn_id, const struct run *r)
+/* What the commands do when a run settles: answer the waits it answers;
+ * connection 666 has closed and gets nothing. */
+static void on_settled(void *ctx, struct run *r)
 {
-	w.answered[w.n_answered++ % 8] = conn_id;
+	uint64_t ids[WAITERS_MAX];
+	size_t n = waiters_take(&w.waiters, r, ids, WAITERS_MAX);
+
+	if (n)
+		lifecycle_prepare_record(w.lifecycle, r);
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] != 666)
+			w.answered[w.n_answered++ % 8] = ids[i];
 }
 
-static bool on_conn_open(void *ctx, uint64_t conn_id)
+/* A client's wait, as the commands take it. */
+static int wait_for(uint64_t conn_id, struct run *r, bool all)
 {
-	return conn_id != 666;
+	int err = waiters_add(&w.waiters, conn_id, r, all);
+
+	if (err)
+		return err;
+	lifecycle_settle(w.lifecycle, r);
+	if (waiters_has(&w.waiters, conn_id))
+		on_settled(NULL, r);
+	return 0;
 }
 
-static void on_tick_in(void *ctx, int ms)
-{
-}
-
-static void on_wake(void *ctx, struct project *p)
-{
-	w.wakes++;
-}
-
-static void on_arm(void *ctx, int64_t delay_ns)
-{
-	w.armed_ns = delay_ns;
-}
 
 static int setup(void **state)
 {
 	struct sampler_opts so = { .proc_root = "/nonexistent", .sys_root = "/nonexistent" };
 	struct exporter_opts xo = { .version = "test", .bpf_variant = "fake" };
 	struct stream_opts sto = { .interval_running_ms = 100, .interval_idle_ms = 300 };
-	struct stream_hooks sth = { .wake = on_wake, .arm = on_arm };
-	struct lifecycle_hooks lh = { .answer = on_answer, .conn_open = on_conn_open,
-				      .tick_in = on_tick_in };
 
 	memset(&w, 0, sizeof(w));
 	memset(fake, 0, sizeof(fake));
@@ -81,12 +84,15 @@ static int setup(void **state)
 	w.projects = projects_new();
 	w.sampler = sampler_new(NULL, w.runs, &so);
 	w.exporter = exporter_new(w.sampler, w.runs, &xo);
-	w.stream = stream_new(w.sampler, w.projects, w.runs, &sto, &sth);
+	w.stream = stream_new(w.sampler, w.projects, w.runs, &sto);
+	fake_n_timers = 0;
+	assert_int_equal(stream_serve(w.stream, fake_http), 0);
 	struct lifecycle_parts lp = { .runs = w.runs, .projects = w.projects,
 				      .sampler = w.sampler, .stream = w.stream,
 				      .exporter = w.exporter, .state_dir = w.dir };
-	w.lifecycle = lifecycle_new(&lp, &lh);
+	w.lifecycle = lifecycle_new(&lp);
 	assert_non_null(w.lifecycle);
+	lifecycle_listen(w.lifecycle, on_settled, NULL);
 	return 0;
 }
 
@@ -126,11 +132,12 @@ static void test_end_record_waiters(void **state)
 
 	assert_non_null(r);
 	slot = r->slot;
-	assert_int_equal(lifecycle_wait(w.lifecycle, 1, r, false), 0);
-	assert_int_equal(lifecycle_wait(w.lifecycle, 2, r, true), 0);
-	assert_int_equal(lifecycle_wait(w.lifecycle, 666, r, true), 0);
-	assert_int_equal(lifecycle_wait(w.lifecycle, 2, r, true), -EBUSY);
-	assert_int_equal(lifecycle_tick(w.lifecycle), LIFECYCLE_TICK_WAITING_MS);
+	assert_int_equal(wait_for(1, r, false), 0);
+	assert_int_equal(wait_for(2, r, true), 0);
+	assert_int_equal(wait_for(666, r, true), 0);
+	assert_int_equal(wait_for(2, r, true), -EBUSY);
+	lifecycle_tick(w.lifecycle);
+	assert_true(waiters_any(&w.waiters));
 	assert_int_equal(w.n_answered, 0);
 
 	fake[slot].root_exited = true;
@@ -143,7 +150,8 @@ static void test_end_record_waiters(void **state)
 
 	fake[slot].tasks_exited = 1;
 	fake[slot].cpu_ns = 5000000000ULL;
-	assert_int_equal(lifecycle_tick(w.lifecycle), LIFECYCLE_TICK_MS);
+	lifecycle_tick(w.lifecycle);
+	assert_false(waiters_any(&w.waiters));
 	assert_int_equal(w.n_answered, 2); /* 666 had closed: nothing sent */
 	assert_int_equal(w.answered[1], 2);
 	assert_int_equal(history_count("demo"), 1);
@@ -212,12 +220,11 @@ static void test_take_over(void **state)
 	lifecycle_free(w.lifecycle);
 	memset(w.runs->run, 0, sizeof(w.runs->run));
 	w.runs->next_gen = 1;
-	struct lifecycle_hooks lh = { .answer = on_answer, .conn_open = on_conn_open,
-				      .tick_in = on_tick_in };
 	struct lifecycle_parts lp = { .runs = w.runs, .projects = w.projects,
 				      .sampler = w.sampler, .stream = w.stream,
 				      .exporter = w.exporter, .state_dir = w.dir };
-	w.lifecycle = lifecycle_new(&lp, &lh);
+	w.lifecycle = lifecycle_new(&lp);
+	lifecycle_listen(w.lifecycle, on_settled, NULL);
 	fake_start = TRACKER_TAKEN_OVER;
 	memset(fake_gen, 0, sizeof(fake_gen));
 	fake_gen[sa] = ga; /* still pinned */
@@ -267,9 +274,9 @@ static void test_watchers_share_walks(void **state)
 	assert_int_equal(gen, 1);
 	assert_non_null(strstr(stream_message(w.stream, c, &len, &gen), "\"project\":\"c\""));
 	/* No run: the idle period. */
-	assert_true(w.armed_ns > 200 * 1000000LL && w.armed_ns <= 300 * 1000000LL);
+	assert_true(fake_armed_ns > 200 * 1000000LL && fake_armed_ns <= 300 * 1000000LL);
 	for (int i = 1; i <= 5; i++) {
-		sleep_ms(w.armed_ns / 1000000 + 1);
+		sleep_ms(fake_armed_ns / 1000000 + 1);
 		stream_due(w.stream);
 		assert_int_equal(fake_walks, 1 + i);
 		stream_message(w.stream, b, &len, &gen);

@@ -22,6 +22,7 @@
 #include "stream.h"
 #include "tracker.h"
 #include "fake_tracker.h"
+#include "fake_http.h"
 
 #define PID 100
 
@@ -37,26 +38,6 @@ static struct {
 	struct lifecycle *lifecycle;
 } w;
 
-static void on_answer(void *ctx, uint64_t conn_id, const struct run *r)
-{
-}
-
-static bool on_conn_open(void *ctx, uint64_t conn_id)
-{
-	return true;
-}
-
-static void on_tick_in(void *ctx, int ms)
-{
-}
-
-static void on_wake(void *ctx, struct project *p)
-{
-}
-
-static void on_arm(void *ctx, int64_t delay_ns)
-{
-}
 
 static void sh(const char *fmt, ...)
 {
@@ -121,19 +102,18 @@ static int setup(void **state)
 	struct sampler_opts so = { .proc_root = w.proc, .sys_root = "/nonexistent" };
 	struct exporter_opts xo = { .version = "test", .bpf_variant = "fake" };
 	struct stream_opts sto = { .interval_running_ms = 100, .interval_idle_ms = 300 };
-	struct stream_hooks sth = { .wake = on_wake, .arm = on_arm };
-	struct lifecycle_hooks lh = { .answer = on_answer, .conn_open = on_conn_open,
-				      .tick_in = on_tick_in };
 
 	w.runs = runs_new();
 	w.projects = projects_new();
 	w.sampler = sampler_new(NULL, w.runs, &so);
 	w.exporter = exporter_new(w.sampler, w.runs, &xo);
-	w.stream = stream_new(w.sampler, w.projects, w.runs, &sto, &sth);
+	w.stream = stream_new(w.sampler, w.projects, w.runs, &sto);
+	fake_n_timers = 0;
+	assert_int_equal(stream_serve(w.stream, fake_http), 0);
 	struct lifecycle_parts lp = { .runs = w.runs, .projects = w.projects,
 				      .sampler = w.sampler, .stream = w.stream,
 				      .exporter = w.exporter, .state_dir = w.dir };
-	w.lifecycle = lifecycle_new(&lp, &lh);
+	w.lifecycle = lifecycle_new(&lp);
 	assert_non_null(w.lifecycle);
 	return 0;
 }

@@ -42,14 +42,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* Programs loaded, port and socket bound: the rest needs far less. */
-	if (privs_drop(daemon_reads_homes(d), err, sizeof(err))) {
+	if (privs_drop(err, sizeof(err))) {
 		fprintf(stderr, "agentperfd: %s\n", err);
 		goto out;
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* One thread, one loop: lws polls the port, the control socket and the
+	/* One thread, one loop: lws polls the port, the descriptors the modules
+	 * registered (the control socket, the registries' lock watch) and the
 	 * timers; a signal interrupts its poll and ends the loop. */
 	while (!stop_requested && daemon_serve(d) == 0)
 		;

@@ -9,20 +9,28 @@
 #include "control_proto.h"
 #include "gpu/gpu.h"
 #include "history.h"
+#include "http/http.h"
 #include "log.h"
 #include "names.h"
 #include "procfs.h"
+#include "waiters.h"
 
 struct commands {
 	struct commands_parts p;
+	struct waiters waiters;
+	struct http_timer *wait_timer;
 };
+
+static void on_settled(void *ctx, struct run *r);
 
 struct commands *commands_new(const struct commands_parts *parts)
 {
 	struct commands *cm = calloc(1, sizeof(*cm));
 
-	if (cm)
-		cm->p = *parts;
+	if (!cm)
+		return NULL;
+	cm->p = *parts;
+	lifecycle_listen(cm->p.lifecycle, on_settled, cm);
 	return cm;
 }
 
@@ -73,17 +81,62 @@ static void reply_record(struct control_conn *c, const struct run *r)
 	reply_ok(c, "run", rec);
 }
 
-void commands_answer(struct commands *cm, uint64_t conn_id, const struct run *r)
+/* Answers the waits that r, as it is now, answers; its record is made
+ * ready once for all of them. A closed connection's wait just goes. */
+static void answer_waits(struct commands *cm, struct run *r)
 {
-	struct control_conn *c = control_conn_by_id(cm->p.control, conn_id);
+	uint64_t ids[WAITERS_MAX];
+	size_t n = waiters_take(&cm->waiters, r, ids, WAITERS_MAX);
 
-	if (c)
-		reply_record(c, r);
+	if (n)
+		lifecycle_prepare_record(cm->p.lifecycle, r);
+	for (size_t i = 0; i < n; i++) {
+		struct control_conn *c = control_conn_by_id(cm->p.control, ids[i]);
+
+		if (c)
+			reply_record(c, r);
+	}
 }
 
-bool commands_conn_open(struct commands *cm, uint64_t conn_id)
+/* lifecycle_settled_fn: a root exited, or a run ended or was detached. */
+static void on_settled(void *ctx, struct run *r)
 {
-	return control_conn_by_id(cm->p.control, conn_id) != NULL;
+	answer_waits(ctx, r);
+}
+
+/* Waits of connections that closed are forgotten. */
+static void drop_gone_waits(struct commands *cm)
+{
+	for (int i = 0; i < WAITERS_MAX; i++) {
+		struct waiter *w = &cm->waiters.w[i];
+
+		if (w->conn_id && !control_conn_by_id(cm->p.control, w->conn_id))
+			w->conn_id = 0;
+	}
+}
+
+/* While some client waits, the lifecycle looks at the runs every
+ * COMMANDS_WAIT_TICK_MS rather than every second. */
+static void on_wait_timer(void *ctx)
+{
+	struct commands *cm = ctx;
+
+	drop_gone_waits(cm);
+	if (!waiters_any(&cm->waiters))
+		return;
+	lifecycle_tick(cm->p.lifecycle);
+	if (waiters_any(&cm->waiters))
+		http_timer_arm(cm->wait_timer, COMMANDS_WAIT_TICK_MS * 1000000LL);
+}
+
+static bool keep_waiting(void *ctx, uint64_t conn_id)
+{
+	return waiters_has(&((struct commands *)ctx)->waiters, conn_id);
+}
+
+void commands_sweep(struct commands *cm, int64_t mono_ns)
+{
+	control_sweep(cm->p.control, mono_ns, keep_waiting, cm);
 }
 
 /* Checks that the peer may track pid; replies and returns false if not. */
@@ -281,9 +334,18 @@ static void do_wait(struct commands *cm, struct control_conn *c,
 	int err;
 
 	if (r) {
-		err = lifecycle_wait(cm->p.lifecycle, c->id, r, req->all);
-		if (err)
+		err = waiters_add(&cm->waiters, c->id, r, req->all);
+		if (err) {
 			reply_error(c, "cannot wait for run %s: %s", req->run_id, strerror(-err));
+			return;
+		}
+		/* An ended run is recorded now, which answers the wait. */
+		lifecycle_settle(cm->p.lifecycle, r);
+		if (!waiters_has(&cm->waiters, c->id))
+			return;
+		answer_waits(cm, r); /* its root has exited already */
+		if (waiters_has(&cm->waiters, c->id))
+			http_timer_arm(cm->wait_timer, COMMANDS_WAIT_TICK_MS * 1000000LL);
 		return;
 	}
 	/* Already ended and recorded: the history has it. */
@@ -325,13 +387,14 @@ static void do_tokens(struct commands *cm, struct control_conn *c,
 	reply_ok(c, "tokens", o);
 }
 
-void commands_on_line(void *ctx, struct control_conn *c, char *line, size_t len)
+/* control_line_fn: one request line. */
+static void on_line(void *ctx, struct control_conn *c, char *line, size_t len)
 {
 	struct commands *cm = ctx;
 	struct control_request req;
 	char err[160];
 
-	if (lifecycle_waiting(cm->p.lifecycle, c->id)) {
+	if (waiters_has(&cm->waiters, c->id)) {
 		reply_error(c, "a wait is in progress on this connection");
 		return;
 	}
@@ -360,4 +423,11 @@ void commands_on_line(void *ctx, struct control_conn *c, char *line, size_t len)
 		do_tokens(cm, c, &req);
 		break;
 	}
+}
+
+int commands_serve(struct commands *cm, struct http *h)
+{
+	if (!(cm->wait_timer = http_timer_new(h, on_wait_timer, cm)))
+		return -ENOMEM;
+	return control_serve(cm->p.control, h, on_line, cm);
 }

@@ -1,5 +1,6 @@
-/* The control commands (SPEC.md "agentperf subcommands"): each request line
- * is parsed, authorized by its peer's credentials and answered. */
+/* The control commands (docs/interfaces.md): each request line is parsed,
+ * authorized by its peer's credentials and answered; the commands own the
+ * control connections and their waits for runs. */
 #ifndef AGENTPERF_COMMANDS_H
 #define AGENTPERF_COMMANDS_H
 
@@ -25,16 +26,22 @@ struct commands_parts {
 	const char *state_dir;
 };
 
-struct commands;
+/* While a client waits for a run, the run is looked at this often, so that
+ * `agentperf run` returns soon after its command. */
+#define COMMANDS_WAIT_TICK_MS 20
 
-/* NULL with errno ENOMEM. commands_free(NULL) is a no-op. */
+struct commands;
+struct http;
+
+/* Listens to the lifecycle for runs that settle (the waits' answers). NULL
+ * with errno ENOMEM. commands_free(NULL) is a no-op. */
 struct commands *commands_new(const struct commands_parts *parts);
 void commands_free(struct commands *cm);
-/* control_line_fn (ctx: the commands): one request line. */
-void commands_on_line(void *ctx, struct control_conn *c, char *line, size_t len);
-/* A wait answered with r's record (a closed connection gets nothing), and
- * whether a connection is still open. */
-void commands_answer(struct commands *cm, uint64_t conn_id, const struct run *r);
-bool commands_conn_open(struct commands *cm, uint64_t conn_id);
+/* Puts the control socket on h's loop, and the waits' timer. Returns 0 or
+ * -errno. */
+int commands_serve(struct commands *cm, struct http *h);
+/* Closes control connections idle for CONTROL_IDLE_NS, but those waiting
+ * for a run. */
+void commands_sweep(struct commands *cm, int64_t mono_ns);
 
 #endif

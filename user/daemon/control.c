@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "control.h"
 #include "control_proto.h"
+#include "http/http.h"
 #include "log.h"
 
 static int fail(char *err, size_t errlen, int e, const char *fmt, const char *arg)
@@ -132,10 +133,6 @@ void control_close(struct control_server *s)
 	s->epoll_fd = -1;
 }
 
-int control_fd(const struct control_server *s)
-{
-	return s->epoll_fd;
-}
 
 /* One line to a peer being turned away; it is never waited for. */
 static void refuse(int fd, const char *why)
@@ -278,8 +275,10 @@ static void read_conn(struct control_conn *c, control_line_fn on_line, void *ctx
 	}
 }
 
-void control_service(struct control_server *s, control_line_fn on_line, void *ctx)
+/* Accepts, reads, dispatches and writes whatever is ready, without blocking. */
+static void service(void *ctx_server)
 {
+	struct control_server *s = ctx_server;
 	struct epoll_event ev[CONTROL_MAX_CONNS + 1];
 	int n = epoll_wait(s->epoll_fd, ev, CONTROL_MAX_CONNS + 1, 0);
 
@@ -293,7 +292,7 @@ void control_service(struct control_server *s, control_line_fn on_line, void *ct
 			continue;
 		}
 		if (c->fd >= 0 && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->close_after)
-			read_conn(c, on_line, ctx);
+			read_conn(c, s->on_line, s->on_line_ctx);
 		/* An earlier line may have closed it. */
 		if (c->fd >= 0 && (ev[i].events & EPOLLOUT))
 			flush(c);
@@ -358,4 +357,12 @@ int control_reply(struct control_conn *c, const char *line)
 	c->active_ns = clock_mono_ns();
 	flush(c);
 	return 0;
+}
+
+int control_serve(struct control_server *s, struct http *h, control_line_fn on_line, void *ctx)
+{
+	s->on_line = on_line;
+	s->on_line_ctx = ctx;
+	/* The epoll set is readable whenever the listener or a peer is. */
+	return http_watch_fd(h, s->epoll_fd, service, s);
 }

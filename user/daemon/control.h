@@ -32,16 +32,20 @@ struct control_conn {
 	int64_t active_ns; /* CLOCK_MONOTONIC of the latest request or reply */
 };
 
+/* Called for each complete request line (NUL-terminated, without its newline). */
+typedef void (*control_line_fn)(void *ctx, struct control_conn *c, char *line, size_t len);
+
 struct control_server {
 	int listen_fd;
 	int epoll_fd; /* the listener and every connection */
 	char path[108];
 	uint64_t next_id;
 	struct control_conn conns[CONTROL_MAX_CONNS];
+	control_line_fn on_line; /* given to control_serve */
+	void *on_line_ctx;
 };
 
-/* Called for each complete request line (NUL-terminated, without its newline). */
-typedef void (*control_line_fn)(void *ctx, struct control_conn *c, char *line, size_t len);
+struct http;
 
 /* Binds PATH (mode 0660, group GROUP when non-NULL), creating its directory.
  * A stale socket is replaced; a live one (another daemon) is -EADDRINUSE.
@@ -50,11 +54,10 @@ int control_listen(struct control_server *s, const char *path, const char *group
 		   size_t errlen);
 /* Closes every connection and the socket, and removes its path. */
 void control_close(struct control_server *s);
-/* An fd that is readable whenever the control socket has work: give it to
- * the event loop, and call control_service when it is readable. */
-int control_fd(const struct control_server *s);
-/* Accepts, reads, dispatches and writes whatever is ready, without blocking. */
-void control_service(struct control_server *s, control_line_fn on_line, void *ctx);
+/* Puts the socket on h's loop: whenever it has work, what is ready is
+ * accepted, read and written without blocking, and each request line goes
+ * to on_line. Returns 0 or -errno. */
+int control_serve(struct control_server *s, struct http *h, control_line_fn on_line, void *ctx);
 /* Closes connections idle for CONTROL_IDLE_NS, but those keep() holds
  * (waiting for a run). */
 void control_sweep(struct control_server *s, int64_t mono_ns,

@@ -1,6 +1,7 @@
-/* The daemon's modules, opened in order and wired together: each hook hands
- * an event to the module that owns it, so that no module calls back into
- * the one that called it. */
+/* The daemon's modules, opened in order and wired together: each module that
+ * owns a descriptor, a timer, the WebSocket topics or /metrics registers it
+ * on the loop itself; the lifecycle tells the commands when a run settles.
+ * No module calls back into the one that called it. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -40,125 +41,9 @@ struct daemon {
 	struct lifecycle *lifecycle;
 	struct commands *commands;
 	struct http *http;
-	struct http_timer *tick_timer, *stream_timer;
+	struct http_timer *tick_timer;
 	int64_t trimmed_ns; /* the latest malloc_trim */
 };
-
-/* --- the wiring: each hook hands an event to the module that owns it ----- */
-
-static void *on_ws_open(void *ctx, const char *name, int *code, const char **reason)
-{
-	struct daemon *a = ctx;
-	struct project *p;
-
-	if (a->registry && !registry_knows(a->registry, name, clock_mono_ns())) {
-		*code = 4004;
-		*reason = "Project not found in registry";
-		return NULL;
-	}
-	p = stream_watch(a->stream, name);
-	if (!p) {
-		*code = 1013; /* try again later: the project table is full */
-		*reason = NULL;
-	}
-	return p;
-}
-
-static void on_ws_close(void *ctx, void *topic)
-{
-	stream_unwatch(((struct daemon *)ctx)->stream, topic);
-}
-
-static const char *on_ws_message(void *ctx, void *topic, size_t *len, uint64_t *gen)
-{
-	return stream_message(((struct daemon *)ctx)->stream, topic, len, gen);
-}
-
-static char *on_metrics(void *ctx, int clients, size_t *len)
-{
-	return exporter_render(((struct daemon *)ctx)->exporter, clients, len);
-}
-
-struct prog_stats {
-	struct promtext_prog *out;
-	size_t n, max;
-};
-
-static void add_prog_stat(void *ctx, const char *name, uint64_t run_time_ns, uint64_t run_cnt)
-{
-	struct prog_stats *ps = ctx;
-
-	if (ps->n == ps->max)
-		return;
-	snprintf(ps->out[ps->n].name, sizeof(ps->out[0].name), "%s", name);
-	ps->out[ps->n].run_time_ns = run_time_ns;
-	ps->out[ps->n++].run_cnt = run_cnt;
-}
-
-static size_t on_prog_stats(void *ctx, struct promtext_prog *out, size_t max)
-{
-	struct prog_stats ps = { .out = out, .max = max };
-
-	/* Nothing while the kernel does not count (bpf_stats_enabled 0). */
-	if (tracker_prog_stats(((struct daemon *)ctx)->tracker, add_prog_stat, &ps))
-		return 0;
-	return ps.n;
-}
-
-static bool on_healthy(void *ctx)
-{
-	return ((struct daemon *)ctx)->tracker != NULL;
-}
-
-static void on_control_readable(void *ctx)
-{
-	struct daemon *a = ctx;
-
-	control_service(&a->control, commands_on_line, a->commands);
-}
-
-static void on_registry_readable(void *ctx)
-{
-	struct daemon *a = ctx;
-
-	if (registry_drain(a->registry))
-		registry_watch(a->registry, a->cfg->proc_root, lifecycle_agent_lock, a->lifecycle);
-}
-
-static void on_stream_wake(void *ctx, struct project *p)
-{
-	http_wake(((struct daemon *)ctx)->http, p);
-}
-
-static void on_stream_arm(void *ctx, int64_t delay_ns)
-{
-	http_timer_arm(((struct daemon *)ctx)->stream_timer, delay_ns);
-}
-
-static void on_stream_timer(void *ctx)
-{
-	stream_due(((struct daemon *)ctx)->stream);
-}
-
-static void on_answer(void *ctx, uint64_t conn_id, const struct run *r)
-{
-	commands_answer(((struct daemon *)ctx)->commands, conn_id, r);
-}
-
-static bool on_conn_open(void *ctx, uint64_t conn_id)
-{
-	return commands_conn_open(((struct daemon *)ctx)->commands, conn_id);
-}
-
-static void on_tick_in(void *ctx, int ms)
-{
-	http_timer_arm(((struct daemon *)ctx)->tick_timer, ms * 1000000LL);
-}
-
-static bool on_keep_conn(void *ctx, uint64_t conn_id)
-{
-	return lifecycle_waiting(((struct daemon *)ctx)->lifecycle, conn_id);
-}
 
 /* The bookkeeping tick: idle control connections, the registries' locks,
  * then the runs. */
@@ -166,12 +51,11 @@ static void on_tick(void *ctx)
 {
 	struct daemon *a = ctx;
 
-	control_sweep(&a->control, clock_mono_ns(), on_keep_conn, a);
-	if (a->registry) {
-		registry_refresh(a->registry, clock_mono_ns(), false);
-		registry_watch(a->registry, a->cfg->proc_root, lifecycle_agent_lock, a->lifecycle);
-	}
-	on_tick_in(a, lifecycle_tick(a->lifecycle));
+	commands_sweep(a->commands, clock_mono_ns());
+	if (a->registry)
+		registry_tick(a->registry, clock_mono_ns());
+	lifecycle_tick(a->lifecycle);
+	http_timer_arm(a->tick_timer, LIFECYCLE_TICK_MS * 1000000LL);
 	/* A burst of connections (thousands of clients that come and go) leaves
 	 * freed heap behind: hand it back to the kernel, so that RSS is what
 	 * the daemon holds, not its high-water mark. */
@@ -222,17 +106,16 @@ static int open_all(struct daemon *a)
 	struct exporter_opts xo = { .version = AGENTPERF_VERSION,
 				    .bpf_variant = tracker_variant(a->tracker),
 				    .headroom = http_headroom(),
-				    .prog_stats = on_prog_stats,
-				    .prog_stats_ctx = a };
+				    .tracker = a->tracker };
 	struct stream_opts sto = { .interval_running_ms = c->interval_running_ms,
 				   .interval_idle_ms = c->interval_idle_ms,
-				   .headroom = http_headroom() };
-	struct stream_hooks sth = { .ctx = a, .wake = on_stream_wake, .arm = on_stream_arm };
+				   .headroom = http_headroom(),
+				   .registry = a->registry };
 
 	if (!(a->runs = runs_new()) || !(a->projects = projects_new()) ||
 	    !(a->sampler = sampler_new(a->tracker, a->runs, &so)) ||
 	    !(a->exporter = exporter_new(a->sampler, a->runs, &xo)) ||
-	    !(a->stream = stream_new(a->sampler, a->projects, a->runs, &sto, &sth)))
+	    !(a->stream = stream_new(a->sampler, a->projects, a->runs, &sto)))
 		goto nomem;
 
 	struct lifecycle_parts lp = { .tracker = a->tracker, .runs = a->runs,
@@ -240,10 +123,8 @@ static int open_all(struct daemon *a)
 				      .stream = a->stream, .exporter = a->exporter,
 				      .state_dir = c->state_dir,
 				      .history_max_bytes = (uint64_t)c->history_max_mb << 20 };
-	struct lifecycle_hooks lh = { .ctx = a, .answer = on_answer, .conn_open = on_conn_open,
-				      .tick_in = on_tick_in };
 
-	if (!(a->lifecycle = lifecycle_new(&lp, &lh)))
+	if (!(a->lifecycle = lifecycle_new(&lp)))
 		goto nomem;
 	struct commands_parts cp = { .control = &a->control, .lifecycle = a->lifecycle,
 				     .sampler = a->sampler, .runs = a->runs,
@@ -259,21 +140,25 @@ static int open_all(struct daemon *a)
 				.token = c->token, .allow_remote = c->allow_remote,
 				.allow_origin = c->allow_origin,
 				.n_allow_origin = c->n_allow_origin, .max_clients = c->max_clients,
-				.verbose = c->verbose, .control_fd = control_fd(&a->control),
-				.registry_fd = a->registry ? registry_fd(a->registry) : -1 };
-	struct http_hooks hh = { .ctx = a, .ws_open = on_ws_open, .ws_close = on_ws_close,
-				 .ws_message = on_ws_message, .metrics = on_metrics,
-				 .healthy = on_healthy, .control_readable = on_control_readable,
-				 .registry_readable = on_registry_readable };
+				.verbose = c->verbose };
 
-	if (!(a->http = http_new(&ho, &hh, err, sizeof(err)))) {
+	if (!(a->http = http_new(&ho, err, sizeof(err)))) {
 		fprintf(stderr, "agentperfd: %s\n", err);
 		return -EIO;
 	}
-	if (!(a->tick_timer = http_timer_new(a->http, on_tick, a)) ||
-	    !(a->stream_timer = http_timer_new(a->http, on_stream_timer, a)))
+	/* Each module puts what it owns on the loop. */
+	exporter_serve(a->exporter, a->http);
+	if ((e = stream_serve(a->stream, a->http)) || (e = commands_serve(a->commands, a->http)) ||
+	    (a->registry && (e = registry_serve(a->registry, a->http, c->proc_root,
+						lifecycle_agent_lock, a->lifecycle)))) {
+		fprintf(stderr, "agentperfd: cannot put the daemon's descriptors and timers on "
+				"the event loop: %s\n",
+			strerror(-e));
+		return e;
+	}
+	if (!(a->tick_timer = http_timer_new(a->http, on_tick, a)))
 		goto nomem;
-	on_tick_in(a, LIFECYCLE_TICK_MS);
+	http_timer_arm(a->tick_timer, LIFECYCLE_TICK_MS * 1000000LL);
 	return 0;
 nomem:
 	fprintf(stderr, "agentperfd: out of memory\n");
@@ -318,13 +203,6 @@ struct daemon *daemon_new(const struct config *cfg)
 	gpudevs_describe(gpu_devices(sampler_gpu(a->sampler)), gpus, sizeof(gpus));
 	log_info("GPU: %s", gpus);
 	return a;
-}
-
-bool daemon_reads_homes(const struct daemon *a)
-{
-	/* Always: the agents' transcripts are in their users' homes (often
-	 * 0700), and registries and agent locks too. */
-	return true;
 }
 
 int daemon_serve(struct daemon *a)

@@ -2,8 +2,6 @@
 #ifndef AGENTPERF_DAEMON_H
 #define AGENTPERF_DAEMON_H
 
-#include <stdbool.h>
-
 #include "config.h"
 
 struct daemon;
@@ -13,9 +11,6 @@ struct daemon;
  * NULL after one line on stderr saying why. daemon_free(NULL) is a no-op. */
 struct daemon *daemon_new(const struct config *cfg);
 void daemon_free(struct daemon *d);
-/* Whether it reads users' home directories (agents' transcripts, agent
- * lock files): it does, so CAP_DAC_READ_SEARCH is kept. */
-bool daemon_reads_homes(const struct daemon *d);
 /* Serves the event loop once. Returns 0, or -1 when the loop is over. */
 int daemon_serve(struct daemon *d);
 /* At SIGTERM: live runs stay pinned for the next start. Returns 0, or

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "exporter.h"
+#include "http/http.h"
 #include "promtext.h"
 
 struct exporter {
@@ -21,6 +22,7 @@ struct exporter {
 	} shown[TRACKER_MAX_RUNS];
 	struct promtext_run live[TRACKER_MAX_RUNS];
 	struct promtext_prog progs[EXPORTER_MAX_PROGS];
+	size_t n_progs;
 };
 
 struct exporter *exporter_new(struct sampler *sm, const struct runs *runs,
@@ -88,6 +90,28 @@ void exporter_run_finished(struct exporter *x, const struct run *r)
 	promtext_finished_add(&x->finished, &f);
 }
 
+static void add_prog(void *ctx, const char *name, uint64_t run_time_ns, uint64_t run_cnt)
+{
+	struct exporter *x = ctx;
+	struct promtext_prog *p = &x->progs[x->n_progs];
+
+	if (x->n_progs == EXPORTER_MAX_PROGS)
+		return;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->run_time_ns = run_time_ns;
+	p->run_cnt = run_cnt;
+	x->n_progs++;
+}
+
+/* The programs' cost now, into x->progs; 0 while the kernel does not count. */
+static size_t prog_stats(struct exporter *x)
+{
+	x->n_progs = 0;
+	if (!x->opts.tracker || tracker_prog_stats(x->opts.tracker, add_prog, x))
+		return 0;
+	return x->n_progs;
+}
+
 char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
 {
 	/* Rates and in-flight time of at most a second ago. */
@@ -124,9 +148,17 @@ char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
 		v.mem_used_bytes = sm->mem.total_bytes - sm->mem.available_bytes;
 	}
 	v.gpus = gpu_devices(sampler_gpu(x->sampler));
-	if (x->opts.prog_stats) {
-		v.progs = x->progs;
-		v.n_progs = x->opts.prog_stats(x->opts.prog_stats_ctx, x->progs, EXPORTER_MAX_PROGS);
-	}
+	v.progs = x->progs;
+	v.n_progs = prog_stats(x);
 	return promtext_render(&v, x->opts.headroom, len);
+}
+
+static char *render(void *ctx, int websocket_clients, size_t *len)
+{
+	return exporter_render(ctx, websocket_clients, len);
+}
+
+void exporter_serve(struct exporter *x, struct http *h)
+{
+	http_serve_metrics(h, render, x);
 }

@@ -16,10 +16,9 @@ struct exporter_opts {
 	const char *version;
 	const char *bpf_variant;
 	size_t headroom; /* spare bytes before the body (the transport's) */
-	/* The daemon's BPF programs' cost now, into out (at most max);
-	 * returns how many, 0 when the kernel does not count it. NULL: none. */
-	size_t (*prog_stats)(void *ctx, struct promtext_prog *out, size_t max);
-	void *prog_stats_ctx;
+	/* Whose BPF programs' cost is exported (while the kernel counts it,
+	 * bpf_stats_enabled 1); NULL: none. */
+	struct tracker *tracker;
 };
 
 struct exporter;
@@ -33,5 +32,9 @@ void exporter_run_finished(struct exporter *x, const struct run *r);
 /* The exposition after the headroom, with websocket_clients as given;
  * malloc'd, its length in *len. NULL on ENOMEM. */
 char *exporter_render(struct exporter *x, int websocket_clients, size_t *len);
+
+struct http;
+/* Serves exporter_render as h's /metrics. */
+void exporter_serve(struct exporter *x, struct http *h);
 
 #endif

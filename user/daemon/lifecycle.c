@@ -1,4 +1,5 @@
-/* The run lifecycle: start, end, detach, record, and the clients waiting. */
+/* The run lifecycle: start, end, detach, record; it tells its listener when
+ * a run settles. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,26 +10,24 @@
 #include "journal.h"
 #include "lifecycle.h"
 #include "log.h"
-#include "waiters.h"
 
 struct lifecycle {
 	struct lifecycle_parts p;
-	struct lifecycle_hooks hooks;
-	struct waiters waiters;
+	lifecycle_settled_fn settled; /* the listener */
+	void *settled_ctx;
 	bool journal_dirty; /* the runs table changed since the journal was saved */
 	bool journal_failing; /* the latest save failed (logged once) */
 	uint32_t record_failed_gen[TRACKER_MAX_RUNS]; /* the run whose record failed */
+	uint32_t exit_told_gen[TRACKER_MAX_RUNS]; /* the run whose root's exit was told */
 };
 
-struct lifecycle *lifecycle_new(const struct lifecycle_parts *parts,
-				const struct lifecycle_hooks *h)
+struct lifecycle *lifecycle_new(const struct lifecycle_parts *parts)
 {
 	struct lifecycle *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return NULL;
 	l->p = *parts;
-	l->hooks = *h;
 	return l;
 }
 
@@ -131,19 +130,24 @@ static void take_reported(struct lifecycle *l, struct run *r)
 	}
 }
 
-/* Answers the waits that r now answers. A finished run's top was read when
- * it finished; an open run's is read here, once for all its waiters. */
-static void answer_waiters(struct lifecycle *l, struct run *r)
+void lifecycle_listen(struct lifecycle *l, lifecycle_settled_fn fn, void *ctx)
 {
-	uint64_t ids[WAITERS_MAX];
-	size_t n = waiters_take(&l->waiters, r, ids, WAITERS_MAX);
+	l->settled = fn;
+	l->settled_ctx = ctx;
+}
 
-	if (n)
-		take_reported(l, r);
-	if (n && runs_is_open(r))
+void lifecycle_prepare_record(struct lifecycle *l, struct run *r)
+{
+	take_reported(l, r);
+	/* A finished run's top was read when it finished. */
+	if (runs_is_open(r))
 		lifecycle_read_top(l, r);
-	for (size_t i = 0; i < n; i++)
-		l->hooks.answer(l->hooks.ctx, ids[i], r);
+}
+
+static void tell_settled(struct lifecycle *l, struct run *r)
+{
+	if (l->settled)
+		l->settled(l->settled_ctx, r);
 }
 
 /* Writes the record of an ended or detached run and forgets it. A run whose
@@ -160,9 +164,9 @@ static int finalize(struct lifecycle *l, struct run *r)
 	/* What its agents wrote last, up to their exit. */
 	sampler_run_done(l->p.sampler, r);
 	take_reported(l, r);
-	/* Its waiters have their answer whether or not the disk takes the
-	 * record now: a full disk holds up no client. */
-	answer_waiters(l, r);
+	/* It has settled whether or not the disk takes the record now: a
+	 * full disk holds up no client. */
+	tell_settled(l, r);
 	rec = runs_record(r);
 	err = rec ? history_append(l->p.state_dir, rec, l->p.history_max_bytes) : -ENOMEM;
 	cJSON_Delete(rec);
@@ -213,39 +217,14 @@ int lifecycle_detach(struct lifecycle *l, struct run *r, struct run *out)
 	return finalize(l, r);
 }
 
-int lifecycle_wait(struct lifecycle *l, uint64_t conn_id, struct run *r, bool all)
+void lifecycle_settle(struct lifecycle *l, struct run *r)
 {
-	int err = waiters_add(&l->waiters, conn_id, r, all);
-
-	if (err)
-		return err;
 	sampler_read_run(l->p.sampler, r);
 	if (!runs_is_open(r))
 		finalize(l, r);
-	else
-		answer_waiters(l, r);
-	if (waiters_has(&l->waiters, conn_id))
-		l->hooks.tick_in(l->hooks.ctx, LIFECYCLE_TICK_WAITING_MS);
-	return 0;
 }
 
-bool lifecycle_waiting(const struct lifecycle *l, uint64_t conn_id)
-{
-	return waiters_has(&l->waiters, conn_id);
-}
-
-/* Waits of connections that closed are forgotten. */
-static void drop_gone_waiters(struct lifecycle *l)
-{
-	for (int i = 0; i < WAITERS_MAX; i++) {
-		struct waiter *w = &l->waiters.w[i];
-
-		if (w->conn_id && !l->hooks.conn_open(l->hooks.ctx, w->conn_id))
-			w->conn_id = 0;
-	}
-}
-
-int lifecycle_tick(struct lifecycle *l)
+void lifecycle_tick(struct lifecycle *l)
 {
 	bool open = false;
 
@@ -255,7 +234,6 @@ int lifecycle_tick(struct lifecycle *l)
 	 * unless the stream made one within the second. */
 	if (open)
 		sampler_sample(l->p.sampler, SAMPLER_RATE_MIN_NS);
-	drop_gone_waiters(l);
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
 		struct run *r = &l->p.runs->run[i];
 
@@ -265,13 +243,13 @@ int lifecycle_tick(struct lifecycle *l)
 		if (!runs_is_open(r)) {
 			l->journal_dirty = true; /* its end, recorded or not */
 			finalize(l, r);
-		} else {
-			answer_waiters(l, r);
+		} else if (r->last.root_exited && l->exit_told_gen[i] != r->gen) {
+			l->exit_told_gen[i] = r->gen;
+			tell_settled(l, r);
 		}
 	}
 	if (l->journal_dirty)
 		lifecycle_save(l);
-	return waiters_any(&l->waiters) ? LIFECYCLE_TICK_WAITING_MS : LIFECYCLE_TICK_MS;
 }
 
 int lifecycle_save(struct lifecycle *l)

@@ -1,6 +1,6 @@
 /* The run lifecycle: a run starts (run, attach, an agent's lock), ends or is
- * detached, is recorded in the history, and answers the clients waiting for
- * it. With the sampler, the only writer of the runs table. */
+ * detached, is recorded in the history; whoever waits for it is told when it
+ * settles. With the sampler, the only writer of the runs table. */
 #ifndef AGENTPERF_LIFECYCLE_H
 #define AGENTPERF_LIFECYCLE_H
 
@@ -16,20 +16,8 @@
 #include "stream.h"
 #include "tracker/tracker.h"
 
-/* How often the bookkeeping tick runs; while a client waits for a run, more
- * often, so that `agentperf run` returns soon after its command. */
+/* How often the bookkeeping tick runs. */
 #define LIFECYCLE_TICK_MS 1000
-#define LIFECYCLE_TICK_WAITING_MS 20
-
-struct lifecycle_hooks {
-	void *ctx;
-	/* The wait of connection conn_id is answered with r's record. */
-	void (*answer)(void *ctx, uint64_t conn_id, const struct run *r);
-	/* Whether connection conn_id is still open. */
-	bool (*conn_open)(void *ctx, uint64_t conn_id);
-	/* Run lifecycle_tick() in ms (replaces the previous request). */
-	void (*tick_in)(void *ctx, int ms);
-};
 
 struct lifecycle_parts {
 	struct tracker *tracker;
@@ -44,9 +32,16 @@ struct lifecycle_parts {
 
 struct lifecycle;
 
+/* A run has settled as far as a waiting client cares: its root has exited
+ * (told once), or it has ended or been detached (told once, just before it
+ * is recorded and released: r is valid during the call only). */
+typedef void (*lifecycle_settled_fn)(void *ctx, struct run *r);
+
 /* NULL with errno ENOMEM. lifecycle_free(NULL) is a no-op. */
-struct lifecycle *lifecycle_new(const struct lifecycle_parts *parts,
-				const struct lifecycle_hooks *h);
+struct lifecycle *lifecycle_new(const struct lifecycle_parts *parts);
+/* fn is told of each run that settles (one listener: the commands, which
+ * own the waits). */
+void lifecycle_listen(struct lifecycle *l, lifecycle_settled_fn fn, void *ctx);
 void lifecycle_free(struct lifecycle *l);
 /* Starts a run of project at pid: its whole tree, or (whole_tree false: a
  * child marked before it execs) its threads. Returns the run, or NULL with
@@ -59,16 +54,17 @@ int lifecycle_agent_lock(void *ctx, const char *project, pid_t pid, bool again);
 /* Stops tracking r now and records it; r's final figures are in *out (r
  * itself is released once recorded). Returns 0 or -errno. */
 int lifecycle_detach(struct lifecycle *l, struct run *r, struct run *out);
-/* Connection conn_id waits for r (with all: for its end). Answered at once
- * when r already answers it. Returns 0 or -errno (-EBUSY: it already waits). */
-int lifecycle_wait(struct lifecycle *l, uint64_t conn_id, struct run *r, bool all);
-/* Whether conn_id waits for a run. */
-bool lifecycle_waiting(const struct lifecycle *l, uint64_t conn_id);
+/* Reads r's counters now; an r that has ended is recorded (and its
+ * settling told) now rather than at the next tick. */
+void lifecycle_settle(struct lifecycle *l, struct run *r);
+/* r's record as a client is given it now: the project's reported tokens
+ * (if r is its newest run) and, for an open run, its top commands now. */
+void lifecycle_prepare_record(struct lifecycle *l, struct run *r);
 /* Reads r's top commands (exited tasks', and live ones' at the latest walk). */
 void lifecycle_read_top(struct lifecycle *l, struct run *r);
-/* The bookkeeping tick: notices ends, records them, answers waits. Returns
- * the milliseconds until the next tick. */
-int lifecycle_tick(struct lifecycle *l);
+/* The bookkeeping tick: notices roots' exits and runs' ends (told to the
+ * listener), records the ends, writes the journal when it changed. */
+void lifecycle_tick(struct lifecycle *l);
 /* At start: takes over the runs of the journal whose state the pinned maps
  * still hold; records the others as detached; closes pinned runs the
  * journal does not name. One log line says what happened. Returns 0 or

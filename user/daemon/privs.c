@@ -1,5 +1,6 @@
 /* Capabilities: after setup, agentperfd keeps only what it still uses. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -8,10 +9,10 @@
 #include "log.h"
 #include "privs.h"
 
-int privs_drop(bool read_homes, char *err, size_t errlen)
+int privs_drop(char *err, size_t errlen)
 {
 	cap_value_t keep[] = { CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH };
-	int n_keep = read_homes ? 2 : 1;
+	int n_keep = 2;
 	cap_t caps = NULL;
 	char *text;
 	int e = 0;

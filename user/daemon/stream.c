@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "clock.h"
+#include "http/http.h"
 #include "log.h"
 #include "perfmsg.h"
+#include "registry/registry.h"
 #include "schedule.h"
 #include "stream.h"
 #include "timefmt.h"
@@ -27,15 +29,23 @@ struct stream {
 	struct projects *projects;
 	const struct runs *runs;
 	struct stream_opts opts;
-	struct stream_hooks hooks;
+	struct http *http; /* NULL until stream_serve */
+	struct http_timer *timer;
 	struct schedule sched;
 	unsigned watched; /* projects with a watcher */
 	int64_t armed_ns; /* when stream_due() is asked for; INT64_MAX: not armed */
 	struct stream_proj sp[PROJECTS_MAX];
 };
 
+/* p has a new message: its watchers are sent it when writable. */
+static void wake(struct stream *st, struct project *p)
+{
+	if (st->http)
+		http_wake(st->http, p);
+}
+
 struct stream *stream_new(struct sampler *sm, struct projects *ps, const struct runs *runs,
-			  const struct stream_opts *o, const struct stream_hooks *h)
+			  const struct stream_opts *o)
 {
 	struct stream *st = calloc(1, sizeof(*st));
 
@@ -45,7 +55,6 @@ struct stream *stream_new(struct sampler *sm, struct projects *ps, const struct 
 	st->projects = ps;
 	st->runs = runs;
 	st->opts = *o;
-	st->hooks = *h;
 	st->armed_ns = INT64_MAX;
 	schedule_init(&st->sched, o->interval_running_ms * 1000000LL,
 		      o->interval_idle_ms * 1000000LL);
@@ -188,7 +197,7 @@ static void snapshot(struct stream *st, struct project *p, const struct sample *
 	sp->len = len;
 	sp->gen++;
 	sp->next_due_ns = schedule_next(&st->sched, clock_mono_ns(), live_status(r));
-	st->hooks.wake(st->hooks.ctx, p);
+	wake(st, p);
 }
 
 /* Asks for stream_due() at the earliest due time of a watched project. */
@@ -204,7 +213,8 @@ static void rearm(struct stream *st)
 	if (next == INT64_MAX)
 		return;
 	now = clock_mono_ns();
-	st->hooks.arm(st->hooks.ctx, next > now ? next - now : 0);
+	if (st->timer)
+		http_timer_arm(st->timer, next > now ? next - now : 0);
 }
 
 /* A snapshot of p now, from a walk at most one period old. */
@@ -247,7 +257,7 @@ struct project *stream_watch(struct stream *st, const char *name)
 	if (p->watchers == 1 || !sp_of(st, p)->msg)
 		snapshot_now(st, p);
 	else
-		st->hooks.wake(st->hooks.ctx, p);
+		wake(st, p);
 	return p;
 }
 
@@ -284,4 +294,52 @@ void stream_changed(struct stream *st, const char *project)
 
 	if (p && p->watchers)
 		snapshot_now(st, p);
+}
+
+/* --- the WebSocket topics: one per project -------------------------------- */
+
+static void *topic_open(void *ctx, const char *name, int *code, const char **reason)
+{
+	struct stream *st = ctx;
+	struct project *p;
+
+	if (st->opts.registry && !registry_knows(st->opts.registry, name, clock_mono_ns())) {
+		*code = 4004;
+		*reason = "Project not found in registry";
+		return NULL;
+	}
+	p = stream_watch(st, name);
+	if (!p) {
+		*code = 1013; /* try again later: the project table is full */
+		*reason = NULL;
+	}
+	return p;
+}
+
+static void topic_close(void *ctx, void *topic)
+{
+	stream_unwatch(ctx, topic);
+}
+
+static const char *topic_message(void *ctx, void *topic, size_t *len, uint64_t *gen)
+{
+	return stream_message(ctx, topic, len, gen);
+}
+
+static void on_due(void *ctx)
+{
+	stream_due(ctx);
+}
+
+static const struct http_topics topics = {
+	.open = topic_open, .close = topic_close, .message = topic_message
+};
+
+int stream_serve(struct stream *st, struct http *h)
+{
+	if (!(st->timer = http_timer_new(h, on_due, st)))
+		return -ENOMEM;
+	st->http = h;
+	http_serve_topics(h, &topics, st);
+	return 0;
 }

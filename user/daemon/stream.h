@@ -1,7 +1,7 @@
 /* The perf_metrics stream: a snapshot per watched project, built from the
  * sampler's latest walk on the cadence of schedule.h, and shared by all of
- * the project's watchers. The transport holds the watchers; it is told when
- * a project has a new message through the hooks given at creation. */
+ * the project's watchers. The transport holds the watchers: the stream
+ * serves it the projects as WebSocket topics and wakes them on the loop. */
 #ifndef AGENTPERF_STREAM_H
 #define AGENTPERF_STREAM_H
 
@@ -12,26 +12,25 @@
 #include "runs.h"
 #include "sampler.h"
 
-struct stream_hooks {
-	void *ctx;
-	/* p has a new message: wake its watchers. */
-	void (*wake)(void *ctx, struct project *p);
-	/* Call stream_due() in delay_ns (replaces the previous request). */
-	void (*arm)(void *ctx, int64_t delay_ns);
-};
-
 struct stream_opts {
 	int interval_running_ms;
 	int interval_idle_ms;
 	size_t headroom; /* spare bytes before each message (the transport's) */
+	/* With registries, a WebSocket for a name none holds is refused (4004). */
+	struct registry *registry;
 };
 
 struct stream;
+struct http;
 
 /* NULL with errno ENOMEM. stream_free(NULL) is a no-op. */
 struct stream *stream_new(struct sampler *sm, struct projects *ps, const struct runs *runs,
-			  const struct stream_opts *o, const struct stream_hooks *h);
+			  const struct stream_opts *o);
 void stream_free(struct stream *st);
+/* Serves the projects as h's WebSocket topics (stream_watch, _unwatch,
+ * _message), wakes their watchers on h and keeps its cadence with a timer
+ * of h's. Returns 0 or -ENOMEM. */
+int stream_serve(struct stream *st, struct http *h);
 /* A watcher of name arrives: the project (created if needed), with a
  * snapshot at once for its first watcher. NULL with errno ENOSPC when the
  * project table is full. */

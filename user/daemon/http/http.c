@@ -1,5 +1,6 @@
 /* agentperfd's one port (lws): /healthz, /metrics, the perf_metrics WebSocket
- * per project, and the loop that also carries the control socket and timers. */
+ * per project, and the loop that also carries timers and the descriptors
+ * other modules register. */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -73,12 +74,6 @@ static int http_reply(struct lws *wsi, unsigned int status, const char *body)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-void http_header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len)
-{
-	if (lws_hdr_total_length(wsi, h) <= 0 || lws_hdr_copy(wsi, buf, len, h) < 0)
-		buf[0] = '\0';
-}
-
 /* With a token configured: whether the request carries it (header or ?token=). */
 static bool token_ok(struct http *h, struct lws *wsi)
 {
@@ -117,7 +112,9 @@ static int serve_metrics(struct http *h, struct lws *wsi, struct ws_session *s)
 		return http_reply(wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized\n");
 	}
 	free(s->body);
-	s->body = h->hooks.metrics(h->hooks.ctx, h->clients, &s->body_len);
+	if (!h->metrics)
+		return http_reply(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "starting\n");
+	s->body = h->metrics(h->metrics_ctx, h->clients, &s->body_len);
 	s->body_off = 0;
 	if (!s->body)
 		return http_reply(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
@@ -221,9 +218,9 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 			log_info("refused an HTTP request for a non-loopback Host");
 			return http_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden\n");
 		}
+		/* The loop runs only with the BPF programs loaded. */
 		if (!strcmp((const char *)in, "/healthz"))
-			return http_reply(wsi, HTTP_STATUS_OK,
-					  h->hooks.healthy(h->hooks.ctx) ? "ok\n" : "no tracker\n");
+			return http_reply(wsi, HTTP_STATUS_OK, "ok\n");
 		if (!strcmp((const char *)in, "/metrics"))
 			return serve_metrics(h, wsi, s);
 		return http_reply(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
@@ -249,26 +246,20 @@ static int callback_agentperf(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
-/* The control socket or the registry's lock watch is readable. */
+/* A watched descriptor is readable: its owner's fn. */
 static int callback_fd(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		       size_t len)
 {
-	struct http *h = lws_context_user(lws_get_context(wsi));
-	const char *name = lws_get_protocol(wsi)->name;
+	struct http_watch *w = lws_get_opaque_user_data(wsi);
 
-	if (reason != LWS_CALLBACK_RAW_RX_FILE)
-		return 0;
-	if (!strcmp(name, "agentperf-control"))
-		h->hooks.control_readable(h->hooks.ctx);
-	else
-		h->hooks.registry_readable(h->hooks.ctx);
+	if (reason == LWS_CALLBACK_RAW_RX_FILE && w)
+		w->fn(w->ctx);
 	return 0;
 }
 
 static const struct lws_protocols protocols[] = {
 	{ "agentperf", callback_agentperf, sizeof(struct ws_session), WS_RX_MAX, 0, NULL, 0 },
-	{ "agentperf-control", callback_fd, 0, 0, 0, NULL, 0 },
-	{ "agentperf-registry", callback_fd, 0, 0, 0, NULL, 0 },
+	{ "agentperf-fd", callback_fd, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -287,23 +278,43 @@ static void lws_log_bridge(int level, const char *line)
 		"lws: %.*s", (int)(n && line[n - 1] == '\n' ? n - 1 : n), line);
 }
 
-/* Puts fd (a dup, which lws owns and closes) on the loop for protocol. */
-static int adopt_fd(struct http *h, int fd, const char *protocol)
+int http_watch_fd(struct http *h, int fd, void (*fn)(void *ctx), void *ctx)
 {
-	lws_sock_file_fd_type f = { .filefd = dup(fd) };
+	/* A dup, which lws owns and closes. */
+	lws_sock_file_fd_type f = { .filefd = -1 };
+	struct http_watch *w;
+	struct lws *wsi;
 
-	if (f.filefd < 0)
+	if (h->n_watches == HTTP_MAX_WATCHES)
+		return -ENOSPC;
+	if ((f.filefd = dup(fd)) < 0)
 		return -errno;
-	if (!lws_adopt_descriptor_vhost(lws_get_vhost_by_name(h->lws, "default"),
-					LWS_ADOPT_RAW_FILE_DESC, f, protocol, NULL)) {
+	w = &h->watches[h->n_watches];
+	*w = (struct http_watch){ .fn = fn, .ctx = ctx };
+	wsi = lws_adopt_descriptor_vhost(lws_get_vhost_by_name(h->lws, "default"),
+					 LWS_ADOPT_RAW_FILE_DESC, f, "agentperf-fd", NULL);
+	if (!wsi) {
 		close(f.filefd);
 		return -EIO;
 	}
+	lws_set_opaque_user_data(wsi, w);
+	h->n_watches++;
 	return 0;
 }
 
-struct http *http_new(const struct http_opts *o, const struct http_hooks *hooks, char *err,
-		      size_t errlen)
+void http_serve_topics(struct http *h, const struct http_topics *t, void *ctx)
+{
+	h->topics = t;
+	h->topics_ctx = ctx;
+}
+
+void http_serve_metrics(struct http *h, http_metrics_fn fn, void *ctx)
+{
+	h->metrics = fn;
+	h->metrics_ctx = ctx;
+}
+
+struct http *http_new(const struct http_opts *o, char *err, size_t errlen)
 {
 	struct lws_context_creation_info info;
 	struct in6_addr a6;
@@ -315,7 +326,6 @@ struct http *http_new(const struct http_opts *o, const struct http_hooks *hooks,
 		return NULL;
 	}
 	h->opts = *o;
-	h->hooks = *hooks;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (o->verbose >= 2 ? LLL_NOTICE : 0), lws_log_bridge);
 	memset(&info, 0, sizeof(info));
 	info.port = o->port;
@@ -338,17 +348,6 @@ struct http *http_new(const struct http_opts *o, const struct http_hooks *hooks,
 		snprintf(err, errlen, "cannot start the HTTP/WebSocket server on %s:%d", host,
 			 o->port);
 		free(h);
-		return NULL;
-	}
-	/* The control socket and the lock watch ride on the same loop. */
-	if (o->control_fd >= 0 && adopt_fd(h, o->control_fd, "agentperf-control")) {
-		snprintf(err, errlen, "cannot put the control socket on the event loop");
-		http_free(h);
-		return NULL;
-	}
-	if (o->registry_fd >= 0 && adopt_fd(h, o->registry_fd, "agentperf-registry")) {
-		snprintf(err, errlen, "cannot put the registry watch on the event loop");
-		http_free(h);
 		return NULL;
 	}
 	return h;

@@ -1,5 +1,6 @@
 /* The transport's state, shared by its files only (http.c: context, routes,
- * timers, descriptors; wssession.c: the WebSocket sessions). */
+ * timers, descriptors; wssession.c: the WebSocket sessions, which http.c
+ * calls and which call nothing of http.c). */
 #ifndef AGENTPERF_HTTP_INT_H
 #define AGENTPERF_HTTP_INT_H
 
@@ -16,10 +17,16 @@
 #define WS_MSG_KEEP 256
 #define CLOSE_INVALID_PROJECT 4000
 #define HTTP_MAX_TIMERS 8
+#define HTTP_MAX_WATCHES 8
 
 struct http_timer {
 	lws_sorted_usec_list_t sul;
 	struct http *h;
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+
+struct http_watch {
 	void (*fn)(void *ctx);
 	void *ctx;
 };
@@ -42,16 +49,25 @@ struct ws_session {
 
 struct http {
 	struct http_opts opts;
-	struct http_hooks hooks;
+	const struct http_topics *topics;
+	void *topics_ctx;
+	http_metrics_fn metrics;
+	void *metrics_ctx;
 	struct lws_context *lws;
 	int clients; /* open WebSocket sessions */
 	struct ws_session *sessions;
 	struct http_timer timers[HTTP_MAX_TIMERS];
 	int n_timers;
+	struct http_watch watches[HTTP_MAX_WATCHES];
+	int n_watches;
 };
 
 /* A request header into buf (empty when absent or too long). */
-void http_header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len);
+static inline void http_header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len)
+{
+	if (lws_hdr_total_length(wsi, h) <= 0 || lws_hdr_copy(wsi, buf, len, h) < 0)
+		buf[0] = '\0';
+}
 
 /* A WebSocket session: established (returns what ESTABLISHED returns),
  * closed, writable, and a client frame received. */

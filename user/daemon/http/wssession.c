@@ -1,5 +1,5 @@
 /* The perf_metrics WebSocket sessions of the transport: open (with the
- * topic the hooks give), the latest message only, ping/pong, refusals. */
+ * topic its owner gives), the latest message only, ping/pong, refusals. */
 #include <cjson/cJSON.h>
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -27,7 +27,12 @@ int wssession_established(struct http *h, struct lws *wsi, struct ws_session *s)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	s->topic = h->hooks.ws_open(h->hooks.ctx, name, &s->refuse_code, &s->refuse_reason);
+	if (!h->topics) {
+		s->refuse_code = 1013; /* try again later: not serving yet */
+		s->refuse_reason = NULL;
+	} else {
+		s->topic = h->topics->open(h->topics_ctx, name, &s->refuse_code, &s->refuse_reason);
+	}
 	if (!s->topic && !s->refuse_reason) {
 		lws_close_reason(wsi, (enum lws_close_status)s->refuse_code, NULL, 0);
 		return -1;
@@ -49,7 +54,7 @@ void wssession_closed(struct http *h, struct ws_session *s)
 		s->next->prev = s->prev;
 	s->prev = s->next = NULL;
 	if (s->topic)
-		h->hooks.ws_close(h->hooks.ctx, s->topic);
+		h->topics->close(h->topics_ctx, s->topic);
 	s->topic = NULL;
 }
 
@@ -93,7 +98,7 @@ int wssession_writeable(struct http *h, struct lws *wsi, struct ws_session *s)
 	if (s->refuse_code)
 		return ws_refuse(wsi, s);
 	if (s->topic)
-		msg = h->hooks.ws_message(h->hooks.ctx, s->topic, &len, &gen);
+		msg = h->topics->message(h->topics_ctx, s->topic, &len, &gen);
 	if (s->pong_due) {
 		s->pong_due = false;
 		if (ws_send(wsi, "{\"type\":\"pong\"}"))

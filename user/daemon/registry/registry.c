@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "names.h"
+#include "http/http.h"
 #include "registry.h"
 #include "registry_int.h"
 
@@ -80,9 +81,29 @@ void registry_free(struct registry *r)
 	free(r);
 }
 
-int registry_fd(const struct registry *r)
+/* A lock directory changed: look now. */
+static void on_locks_changed(void *ctx)
 {
-	return r->inotify_fd;
+	struct registry *r = ctx;
+
+	if (registry_drain(r))
+		registry_watch(r, r->proc_root, r->attach, r->attach_ctx);
+}
+
+int registry_serve(struct registry *r, struct http *h, const char *proc_root,
+		   registry_attach_fn fn, void *ctx)
+{
+	r->proc_root = proc_root;
+	r->attach = fn;
+	r->attach_ctx = ctx;
+	return r->inotify_fd >= 0 ? http_watch_fd(h, r->inotify_fd, on_locks_changed, r) : 0;
+}
+
+void registry_tick(struct registry *r, int64_t mono_ns)
+{
+	registry_refresh(r, mono_ns, false);
+	if (r->attach)
+		registry_watch(r, r->proc_root, r->attach, r->attach_ctx);
 }
 
 /* The order of a read's rows before duplicates go: by name, then the

@@ -1,4 +1,4 @@
-/* The agent harness's project registries (SQLite, read-only) and the lock
+/* The registry subsystem's facade: the agent harness's project registries (SQLite, read-only) and the lock
  * files of their projects: runs start when an agent does, with no wiring. */
 #ifndef AGENTPERF_REGISTRY_H
 #define AGENTPERF_REGISTRY_H
@@ -35,14 +35,21 @@ bool registry_has(const struct registry *r, const char *name);
  * moment ago) reads the registries again first, at most once per
  * REGISTRY_FORCE_NS however many ask. */
 bool registry_knows(struct registry *r, const char *name, int64_t mono_ns);
-/* The inotify descriptor that becomes readable when a lock directory
- * changes (-1 without inotify); then registry_drain, then registry_watch. */
-int registry_fd(const struct registry *r);
-/* Reads the pending notifications; true if there were any. */
-bool registry_drain(struct registry *r);
 /* Looks at every project's lock file; attaches each new (or refused) lock
  * whose process is live, started when the lock says, and owned by the
  * registry's owner. */
 void registry_watch(struct registry *r, const char *proc_root, registry_attach_fn fn, void *ctx);
+
+struct http;
+
+/* Puts the registries on h's loop: a change in a lock directory (where
+ * inotify is available) makes a look at once, and registry_tick makes one;
+ * each look gives fn (ctx) the locks to attach, as registry_watch does.
+ * proc_root is kept, not copied. Returns 0 or -errno. */
+int registry_serve(struct registry *r, struct http *h, const char *proc_root,
+		   registry_attach_fn fn, void *ctx);
+/* The bookkeeping tick: reads the registries whose files changed, then
+ * looks at the locks. */
+void registry_tick(struct registry *r, int64_t mono_ns);
 
 #endif

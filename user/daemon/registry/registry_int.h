@@ -60,6 +60,10 @@ struct registry {
 	size_t n_dirty;
 	bool all_dirty;
 	size_t cursor; /* where the next look's round-robin window starts */
+	/* Given to registry_serve: where to look, and whom to give locks. */
+	const char *proc_root;
+	registry_attach_fn attach;
+	void *attach_ctx;
 };
 
 /* What the file at path looks like now (exists false when it does not). */
@@ -68,6 +72,8 @@ struct seen registry_look(const char *path);
 bool registry_same(const struct seen *a, const struct seen *b);
 /* qsort/bsearch order of ints (inotify watch descriptors). */
 int registry_cmp_int(const void *a, const void *b);
+/* Reads the pending inotify notifications; true if there were any. */
+bool registry_drain(struct registry *r);
 /* Watches the directory of p's lock, once it exists. */
 void registry_watch_dir(struct registry *r, struct registry_project *p);
 
