@@ -42,7 +42,7 @@ CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 # One object list per binary, as libbpf-tools keeps common objects and
 # per-tool ones. user/common/ is what both binaries use; a client file
 # cannot include a daemon header (its -I does not name user/daemon/).
-COMMON := addr clock control_proto names number record timefmt
+COMMON := addr buf clock control_proto names number record timefmt
 # The daemon: its parts with no libbpf, lws or sqlite are unit-tested directly.
 DAEMON_PURE := config exporter history host journal lifecycle log perfmsg procfs projects \
 	promtext readfile runs sampler schedule stream top waiters \

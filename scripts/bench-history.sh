@@ -13,7 +13,7 @@ BUILD=${BUILD:-build}
 T=$(mktemp -d /tmp/agentperf-benchhistory.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-make -s "$BUILD/user/daemon/history.o"
+make -s "$BUILD/user/daemon/history.o" "$BUILD/user/common/buf.o"
 cat >"$T/drv.c" <<'EOF'
 /* Times one history call: DIR read PROJECT LIMIT | DIR find PROJECT RUN_ID
  * (PROJECT "-": any). */
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 EOF
 # shellcheck disable=SC2046
 cc -O2 -D_GNU_SOURCE -Iuser/daemon $(pkg-config --cflags libcjson) "$T/drv.c" \
-	"$BUILD/user/daemon/history.o" $(pkg-config --libs libcjson) -lm -o "$T/drv"
+	"$BUILD/user/daemon/history.o" "$BUILD/user/common/buf.o" $(pkg-config --libs libcjson) -lm -o "$T/drv"
 
 # Records as runs_record writes them; run i is pid 100000+i; "rare" has runs
 # only among the oldest hundred.

@@ -13,7 +13,7 @@ BUILD=${BUILD:-build}
 T=$(mktemp -d /tmp/agentperf-benchregistry.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-objs=(daemon/registry/registry daemon/registry/reglocks daemon/log daemon/registry/agentlock daemon/procfs daemon/readfile common/names)
+objs=(daemon/registry/registry daemon/registry/reglocks daemon/log daemon/registry/agentlock daemon/procfs daemon/readfile common/names common/buf)
 make -s $(printf "$BUILD/user/%s.o " "${objs[@]}")
 cat >"$T/drv.c" <<'EOF'
 /* Times the registry's read, lookups and lock look: DB N. */
@@ -23,6 +23,12 @@ cat >"$T/drv.c" <<'EOF'
 #include <time.h>
 
 #include "registry.h"
+
+/* The driver looks by registry_watch: no loop. */
+int http_watch_fd(struct http *h, int fd, void (*fn)(void *ctx), void *ctx)
+{
+	return -1;
+}
 
 static int attach(void *ctx, const char *project, pid_t pid, bool again)
 {

@@ -32,8 +32,8 @@ FUZZ_SRCS_record := user/common/record.c user/common/timefmt.c user/common/names
 FUZZ_SRCS_timefmt := user/common/timefmt.c
 FUZZ_SRCS_transcript := user/daemon/tokens/transcript.c user/daemon/tokens/jscan.c user/daemon/tokens/transcript_ids.c \
 			user/daemon/tokens/transcript_lines.c
-FUZZ_SRCS_history := user/daemon/history.c
-FUZZ_SRCS_journal := user/daemon/journal.c user/daemon/runs.c user/daemon/projects.c user/daemon/tokens/transcript.c \
+FUZZ_SRCS_history := user/daemon/history.c user/common/buf.c
+FUZZ_SRCS_journal := user/daemon/journal.c user/common/buf.c user/daemon/runs.c user/daemon/projects.c user/daemon/tokens/transcript.c \
 		     user/daemon/tokens/jscan.c user/common/names.c user/common/timefmt.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))

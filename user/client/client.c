@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "client.h"
 
 /* Replies carry at most the whole history; refuse anything absurd. */
@@ -44,20 +45,6 @@ int client_connect(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Reads up to and without the newline; malloc'd, NULL with err set. */
 static char *read_line(int fd, char *err, size_t errlen)
@@ -110,7 +97,7 @@ cJSON *client_call(int fd, const struct control_request *req, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e = send_all(fd, line, strlen(line));
+	e = buf_send_all(fd, line, strlen(line));
 	free(line);
 	if (e) {
 		snprintf(err, errlen, "cannot talk to agentperfd: %s", strerror(-e));

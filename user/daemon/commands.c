@@ -287,12 +287,11 @@ static void do_status(struct commands *cm, struct control_conn *c)
 
 	/* Rates of at most a second ago. */
 	sampler_sample(cm->p.sampler, SAMPLER_RATE_MIN_NS);
-	for (int i = 0; arr && i < TRACKER_MAX_RUNS; i++) {
-		struct run *r = &cm->p.runs->run[i];
+	runs_for_each(cm->p.runs, r) {
 		cJSON *rec;
 
-		if (!r->used)
-			continue;
+		if (!arr)
+			break;
 		lifecycle_read_top(cm->p.lifecycle, r);
 		rec = live_record(cm, r);
 		if (!rec || !cJSON_AddItemToArray(arr, rec)) {

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "control.h"
 #include "control_proto.h"
@@ -340,18 +341,11 @@ int control_reply(struct control_conn *c, const char *line)
 		c->out_len = pending;
 		c->out_off = 0;
 	}
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		char *out;
+	char *out = buf_grow(c->out, &c->out_cap, c->out_len + len, 1);
 
-		while (cap < c->out_len + len)
-			cap *= 2;
-		out = realloc(c->out, cap);
-		if (!out)
-			return -ENOMEM;
-		c->out = out;
-		c->out_cap = cap;
-	}
+	if (!out)
+		return -ENOMEM;
+	c->out = out;
 	memcpy(c->out + c->out_len, line, len);
 	c->out_len += len;
 	c->active_ns = clock_mono_ns();

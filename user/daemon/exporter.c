@@ -123,8 +123,7 @@ char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
 				   .now_mono_ns = clock_mono_ns(),
 				   .websocket_clients = websocket_clients };
 
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		const struct run *r = &x->runs->run[i];
+	runs_for_each(x->runs, r) {
 		struct promtext_run *p = &x->live[v.n_live];
 		struct gpu_usage g;
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "history.h"
 
 #define HISTORY_FILE "runs.jsonl"
@@ -29,20 +30,6 @@ static int path_of(char *buf, size_t size, const char *dir, const char *name)
 	return snprintf(buf, size, "%s/%s", dir, name) >= (int)size ? -ENAMETOOLONG : 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Makes a rename or a new file's directory entry durable. */
 static void sync_dir(const char *dir)
@@ -118,7 +105,7 @@ int history_append(const char *dir, const cJSON *rec, uint64_t max_bytes)
 		torn = r == 1 && last != '\n';
 	}
 	if (!err)
-		err = write_all(fd, torn ? line : line + 1, torn ? n + 2 : n + 1);
+		err = buf_write_all(fd, torn ? line : line + 1, torn ? n + 2 : n + 1);
 	if (err)
 		/* Leave no half line behind for the next append to glue onto. */
 		(void)!ftruncate(fd, st.st_size);

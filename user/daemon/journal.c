@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "journal.h"
 #include "names.h"
 
@@ -65,12 +66,9 @@ char *journal_render(const struct runs *rs, const struct projects *ps)
 	    !add_u64(root, "next_gen", rs->next_gen) ||
 	    !(arr = cJSON_AddArrayToObject(root, "runs")))
 		goto done;
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		const struct run *r = &rs->run[i];
+	runs_for_each(rs, r) {
 		cJSON *o;
 
-		if (!r->used)
-			continue;
 		o = run_json(r, projects_get((struct projects *)ps, r->project));
 		if (!o || !cJSON_AddItemToArray(arr, o)) {
 			cJSON_Delete(o);
@@ -193,21 +191,6 @@ int journal_parse(const char *text, size_t len, struct journal *out)
 	return 0;
 }
 
-/* Writes all of buf to fd. Returns 0 or -errno. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 int journal_save(const char *dir, const struct runs *rs, const struct projects *ps)
 {
@@ -220,7 +203,7 @@ int journal_save(const char *dir, const struct runs *rs, const struct projects *
 	snprintf(path, sizeof(path), "%s/%s", dir, JOURNAL_FILE);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, JOURNAL_FILE);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	err = fd < 0 ? -errno : write_all(fd, text, strlen(text));
+	err = fd < 0 ? -errno : buf_write_all(fd, text, strlen(text));
 	if (!err && fsync(fd))
 		err = -errno;
 	if (fd >= 0 && close(fd) && !err)

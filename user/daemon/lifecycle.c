@@ -228,23 +228,19 @@ void lifecycle_tick(struct lifecycle *l)
 {
 	bool open = false;
 
-	for (int i = 0; i < TRACKER_MAX_RUNS && !open; i++)
-		open = runs_is_open(&l->p.runs->run[i]);
+	runs_for_each(l->p.runs, r)
+		open = open || runs_is_open(r);
 	/* Once a second, the live runs' rates (status, top, /metrics): a walk
 	 * unless the stream made one within the second. */
 	if (open)
 		sampler_sample(l->p.sampler, SAMPLER_RATE_MIN_NS);
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		struct run *r = &l->p.runs->run[i];
-
-		if (!r->used)
-			continue;
+	runs_for_each(l->p.runs, r) {
 		sampler_read_run(l->p.sampler, r);
 		if (!runs_is_open(r)) {
 			l->journal_dirty = true; /* its end, recorded or not */
 			finalize(l, r);
-		} else if (r->last.root_exited && l->exit_told_gen[i] != r->gen) {
-			l->exit_told_gen[i] = r->gen;
+		} else if (r->last.root_exited && l->exit_told_gen[r->slot] != r->gen) {
+			l->exit_told_gen[r->slot] = r->gen;
 			tell_settled(l, r);
 		}
 	}
@@ -379,12 +375,9 @@ int lifecycle_shutdown(struct lifecycle *l)
 	/* The kernel goes on tracking: the journal gets the latest figures and
 	 * the next daemon takes every run over. */
 	sampler_sample(l->p.sampler, 0);
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		struct run *r = &l->p.runs->run[i];
-
-		if (r->used && !runs_is_open(r))
+	runs_for_each(l->p.runs, r)
+		if (!runs_is_open(r))
 			pending += finalize(l, r) != 0;
-	}
 	if (lifecycle_save(l)) {
 		log_err("%u run(s) could not be recorded and the journal could not be written: "
 			"live runs stay pinned, but their names are lost",
@@ -404,11 +397,7 @@ int lifecycle_cleanup(struct lifecycle *l)
 	unsigned lost = 0;
 
 	sampler_sample(l->p.sampler, 0);
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		struct run *r = &l->p.runs->run[i];
-
-		if (!r->used)
-			continue;
+	runs_for_each(l->p.runs, r) {
 		lifecycle_read_top(l, r);
 		runs_detach(r, now);
 		if (finalize(l, r)) {

@@ -75,6 +75,14 @@ struct run *runs_adopt(struct runs *rs, const struct run *from)
 	return r;
 }
 
+struct run *runs_next(const struct runs *rs, const struct run *prev)
+{
+	for (int i = prev ? (int)(prev - rs->run) + 1 : 0; i < TRACKER_MAX_RUNS; i++)
+		if (rs->run[i].used)
+			return (struct run *)&rs->run[i];
+	return NULL;
+}
+
 struct run *runs_find_id(struct runs *rs, const char *project, const char *run_id)
 {
 	for (int i = 0; i < TRACKER_MAX_RUNS; i++)

@@ -91,6 +91,12 @@ void runs_reserve_gen(struct runs *rs, uint32_t gen);
 /* Puts a journaled run back in its slot (a restarted daemon's takeover).
  * Returns it, or NULL with errno EBUSY when the slot is taken. */
 struct run *runs_adopt(struct runs *rs, const struct run *from);
+/* The next run in use after prev (NULL: the first), in slot order; NULL
+ * after the last. prev may have been released meanwhile. */
+struct run *runs_next(const struct runs *rs, const struct run *prev);
+/* Each run in use, as r (a struct run *). */
+#define runs_for_each(rs, r) for (struct run *r = runs_next(rs, NULL); r; r = runs_next(rs, r))
+
 /* Live run by run id (of project, unless NULL: a root attached to a second
  * run in the second it started gives both the same id) or, newest first, by
  * project; NULL when none. */

@@ -116,12 +116,9 @@ const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns)
 	s->walks++;
 	tokscan_begin(s->tokscan);
 	gpu_read_devices(s->gpu);
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		struct run *r = &s->runs->run[i];
+	runs_for_each(s->runs, r) {
 		size_t n;
 
-		if (!r->used)
-			continue;
 		sampler_read_run(s, r);
 		if (!runs_is_open(r))
 			continue;

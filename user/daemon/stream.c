@@ -123,10 +123,8 @@ static void tokens_view(const struct stream *st, const struct project *p, const 
 		v->tokens_total = p->tokens_total;
 		return;
 	}
-	for (int i = 0; i < TRACKER_MAX_RUNS; i++) {
-		const struct run *r = &st->runs->run[i];
-
-		if (r->used && r->tokens.have && !strcmp(r->project, p->name)) {
+	runs_for_each(st->runs, r) {
+		if (r->tokens.have && !strcmp(r->project, p->name)) {
 			total += runs_transcript_tokens(r);
 			seen = true;
 		}

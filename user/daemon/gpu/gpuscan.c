@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fdinfo.h"
 #include "gpuscan.h"
 #include "readfile.h"
@@ -135,15 +136,11 @@ static struct gpuscan_proc *proc_of(struct gpuscan *s, pid_t pid, size_t hint)
 	for (size_t i = 0; i < s->n_procs; i++)
 		if (s->procs[i].pid == pid)
 			return &s->procs[i];
-	if (s->n_procs == s->cap_procs) {
-		size_t cap = s->cap_procs ? s->cap_procs * 2 : 16;
-		struct gpuscan_proc *n = realloc(s->procs, cap * sizeof(*n));
+	struct gpuscan_proc *n = buf_grow(s->procs, &s->cap_procs, s->n_procs + 1, sizeof(*n));
 
-		if (!n)
-			return NULL;
-		s->procs = n;
-		s->cap_procs = cap;
-	}
+	if (!n)
+		return NULL;
+	s->procs = n;
 	memset(&s->procs[s->n_procs], 0, sizeof(s->procs[0]));
 	s->procs[s->n_procs].pid = pid;
 	s->procs[s->n_procs].fdinfo_dir = -1;

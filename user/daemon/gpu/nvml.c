@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "nvml.h"
 #include "nvml_abi.h"
@@ -65,19 +66,15 @@ static const char *err_name(const struct nvml *n, nvmlReturn_t rc)
 	return buf;
 }
 
-/* Grows *buf to hold at least want elements of size sz. Returns 0 or -ENOMEM. */
-static int grow(void **buf, size_t *cap, size_t want, size_t sz)
+/* Grows *p (a void * object: the callers' arrays are passed as such) to
+ * hold want elements of sz bytes. Returns 0 or -ENOMEM. */
+static int grow(void **p, size_t *cap, size_t want, size_t sz)
 {
-	void *p;
+	void *q = buf_grow(*p, cap, want, sz);
 
-	if (want <= *cap)
-		return 0;
-	want += want / 2 + 16;
-	p = realloc(*buf, want * sz);
-	if (!p)
+	if (!q)
 		return -ENOMEM;
-	*buf = p;
-	*cap = want;
+	*p = q;
 	return 0;
 }
 

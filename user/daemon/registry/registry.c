@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "names.h"
 #include "http/http.h"
@@ -135,17 +136,13 @@ static struct registry_project *find(struct registry_project *p, size_t n, const
 static int append(struct registry_project **p, size_t *n, size_t *cap,
 		  const struct registry_project *e)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		struct registry_project *q = realloc(*p, c * sizeof(*q));
+	struct registry_project *q = buf_grow(*p, cap, *n + 1, sizeof(*q));
 
-		if (!q) {
-			free(e->lock);
-			return -ENOMEM;
-		}
-		*p = q;
-		*cap = c;
+	if (!q) {
+		free(e->lock);
+		return -ENOMEM;
 	}
+	*p = q;
 	(*p)[*n] = *e;
 	(*p)[*n].seq = *n;
 	(*n)++;

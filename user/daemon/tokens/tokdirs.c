@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "tokdirs.h"
 #include "tokneg.h"
 #include "tracker_abi.h"
@@ -71,15 +72,11 @@ struct tokdirs *tokdirs_new(struct tokfiles *fs, bool inotify)
 
 static bool push(struct tokdirs *ds, struct tokdir *d)
 {
-	if (ds->n_dirs == ds->cap_dirs) {
-		size_t c = ds->cap_dirs ? ds->cap_dirs * 2 : 16;
-		struct tokdir **b = realloc(ds->dirs, c * sizeof(*b));
+	struct tokdir **b = buf_grow(ds->dirs, &ds->cap_dirs, ds->n_dirs + 1, sizeof(*b));
 
-		if (!b)
-			return false;
-		ds->dirs = b;
-		ds->cap_dirs = c;
-	}
+	if (!b)
+		return false;
+	ds->dirs = b;
 	ds->dirs[ds->n_dirs++] = d;
 	return true;
 }
@@ -234,17 +231,13 @@ static void dir_list(struct tokdirs *ds, const struct tokrun *r, struct tokdir *
 				d->known_full = true;
 				continue;
 			}
-			if (d->n_known == cap_known) {
-				size_t c = cap_known ? cap_known * 2 : 64;
-				struct known *k = realloc(d->known, c * sizeof(*k));
+			struct known *k = buf_grow(d->known, &cap_known, d->n_known + 1, sizeof(*k));
 
-				if (!k) {
-					d->known_full = true;
-					continue;
-				}
-				d->known = k;
-				cap_known = c;
+			if (!k) {
+				d->known_full = true;
+				continue;
 			}
+			d->known = k;
 			d->known[d->n_known++] = (struct known){ st.stx_ino, (off_t)st.stx_size };
 			continue;
 		}

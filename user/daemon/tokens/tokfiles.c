@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "tokfiles.h"
 #include "tracker_abi.h"
 #include "transcript_lines.h"
@@ -55,15 +56,11 @@ void tokfiles_begin(struct tokfiles *fs)
 
 static bool push(struct tokfiles *fs, struct tokfile *f)
 {
-	if (fs->n_files == fs->cap_files) {
-		size_t c = fs->cap_files ? fs->cap_files * 2 : 16;
-		struct tokfile **b = realloc(fs->files, c * sizeof(*b));
+	struct tokfile **b = buf_grow(fs->files, &fs->cap_files, fs->n_files + 1, sizeof(*b));
 
-		if (!b)
-			return false;
-		fs->files = b;
-		fs->cap_files = c;
-	}
+	if (!b)
+		return false;
+	fs->files = b;
 	fs->files[fs->n_files++] = f;
 	return true;
 }

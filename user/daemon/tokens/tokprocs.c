@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "readfile.h"
 #include "tokprocs.h"
 #include "tracker_abi.h"
@@ -222,15 +223,11 @@ static struct tproc *proc_of(struct ptable *t, pid_t pid)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->procs[i].pid == pid)
 			return &t->procs[i];
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct tproc *n = realloc(t->procs, cap * sizeof(*n));
+	struct tproc *n = buf_grow(t->procs, &t->cap, t->n + 1, sizeof(*n));
 
-		if (!n)
-			return NULL;
-		t->procs = n;
-		t->cap = cap;
-	}
+	if (!n)
+		return NULL;
+	t->procs = n;
 	memset(&t->procs[t->n], 0, sizeof(t->procs[0]));
 	t->procs[t->n].pid = pid;
 	return &t->procs[t->n++];

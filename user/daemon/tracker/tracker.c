@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "log.h"
 #include "pins.h"
@@ -326,15 +327,11 @@ static int keep_procs(struct tracker *t, const char *buf, size_t n)
 {
 	size_t k = n / sizeof(struct tracker_proc);
 
-	if (t->n_procs + k > t->cap_procs) {
-		size_t cap = (t->n_procs + k) * 2;
-		struct tracker_proc *p = realloc(t->procs, cap * sizeof(*p));
+	struct tracker_proc *p = buf_grow(t->procs, &t->cap_procs, t->n_procs + k, sizeof(*p));
 
-		if (!p)
-			return -ENOMEM;
-		t->procs = p;
-		t->cap_procs = cap;
-	}
+	if (!p)
+		return -ENOMEM;
+	t->procs = p;
 	memcpy(t->procs + t->n_procs, buf, k * sizeof(struct tracker_proc));
 	t->n_procs += k;
 	return 0;
