@@ -79,6 +79,9 @@ struct {
 __u32 seed_slot;
 __u32 seed_gen;
 __u32 seed_tgid;
+/* The seeded task is `agentperf run`'s child, marked before it execs: its
+ * whole life since the fork is the command's. */
+__u32 seed_from_birth;
 __u64 seed_marked;
 __u64 seed_failed;
 
@@ -468,6 +471,10 @@ int handle_seed(struct bpf_iter__task *ctx)
 			old->root_exited = TRACKER_ROOT_LEFT;
 	}
 	join(t, task, seed_slot, seed_gen);
+	/* From the fork, unless another run had it until now (a run started
+	 * inside a tracked run): that part is the other run's. */
+	if (seed_from_birth && !old && task->tgid == seed_tgid)
+		t->last_ns = t->base_ns = t->base_delay_ns = 0;
 	__sync_fetch_and_add(&c->tasks_started, 1);
 	__sync_fetch_and_add(&seed_marked, 1);
 	return 0;

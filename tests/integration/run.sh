@@ -56,7 +56,8 @@ done
 # sanitized binaries, so one pass against v2 covers both builds.
 if [ -z "${AGENTPERF_ORACLE:-}" ] && [ -n "$CG_V1" ] && [ "${SANITIZE:-}" != 1 ]; then
 	if [ -n "$CG_V2" ]; then
-		for t in test_accuracy_*.sh; do
+		for t in "${tests[@]}"; do
+			[[ $t == test_accuracy_* ]] || continue
 			run_test "$t [oracle v2]" "$t" AGENTPERF_ORACLE=v2
 		done
 	else

@@ -365,6 +365,7 @@ int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, boo
 	bss->seed_slot = slot;
 	bss->seed_gen = gen;
 	bss->seed_tgid = (uint32_t)tgid;
+	bss->seed_from_birth = !whole_tree;
 	bss->seed_marked = 0;
 	bss->seed_failed = 0;
 	err = iter_pass(t->seed_link, NULL);

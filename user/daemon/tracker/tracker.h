@@ -45,7 +45,9 @@ const char *tracker_variant(const struct tracker *t);
  * root_tgid. Returns 0 or -errno. */
 int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root_tgid);
 /* Marks tgid's threads and, with whole_tree, all its descendants (two passes,
- * for forks that race the first). Returns how many tasks were marked, or -errno. */
+ * for forks that race the first). Without whole_tree (`agentperf run`'s
+ * child, marked before it execs), tgid counts from its fork, unless another
+ * run held it until now. Returns how many tasks were marked, or -errno. */
 int tracker_seed(struct tracker *t, uint32_t slot, uint32_t gen, pid_t tgid, bool whole_tree);
 /* One sampling pass over all tasks: in-flight CPU, RSS and root state of every
  * live run, for the tracker_read calls that follow. Returns 0 or -errno. */
