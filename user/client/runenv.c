@@ -1,5 +1,5 @@
 /* The environment of a run's command: its run id for the agent's own
- * OpenTelemetry (SPEC.md "agentperf run"). Pure string work. */
+ * OpenTelemetry (man/agentperf.1, "run"). Pure string work. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

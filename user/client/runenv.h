@@ -1,5 +1,5 @@
 /* The environment of a run's command: its run id for the agent's own
- * OpenTelemetry (SPEC.md "agentperf run"). */
+ * OpenTelemetry (man/agentperf.1, "run"). */
 #ifndef AGENTPERF_RUNENV_H
 #define AGENTPERF_RUNENV_H
 

@@ -1,4 +1,4 @@
-/* Listen addresses (SPEC.md --listen, --server): pure functions. */
+/* Listen addresses (agentperfd --listen, agentperf --server): pure functions. */
 #ifndef AGENTPERF_ADDR_H
 #define AGENTPERF_ADDR_H
 

@@ -27,7 +27,7 @@ enum control_cmd {
 	CONTROL_TOKENS, /* token counts of the project: add, set_current, set_total */
 };
 
-/* agentperf tokens: what to change (SPEC.md). */
+/* agentperf tokens: what to change (docs/interfaces.md). */
 struct tokens_update {
 	bool add, set_current, set_total;
 	int64_t add_n, current, total;

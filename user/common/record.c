@@ -1,4 +1,4 @@
-/* The run record's human renderings (SPEC.md "Run record"). */
+/* The run record's human renderings (docs/interfaces.md "The run record"). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>

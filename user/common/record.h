@@ -1,4 +1,4 @@
-/* The run record's human renderings (SPEC.md "Run record"): pure, for the client. */
+/* The run record's human renderings (docs/interfaces.md "The run record"): pure, for the client. */
 #ifndef AGENTPERF_RECORD_H
 #define AGENTPERF_RECORD_H
 

@@ -1,5 +1,5 @@
-/* agentperfd's configuration, from its command line (SPEC.md "agentperfd
- * flags"): parsed and checked without side effects but the token file's read. */
+/* agentperfd's configuration, from its command line (man/agentperfd.8):
+ * parsed and checked without side effects but the token file's read. */
 #ifndef AGENTPERF_CONFIG_H
 #define AGENTPERF_CONFIG_H
 

@@ -1,4 +1,4 @@
-/* The perf_metrics message (SPEC.md, v1) and the arithmetic behind its figures. */
+/* The perf_metrics message (docs/interfaces.md, v1) and the arithmetic behind its figures. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdbool.h>

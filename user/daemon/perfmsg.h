@@ -1,4 +1,4 @@
-/* The perf_metrics message (SPEC.md, v1) and the arithmetic behind its figures. */
+/* The perf_metrics message (docs/interfaces.md, v1) and the arithmetic behind its figures. */
 #ifndef AGENTPERF_PERFMSG_H
 #define AGENTPERF_PERFMSG_H
 

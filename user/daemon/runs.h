@@ -117,7 +117,7 @@ void runs_release(struct run *r);
 /* The tokens r's agents' transcripts recorded (input, output and cache
  * tokens alike), 0 when none were seen. */
 uint64_t runs_transcript_tokens(const struct run *r);
-/* The run record of r (SPEC.md "Run record"); NULL on allocation failure. */
+/* The run record of r (docs/interfaces.md "The run record"); NULL on allocation failure. */
 cJSON *runs_record(const struct run *r);
 
 /* Still tracked: neither ended nor detached. */

@@ -1,4 +1,4 @@
-/* Who may open a WebSocket, and to what (SPEC.md "WebSocket rules"): paths,
+/* Who may open a WebSocket, and to what (docs/interfaces.md, "HTTP port"): paths,
  * Origins, bearer tokens. Pure functions. */
 #ifndef AGENTPERF_WSRULES_H
 #define AGENTPERF_WSRULES_H
