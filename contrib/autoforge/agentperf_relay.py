@@ -1,17 +1,21 @@
-"""Relay agentperfd's perf_metrics stream into the agent harness's own WebSocket.
+"""
+agentperf PerfMon Source
+========================
 
-The harness's PerfMon panel listens only to its page's own
-``ws://<page host>/ws/projects/{name}``. Its project WebSocket handler starts
-``relay(name, websocket.send_text)`` as a task beside its receive loop and
-cancels it on disconnect (contrib/autoforge/README.md has the lines). The relay
-subscribes to agentperfd's ``/ws/projects/{name}`` and hands each
-``perf_metrics`` message, unchanged, to ``send``; nothing else agentperfd says
-(errors, pongs) is forwarded. When agentperfd is absent or restarts, it
-reconnects with capped exponential backoff, and the page's socket stays up
-meanwhile.
+Feeds the PerfMon panel's ``perf_metrics`` messages from agentperfd, the
+agentperf daemon, over the page's own project WebSocket. (This file is
+agentperf's ``contrib/autoforge/agentperf_relay.py``: change it there.)
 
-Only the standard library and ``websockets`` (Debian: python3-websockets,
-10.x; 11 to 15 work too) are used.
+``relay(name, websocket.send_text, fallback=...)`` subscribes to agentperfd's
+``/ws/projects/{name}`` and hands each ``perf_metrics`` message, unchanged, to
+``send``; nothing else agentperfd says (errors, pongs) is forwarded. While
+agentperfd is unreachable, refuses the page or stops answering, ``fallback()``
+(the harness's own sampler) runs instead: it starts once the relay has no
+connection that delivers, and is cancelled, and awaited, before agentperfd's
+first message of a new connection is sent. The two never share the socket.
+The relay reconnects with capped exponential backoff (0.1 s doubling to 5 s).
+
+Only the standard library and ``websockets`` (10.x legacy to 15.x) are used.
 """
 
 import asyncio
@@ -28,7 +32,7 @@ __all__ = ["relay", "DEFAULT_SERVER"]
 
 DEFAULT_SERVER = "127.0.0.1:8765"
 
-log = logging.getLogger("agentperf_relay")
+logger = logging.getLogger(__name__)
 
 # websockets 14 renamed the handshake's extra request headers.
 _HEADERS_KW = ("additional_headers"
@@ -38,6 +42,9 @@ _HEADERS_KW = ("additional_headers"
 # Close codes after which trying again cannot help: an invalid project name
 # (agentperfd checks the same rule as the harness) and a refused Origin.
 _FINAL_CLOSE = {4000: "invalid project name", 4403: "Origin refused"}
+
+# Put in place of a message: agentperfd has no connection that delivers.
+_DOWN = object()
 
 
 def _url(server, project):
@@ -61,9 +68,10 @@ def _close_code(ws, exc):
 
 
 class _Latest:
-    """The newest message not yet handed on. A harness socket slower than the
-    stream makes the relay skip to the newest message, as agentperfd does for a
-    slow client: nothing queues up and the panel never shows stale figures."""
+    """The newest message not yet handed on (or _DOWN). A page's socket slower
+    than the stream makes the relay skip to the newest message, as agentperfd
+    does for a slow client: nothing queues up, and a message still waiting when
+    agentperfd goes away is dropped, not sent after the fallback's."""
 
     def __init__(self):
         self._item = None
@@ -80,23 +88,51 @@ class _Latest:
         return item
 
 
-async def _forward(latest, send):
-    while True:
-        item = await latest.take()
-        result = send(item)
-        if inspect.isawaitable(result):
-            await result
+async def _stop(task):
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
-async def _upstream(url, headers, project, latest, as_dict, on_connect, min_backoff, max_backoff):
+async def _forward(latest, send, fallback):
+    """The only sender of the page's perf messages: agentperfd's, or while it
+    is down the fallback's, never both."""
+    down = False
+    sampler = None  # the fallback's task while agentperfd is down
+    try:
+        while True:
+            item = await latest.take()
+            if item is _DOWN:
+                if not down:
+                    down = True
+                    if fallback is not None:
+                        sampler = asyncio.ensure_future(fallback())
+                continue
+            if down:
+                # agentperfd delivers again: the fallback is gone before its message goes out.
+                down = False
+                if sampler is not None:
+                    await _stop(sampler)
+                    sampler = None
+            result = send(item)
+            if inspect.isawaitable(result):
+                await result
+    finally:
+        if sampler is not None:
+            await _stop(sampler)
+
+
+async def _upstream(url, headers, project, latest, as_dict, on_connect, min_backoff, max_backoff,
+                    keepalive, fallback):
     """Subscribes, and subscribes again after every loss; returns only when
     agentperfd says the subscription can never work."""
     delay = min_backoff
     down_since = None  # the loop time the current outage was first logged
+    meanwhile = "; PerfMon uses its own sampler meanwhile" if fallback is not None else ""
     while True:
         why = None
         try:
             async with websockets.connect(url, compression=None, open_timeout=5, close_timeout=1,
+                                          ping_interval=keepalive, ping_timeout=keepalive,
                                           max_size=1 << 20, **{_HEADERS_KW: headers}) as ws:
                 if on_connect is not None:
                     result = on_connect(ws)
@@ -114,16 +150,18 @@ async def _upstream(url, headers, project, latest, as_dict, on_connect, min_back
                         if delay != min_backoff or down_since is not None:
                             # A good connection: data flows. Back off from scratch next time.
                             if down_since is not None:
-                                log.info("agentperf relay for %s: %s is back after %.1f s", project,
-                                         url, asyncio.get_running_loop().time() - down_since)
+                                logger.info("agentperf relay for %s: %s is back after %.1f s", project,
+                                            url, asyncio.get_running_loop().time() - down_since)
                             delay, down_since = min_backoff, None
                         latest.put(msg if as_dict else text)
                 except websockets.exceptions.ConnectionClosed as exc:
                     closed = exc
+                # Down now, not after the closing handshake.
+                latest.put(_DOWN)
                 code = _close_code(ws, closed)
                 if code in _FINAL_CLOSE:
-                    log.error("agentperf relay for %s: %s closed with %d (%s); not retrying", project,
-                              url, code, _FINAL_CLOSE[code])
+                    logger.error("agentperf relay for %s: %s closed with %d (%s); not retrying%s", project,
+                                 url, code, _FINAL_CLOSE[code], meanwhile)
                     return
                 why = "closed (code %s)" % code
         except (OSError, asyncio.TimeoutError, EOFError, websockets.exceptions.WebSocketException) as exc:
@@ -134,17 +172,18 @@ async def _upstream(url, headers, project, latest, as_dict, on_connect, min_back
                 why = "refused the connection (HTTP %s)" % status
             else:
                 why = "unreachable (%s)" % (exc or type(exc).__name__)
+        latest.put(_DOWN)
         if down_since is None:
             down_since = asyncio.get_running_loop().time()
-            log.warning("agentperf relay for %s: %s %s; retrying", project, url, why)
+            logger.warning("agentperf relay for %s: %s %s; retrying%s", project, url, why, meanwhile)
         else:
-            log.debug("agentperf relay for %s: %s %s; retrying in %.1f s", project, url, why, delay)
+            logger.debug("agentperf relay for %s: %s %s; retrying in %.1f s", project, url, why, delay)
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_backoff)
 
 
 async def relay(project, send, *, server=None, token=None, stop=None, as_dict=False, on_connect=None,
-                min_backoff=0.1, max_backoff=5.0):
+                fallback=None, min_backoff=0.1, max_backoff=5.0, keepalive=3.0):
     """Forwards agentperfd's perf_metrics for ``project`` to ``send``.
 
     project: the project name, as in the harness's ``/ws/projects/{name}``.
@@ -158,13 +197,23 @@ async def relay(project, send, *, server=None, token=None, stop=None, as_dict=Fa
     stop: an optional asyncio.Event; the relay returns once it is set.
     on_connect: optional callable, awaited if it returns an awaitable, given
       each new connection to agentperfd (logging, tests).
+    fallback: optional coroutine function, the harness's own sampler, which
+      sends its own messages. ``fallback()`` runs as a task while agentperfd
+      delivers nothing: from the first failed attempt (not before: a reachable
+      agentperfd's first message comes first) until a new connection delivers;
+      it is cancelled and awaited before that connection's first message is
+      sent, so the page never gets both sources' messages in between.
     min_backoff, max_backoff: reconnect delays in seconds: the first retry
       after min_backoff, doubling up to max_backoff; back to min_backoff once a
       connection delivers data.
+    keepalive: agentperfd is pinged every ``keepalive`` s; one that does not
+      answer within ``keepalive`` s (stopped, host gone) counts as down.
 
     Returns when ``send`` raises (the page's socket is gone), when ``stop`` is
-    set, or when agentperfd refuses the name for good (close 4000); cancelling
-    the task stops it too. The connection to agentperfd is closed each way.
+    set, or, without a fallback, when agentperfd refuses the name for good
+    (close 4000; with a fallback, that keeps running). Cancelling the task
+    stops it too. The connection to agentperfd, and the fallback's task, are
+    closed each way.
     """
     if server is None:
         server = os.environ.get("AGENTPERF_SERVER") or DEFAULT_SERVER
@@ -172,22 +221,25 @@ async def relay(project, send, *, server=None, token=None, stop=None, as_dict=Fa
         token = os.environ.get("AGENTPERF_TOKEN") or None
     headers = {"Authorization": "Bearer " + token} if token else {}
     latest = _Latest()
-    up = asyncio.ensure_future(_upstream(_url(server, project), headers, project, latest, as_dict,
-                                         on_connect, min_backoff, max_backoff))
-    fwd = asyncio.ensure_future(_forward(latest, send))
+    up = asyncio.ensure_future(_upstream(_url(server, project), headers, project, latest, as_dict, on_connect,
+                                         min_backoff, max_backoff, keepalive, fallback))
+    fwd = asyncio.ensure_future(_forward(latest, send, fallback))
     tasks = [up, fwd]
     if stop is not None:
         tasks.append(asyncio.ensure_future(stop.wait()))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if fallback is not None and done == {up} and up.exception() is None:
+            # Refused for good: the fallback goes on alone until the page leaves.
+            done, _ = await asyncio.wait(tasks[1:], return_when=asyncio.FIRST_COMPLETED)
     finally:
         # On every way out, cancellation included: close agentperfd's connection.
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     if fwd in done:
-        log.debug("agentperf relay for %s: the page's socket is gone (%r); stopping", project,
-                  None if fwd.cancelled() else fwd.exception())
+        logger.debug("agentperf relay for %s: the page's socket is gone (%r); stopping", project,
+                     None if fwd.cancelled() else fwd.exception())
     elif up in done and up.exception() is not None:
         raise up.exception()
 
