@@ -126,7 +126,7 @@ static unsigned history_count(const char *project)
 static void test_end_record_waiters(void **state)
 {
 	char err[160];
-	struct run *r = lifecycle_start(w.lifecycle, "demo", 4242, false, err, sizeof(err));
+	struct run *r = lifecycle_start(w.lifecycle, "demo", 4242, false, 0, err, sizeof(err));
 	uint32_t slot;
 	struct project *p;
 
@@ -170,7 +170,7 @@ static void test_end_record_waiters(void **state)
 static void test_record_waits_for_the_disk(void **state)
 {
 	char err[160], hist[128];
-	struct run *r = lifecycle_start(w.lifecycle, "disk", 77, true, err, sizeof(err));
+	struct run *r = lifecycle_start(w.lifecycle, "disk", 77, true, 0, err, sizeof(err));
 	struct run final;
 	uint32_t slot = r->slot;
 
@@ -194,8 +194,8 @@ static void test_shutdown_and_cleanup(void **state)
 {
 	char err[160];
 
-	assert_non_null(lifecycle_start(w.lifecycle, "a", 10, true, err, sizeof(err)));
-	assert_non_null(lifecycle_start(w.lifecycle, "b", 11, true, err, sizeof(err)));
+	assert_non_null(lifecycle_start(w.lifecycle, "a", 10, true, 0, err, sizeof(err)));
+	assert_non_null(lifecycle_start(w.lifecycle, "b", 11, true, 0, err, sizeof(err)));
 	assert_int_equal(lifecycle_shutdown(w.lifecycle), 0);
 	assert_int_equal(history_count(NULL), 0);
 	assert_int_equal(lifecycle_cleanup(w.lifecycle), 0);
@@ -209,8 +209,8 @@ static void test_shutdown_and_cleanup(void **state)
 static void test_take_over(void **state)
 {
 	char err[160];
-	struct run *a = lifecycle_start(w.lifecycle, "keep", 20, true, err, sizeof(err));
-	struct run *b = lifecycle_start(w.lifecycle, "gone", 21, true, err, sizeof(err));
+	struct run *a = lifecycle_start(w.lifecycle, "keep", 20, true, 0, err, sizeof(err));
+	struct run *b = lifecycle_start(w.lifecycle, "gone", 21, true, 0, err, sizeof(err));
 	uint32_t sa = a->slot, ga = a->gen, sb = b->slot;
 	char id[NAMES_RUN_ID_MAX];
 

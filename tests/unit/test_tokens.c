@@ -91,6 +91,8 @@ static int setup(void **state)
 	sh("mkdir -p %s %s/work %s/%d/fd", proj, w.dir, w.proc, PID);
 	sh("ln -s %s/work %s/%d/cwd", w.dir, w.proc, PID);
 	len = snprintf(env, sizeof(env), "HOME=%s/home%cTERM=dumb", w.dir, 0);
+	sh("printf 'Tgid:\\t%d\\nPPid:\\t1\\nState:\\tS\\nUid:\\t0\\t0\\t0\\t0\\n' >%s/%d/status",
+	   PID, w.proc, PID);
 	snprintf(proj, sizeof(proj), "%s/%d/environ", w.proc, PID);
 	f = fopen(proj, "w");
 	assert_non_null(f);
@@ -181,7 +183,7 @@ static void test_two_runs(void **state)
 	cJSON_Delete(t);
 
 	usleep(80 * 1000); /* the session file is older than the run */
-	r = lifecycle_start(w.lifecycle, "demo", PID, true, err, sizeof(err));
+	r = lifecycle_start(w.lifecycle, "demo", PID, true, 0, err, sizeof(err));
 	assert_non_null(r);
 	/* Streamed twice: once, with the last line's figures. */
 	claude_line("m1", 10, 5, 100, 20);
@@ -216,7 +218,7 @@ static void test_two_runs(void **state)
 	cJSON_Delete(t);
 
 	/* A second run starts from 0; the session goes on. */
-	r = lifecycle_start(w.lifecycle, "demo", PID, true, err, sizeof(err));
+	r = lifecycle_start(w.lifecycle, "demo", PID, true, 0, err, sizeof(err));
 	assert_non_null(r);
 	t = tokens_now(p);
 	assert_int_equal(num(t, "current_run"), 0);
@@ -243,7 +245,7 @@ static void test_reported_wins(void **state)
 	cJSON *t, *hist, *rec;
 
 	usleep(80 * 1000);
-	r = lifecycle_start(w.lifecycle, "rep", PID, true, err, sizeof(err));
+	r = lifecycle_start(w.lifecycle, "rep", PID, true, 0, err, sizeof(err));
 	assert_non_null(r);
 	claude_line("m1", 10, 5, 0, 0);
 	t = tokens_now(p);
@@ -274,7 +276,7 @@ static void test_no_transcript(void **state)
 	size_t len;
 
 	sh("rm -rf %s/home", w.dir);
-	r = lifecycle_start(w.lifecycle, "none", PID, true, err, sizeof(err));
+	r = lifecycle_start(w.lifecycle, "none", PID, true, 0, err, sizeof(err));
 	assert_non_null(r);
 	metrics = exporter_render(w.exporter, 0, &len);
 	assert_null(strstr(metrics, "agentperf_run_tokens_total{"));

@@ -96,6 +96,15 @@ static void codex_line(const char *path, int in, int cached, int out, int lin, i
 	append(path, line);
 }
 
+/* pid's real, effective and filesystem uids, as /proc/PID/status shows them
+ * (fake_proc makes it root's: the tests run as root). */
+static void fake_uids(int pid, unsigned ruid, unsigned euid, unsigned fsuid)
+{
+	sh("printf 'Name:\\tfake\\nState:\\tS (sleeping)\\nTgid:\\t%d\\nPPid:\\t1\\n"
+	   "Uid:\\t%u\\t%u\\t%u\\t%u\\n' >%s/%d/status",
+	   pid, ruid, euid, euid, fsuid, proc, pid);
+}
+
 /* A made-up process: its working directory, its environment (NAME=VALUE
  * entries, NUL-separated as /proc/PID/environ holds them) and an fd dir. */
 static void fake_proc(int pid, const char *cwd, const char *fmt, ...)
@@ -108,6 +117,7 @@ static void fake_proc(int pid, const char *cwd, const char *fmt, ...)
 	snprintf(path, sizeof(path), "%s/%d/fd", proc, pid);
 	sh("mkdir -p %s", path);
 	sh("ln -sfn %s %s/%d/cwd", cwd, proc, pid);
+	fake_uids(pid, 0, 0, 0);
 	va_start(ap, fmt);
 	n = vsnprintf(env, sizeof(env), fmt, ap);
 	va_end(ap);
@@ -165,8 +175,44 @@ static struct tokscan_result tick(uint32_t slot, uint32_t gen, int64_t started, 
 	struct tokscan_result r;
 
 	tokscan_begin(ts);
-	tokscan_run(ts, slot, gen, started, pids, n, mono_ns(), &r);
+	tokscan_run(ts, slot, gen, started, 0, pids, n, mono_ns(), &r);
 	return r;
+}
+
+/* Only a process wholly the run owner's names transcripts (issue 16, case
+ * 1): a setuid helper (effective uid root) in a user's run, or a process
+ * that switched its filesystem uid, is no source; the owner's own is. */
+static void test_owner_only(void **state)
+{
+	char sess[320];
+	pid_t pid = 100;
+	struct tokscan_result r;
+	int64_t started = real_ns();
+
+	snprintf(sess, sizeof(sess), "%s/s.jsonl", proj);
+	fake_uids(pid, 1000, 0, 0); /* chfn run by uid 1000 */
+	tokscan_begin(ts);
+	tokscan_run(ts, 1, 1, started, 1000, &pid, 1, mono_ns(), &r);
+	fake_uids(pid, 0, 0, 1000); /* root, with uid 1000's filesystem uid */
+	tokscan_begin(ts);
+	tokscan_run(ts, 2, 2, started, 0, &pid, 1, mono_ns(), &r);
+	fake_uids(pid, 0, 0, 0); /* root's own, in root's run */
+	tokscan_begin(ts);
+	tokscan_run(ts, 3, 3, started, 0, &pid, 1, mono_ns(), &r);
+	claude_line(sess, "msg_1", 4242, 1, 0, 0); /* root's file, written during the runs */
+	fake_uids(pid, 1000, 0, 0);
+	tokscan_begin(ts);
+	tokscan_run(ts, 1, 1, started, 1000, &pid, 1, mono_ns(), &r);
+	assert_false(r.have);
+	fake_uids(pid, 0, 0, 1000);
+	tokscan_begin(ts);
+	tokscan_run(ts, 2, 2, started, 0, &pid, 1, mono_ns(), &r);
+	assert_false(r.have);
+	fake_uids(pid, 0, 0, 0);
+	tokscan_begin(ts);
+	tokscan_run(ts, 3, 3, started, 0, &pid, 1, mono_ns(), &r);
+	assert_true(r.have);
+	assert_int_equal(transcript_usage_total(&r.usage), 4243);
 }
 
 static void test_claude(void **state)
@@ -274,8 +320,8 @@ static void test_one_run_per_directory(void **state)
 	tick(2, 2, started, &pid, 1);
 	claude_line(s, "m1", 5, 5, 0, 0);
 	tokscan_begin(ts);
-	tokscan_run(ts, 1, 1, started, &pid, 1, mono_ns(), &a);
-	tokscan_run(ts, 2, 2, started, &pid, 1, mono_ns(), &b);
+	tokscan_run(ts, 1, 1, started, 0, &pid, 1, mono_ns(), &a);
+	tokscan_run(ts, 2, 2, started, 0, &pid, 1, mono_ns(), &b);
 	assert_int_equal(transcript_usage_total(&a.usage), 10);
 	assert_false(b.have);
 }
@@ -337,6 +383,8 @@ static int listing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_owner_only, with_inotify, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_only, listing, teardown),
 		cmocka_unit_test_setup_teardown(test_claude, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_one_run_per_directory, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_codex, with_inotify, teardown),

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 	 * timers; a signal interrupts its poll and ends the loop. */
 	while (!stop_requested && daemon_serve(d) == 0)
 		;
-	log_info("stopping; live runs stay tracked in the kernel for the next start");
+	log_info("stopping");
 	ret = daemon_shutdown(d) ? 1 : 0;
 out:
 	daemon_free(d);

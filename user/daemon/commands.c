@@ -174,17 +174,56 @@ static bool may_track(struct commands *cm, struct control_conn *c,
 	return true;
 }
 
-/* Whether the peer may detach r: root, or the owner of its live root. */
-static bool may_control(struct commands *cm, const struct control_conn *c, const struct run *r)
+/* Whether a non-root peer may make project, if it is new: a user makes at
+ * most COMMANDS_PROJECTS_PER_UID. Replies and returns false if not. */
+static bool project_quota_ok(struct commands *cm, struct control_conn *c, const char *project)
 {
-	struct procfs_status st;
+	unsigned n;
 
-	if (c->peer.uid == 0)
+	if (c->peer.uid == 0 || projects_get(cm->p.projects, project))
 		return true;
-	/* A run whose root is gone can be detached by anyone who may see it. */
-	if (procfs_read_status(cm->p.proc_root, r->pid, &st))
+	n = projects_count_owned(cm->p.projects, c->peer.uid);
+	if (n < COMMANDS_PROJECTS_PER_UID)
 		return true;
-	return st.ruid == c->peer.uid;
+	reply_error(c, "quota: uid %u has made %u projects, the most a user may make",
+		    (unsigned)c->peer.uid, n);
+	return false;
+}
+
+/* Whether the peer may change r (detach it, report its tokens): root, or
+ * the owner fixed at its start, whatever became of its root since. */
+static bool may_control(const struct control_conn *c, const struct run *r)
+{
+	return c->peer.uid == 0 || c->peer.uid == r->owner;
+}
+
+/* Whether a non-root peer may have one more live run (and, for a project
+ * not yet known, one more project); replies and returns false if not. */
+static bool within_quota(struct commands *cm, struct control_conn *c, const char *project)
+{
+	uid_t uid = c->peer.uid;
+	unsigned mine = 0, others = 0;
+
+	if (uid == 0)
+		return true;
+	runs_for_each(cm->p.runs, r) {
+		if (!runs_is_open(r) || r->owner == 0)
+			continue;
+		mine += r->owner == uid;
+		others++;
+	}
+	if (mine >= COMMANDS_RUNS_PER_UID) {
+		reply_error(c, "quota: uid %u has %u live runs, the most a user may have",
+			    (unsigned)uid, mine);
+		return false;
+	}
+	if (others >= TRACKER_MAX_RUNS - COMMANDS_RUNS_KEPT) {
+		reply_error(c, "quota: users' runs hold %u live runs, the most users may have "
+			       "(%d are kept for root and the registries)",
+			    others, COMMANDS_RUNS_KEPT);
+		return false;
+	}
+	return project ? project_quota_ok(cm, c, project) : true;
 }
 
 static void do_track(struct commands *cm, struct control_conn *c,
@@ -195,8 +234,10 @@ static void do_track(struct commands *cm, struct control_conn *c,
 
 	if (!may_track(cm, c, req))
 		return;
+	if (!within_quota(cm, c, req->project))
+		return;
 	r = lifecycle_start(cm->p.lifecycle, req->project, req->pid, req->cmd == CONTROL_ATTACH,
-			    err, sizeof(err));
+			    c->peer.uid, err, sizeof(err));
 	if (!r) {
 		reply_error(c, "%s", err);
 		return;
@@ -215,7 +256,7 @@ static void do_detach(struct commands *cm, struct control_conn *c,
 		reply_error(c, "project %s has no live run", req->project);
 		return;
 	}
-	if (!may_control(cm, c, r)) {
+	if (!may_control(c, r)) {
 		reply_error(c, "permission denied: run %s belongs to another user", r->run_id);
 		return;
 	}
@@ -364,12 +405,27 @@ static void do_wait(struct commands *cm, struct control_conn *c,
 static void do_tokens(struct commands *cm, struct control_conn *c,
 		      const struct control_request *req)
 {
-	struct project *p = projects_add(cm->p.projects, req->project);
+	const struct run *r = runs_find_project(cm->p.runs, req->project);
+	struct project *p = projects_get(cm->p.projects, req->project);
 	cJSON *o;
 
-	if (!p) {
-		reply_error(c, "too many projects (%d)", PROJECTS_MAX);
+	/* The project's live run's owner, else whoever made the project. */
+	if (c->peer.uid != 0 && ((r && r->owner != c->peer.uid) ||
+				 (!r && p && p->owned && p->owner != c->peer.uid))) {
+		reply_error(c, "permission denied: project %s belongs to another user",
+			    req->project);
 		return;
+	}
+	if (!p && !project_quota_ok(cm, c, req->project))
+		return;
+	p = projects_add(cm->p.projects, req->project);
+	if (!p) {
+		reply_error(c, "too many projects (%d) with a live run or a watcher", PROJECTS_MAX);
+		return;
+	}
+	if (!p->owned) {
+		p->owned = true;
+		p->owner = c->peer.uid;
 	}
 	if (projects_tokens(p, &req->tokens)) {
 		reply_error(c, "token counts must stay within 0 to 10^15");

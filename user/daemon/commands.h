@@ -29,6 +29,12 @@ struct commands_parts {
 /* While a client waits for a run, the run is looked at this often, so that
  * `agentperf run` returns soon after its command. */
 #define COMMANDS_WAIT_TICK_MS 20
+/* Quotas of a non-root user: live runs, and projects made by its runs and
+ * tokens reports. Runs of non-root users together leave COMMANDS_RUNS_KEPT
+ * live-run slots to root and the harness's registries. */
+#define COMMANDS_RUNS_PER_UID 32
+#define COMMANDS_RUNS_KEPT 32
+#define COMMANDS_PROJECTS_PER_UID 64
 
 struct commands;
 struct http;

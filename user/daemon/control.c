@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -35,6 +36,23 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
+bool control_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	bool live;
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
 int control_listen(struct control_server *s, const char *path, const char *group, char *err,
 		   size_t errlen)
 {
@@ -45,6 +63,7 @@ int control_listen(struct control_server *s, const char *path, const char *group
 	memset(s, 0, sizeof(*s));
 	s->listen_fd = -1;
 	s->epoll_fd = -1;
+	s->wake_fd = -1;
 	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -65,18 +84,13 @@ int control_listen(struct control_server *s, const char *path, const char *group
 	if ((e = -mkdir_parent(path)))
 		return fail(err, errlen, e, "cannot create the directory of %s: %s", path);
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return fail(err, errlen, errno, "socket for %s: %s", path);
 	/* A socket file that nobody answers on is left over from a crash. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
-		close(fd);
+	if (control_in_use(path)) {
 		snprintf(err, errlen,
 			 "another agentperfd is already listening on %s (stop it, or use --control)",
 			 path);
 		return -EADDRINUSE;
 	}
-	close(fd);
 	if (unlink(path) && errno != ENOENT)
 		return fail(err, errlen, errno, "cannot remove stale %s: %s", path);
 
@@ -99,11 +113,18 @@ int control_listen(struct control_server *s, const char *path, const char *group
 	if (!e && epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd,
 			    &(struct epoll_event){ .events = EPOLLIN, .data.ptr = NULL }))
 		e = errno;
+	if (!e && (s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		e = errno;
+	if (!e && epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_fd,
+			    &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &s->wake_fd }))
+		e = errno;
 	if (e) {
 		close(fd);
 		if (s->epoll_fd >= 0)
 			close(s->epoll_fd);
-		s->epoll_fd = -1;
+		if (s->wake_fd >= 0)
+			close(s->wake_fd);
+		s->epoll_fd = s->wake_fd = -1;
 		unlink(path);
 		return fail(err, errlen, e, "cannot listen on %s: %s", path);
 	}
@@ -130,8 +151,11 @@ void control_close(struct control_server *s)
 	}
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
 	s->listen_fd = -1;
 	s->epoll_fd = -1;
+	s->wake_fd = -1;
 }
 
 
@@ -197,6 +221,7 @@ static bool accept_one(struct control_server *s)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->epoll_fd = s->epoll_fd;
+	c->wake_fd = s->wake_fd;
 	c->id = ++s->next_id;
 	c->peer = peer;
 	c->active_ns = clock_mono_ns();
@@ -208,8 +233,15 @@ static bool accept_one(struct control_server *s)
 	return true;
 }
 
+/* Whether the peer's further requests wait: it leaves too much unread. */
+static bool paused(const struct control_conn *c)
+{
+	return c->out_len - c->out_off > CONTROL_OUT_PAUSE;
+}
+
 /* Sends what the peer takes now; waits for writability for the rest. A
- * peer that is gone, or done with its last reply, is closed. */
+ * peer that is gone, or done with its last reply, is closed. Its socket is
+ * read again once it is neither paused nor holding a backlog. */
 static void flush(struct control_conn *c)
 {
 	while (c->out_off < c->out_len) {
@@ -233,12 +265,41 @@ static void flush(struct control_conn *c)
 			return;
 		}
 	}
+	/* Unpaused with lines waiting: the next turn answers them. */
+	if (c->backlog && !paused(c))
+		(void)!write(c->wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t));
 	epoll_ctl(c->epoll_fd, EPOLL_CTL_MOD, c->fd,
 		  /* A connection closing after its reply reads no more: a peer
 		   * that keeps writing must not keep the loop busy. */
-		  &(struct epoll_event){ .events = (c->close_after ? 0 : EPOLLIN) |
-						   (c->out_len ? EPOLLOUT : 0),
-					 .data.ptr = c });
+		  &(struct epoll_event){
+			  .events = (c->close_after || paused(c) || c->backlog ? 0 : EPOLLIN) |
+				    (c->out_len ? EPOLLOUT : 0),
+			  .data.ptr = c });
+}
+
+/* Answers up to CONTROL_LINES_PER_TURN complete lines from buf, none while
+ * the peer is paused; notes whether lines are left for a later turn. */
+static void answer_lines(struct control_conn *c, control_line_fn on_line, void *ctx)
+{
+	char *nl;
+
+	for (int k = 0; c->fd >= 0 && !c->close_after && !paused(c) &&
+			(nl = memchr(c->buf, '\n', c->len));
+	     k++) {
+		size_t line_len = (size_t)(nl - c->buf);
+
+		if (k == CONTROL_LINES_PER_TURN) {
+			c->backlog = true;
+			return;
+		}
+		*nl = '\0';
+		on_line(ctx, c, c->buf, line_len);
+		if (c->fd < 0)
+			return;
+		memmove(c->buf, nl + 1, c->len - line_len - 1);
+		c->len -= line_len + 1;
+	}
+	c->backlog = c->fd >= 0 && memchr(c->buf, '\n', c->len) != NULL;
 }
 
 /* One read of what is there; complete lines go to on_line. One read per
@@ -247,7 +308,6 @@ static void flush(struct control_conn *c)
 static void read_conn(struct control_conn *c, control_line_fn on_line, void *ctx)
 {
 	ssize_t n = recv(c->fd, c->buf + c->len, CONTROL_LINE_MAX - c->len, 0);
-	char *nl;
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		conn_close(c);
@@ -257,15 +317,12 @@ static void read_conn(struct control_conn *c, control_line_fn on_line, void *ctx
 		return;
 	c->len += (size_t)n;
 	c->active_ns = clock_mono_ns();
-	while (c->fd >= 0 && !c->close_after && (nl = memchr(c->buf, '\n', c->len))) {
-		size_t line_len = (size_t)(nl - c->buf);
-
-		*nl = '\0';
-		on_line(ctx, c, c->buf, line_len);
-		if (c->fd < 0)
-			return;
-		memmove(c->buf, nl + 1, c->len - line_len - 1);
-		c->len -= line_len + 1;
+	answer_lines(c, on_line, ctx);
+	if (c->fd < 0)
+		return;
+	if (c->backlog || paused(c)) {
+		flush(c); /* stop reading until the backlog or the replies are gone */
+		return;
 	}
 	if (c->len == CONTROL_LINE_MAX) {
 		control_reply(c, "{\"ok\":false,\"error\":\"request line too long\"}\n");
@@ -283,9 +340,16 @@ static void service(void *ctx_server)
 	struct epoll_event ev[CONTROL_MAX_CONNS + 1];
 	int n = epoll_wait(s->epoll_fd, ev, CONTROL_MAX_CONNS + 1, 0);
 
+	uint64_t drained;
+	bool more = false;
+
 	for (int i = 0; i < n; i++) {
 		struct control_conn *c = ev[i].data.ptr;
 
+		if (ev[i].data.ptr == &s->wake_fd) {
+			(void)!read(s->wake_fd, &drained, sizeof(drained));
+			continue;
+		}
 		if (!c) {
 			/* A burst of connects: take a few at a time, not one per turn. */
 			for (int k = 0; k < 16 && accept_one(s); k++)
@@ -298,6 +362,25 @@ static void service(void *ctx_server)
 		if (c->fd >= 0 && (ev[i].events & EPOLLOUT))
 			flush(c);
 	}
+	/* Each backlog's next lines, one turn each: the loop comes back for the
+	 * rest (wake_fd) after serving everyone else. */
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
+		struct control_conn *c = &s->conns[i];
+		bool was_paused;
+
+		if (c->fd < 0 || !c->backlog || c->close_after)
+			continue;
+		was_paused = paused(c);
+		if (!was_paused)
+			answer_lines(c, s->on_line, s->on_line_ctx);
+		if (c->fd < 0)
+			continue;
+		if (!c->backlog || paused(c) != was_paused)
+			flush(c); /* read again, or stop while paused */
+		more |= c->backlog && !paused(c);
+	}
+	if (more)
+		(void)!write(s->wake_fd, &(uint64_t){ 1 }, sizeof(uint64_t));
 }
 
 void control_sweep(struct control_server *s, int64_t now, bool (*keep)(void *ctx, uint64_t id),

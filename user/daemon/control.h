@@ -15,6 +15,13 @@
 #define CONTROL_MAX_PER_UID 16
 /* Reply bytes a peer may leave unread; past it the peer is dropped. */
 #define CONTROL_OUT_MAX (16u << 20)
+/* While a peer leaves more than this unread, its further requests are not
+ * read: a peer that never reads costs one reply past it, not a render of
+ * every line it pipelined. */
+#define CONTROL_OUT_PAUSE (256u << 10)
+/* Request lines of one peer answered per turn of the loop: the rest wait
+ * for the next turn, after the other peers and the WebSockets. */
+#define CONTROL_LINES_PER_TURN 1
 /* A connection with nothing asked, nothing to send and no wait is closed
  * after this long. */
 #define CONTROL_IDLE_NS (30 * 1000000000LL)
@@ -22,6 +29,7 @@
 struct control_conn {
 	int fd;
 	int epoll_fd; /* the server's, for writability */
+	int wake_fd; /* the server's: a backlog to answer at the next turn */
 	uint64_t id; /* never reused: names the connection after it is gone */
 	struct ucred peer;
 	char buf[4096 + 1]; /* CONTROL_LINE_MAX and a NUL */
@@ -29,6 +37,7 @@ struct control_conn {
 	char *out; /* replies; out[out_off, out_len) not yet taken by the peer */
 	size_t out_len, out_off, out_cap;
 	bool close_after; /* close once out is sent */
+	bool backlog; /* complete request lines wait in buf for a later turn */
 	int64_t active_ns; /* CLOCK_MONOTONIC of the latest request or reply */
 };
 
@@ -37,7 +46,8 @@ typedef void (*control_line_fn)(void *ctx, struct control_conn *c, char *line, s
 
 struct control_server {
 	int listen_fd;
-	int epoll_fd; /* the listener and every connection */
+	int epoll_fd; /* the listener, every connection and wake_fd */
+	int wake_fd; /* an eventfd, readable while some peer has a backlog */
 	char path[108];
 	uint64_t next_id;
 	struct control_conn conns[CONTROL_MAX_CONNS];
@@ -47,6 +57,8 @@ struct control_server {
 
 struct http;
 
+/* Whether a daemon answers on the socket at path. */
+bool control_in_use(const char *path);
 /* Binds PATH (mode 0660, group GROUP when non-NULL), creating its directory.
  * A stale socket is replaced; a live one (another daemon) is -EADDRINUSE.
  * Returns 0 or -errno, with a one-line reason in err. */

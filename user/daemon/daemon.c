@@ -65,7 +65,8 @@ static void on_tick(void *ctx)
 	}
 }
 
-/* Opens every module, the BPF programs after the addresses are claimed.
+/* Opens every module, the BPF programs after the addresses are claimed;
+ * for --cleanup, no address at all (a running daemon's socket refuses it).
  * Returns 0, or -errno after one line on stderr. */
 static int open_all(struct daemon *a)
 {
@@ -84,9 +85,15 @@ static int open_all(struct daemon *a)
 	}
 	/* Claim the addresses before loading BPF: a second daemon must be told
 	 * so in one line, not after loading its own programs. */
-	if ((e = startup_check_listen(c->listen_host, c->listen_port, err, sizeof(err))) ||
-	    (e = control_listen(&a->control, c->control_path, c->control_group, err,
-				sizeof(err)))) {
+	if (c->cleanup && control_in_use(c->control_path)) {
+		fprintf(stderr, "agentperfd: an agentperfd is running on %s: stop it before --cleanup\n",
+			c->control_path);
+		return -EADDRINUSE;
+	}
+	if (!c->cleanup &&
+	    ((e = startup_check_listen(c->listen_host, c->listen_port, err, sizeof(err))) ||
+	     (e = control_listen(&a->control, c->control_path, c->control_group, err,
+				 sizeof(err))))) {
 		fprintf(stderr, "agentperfd: %s\n", err);
 		return e;
 	}
@@ -121,7 +128,7 @@ static int open_all(struct daemon *a)
 	struct lifecycle_parts lp = { .tracker = a->tracker, .runs = a->runs,
 				      .projects = a->projects, .sampler = a->sampler,
 				      .stream = a->stream, .exporter = a->exporter,
-				      .state_dir = c->state_dir,
+				      .state_dir = c->state_dir, .proc_root = c->proc_root,
 				      .history_max_bytes = (uint64_t)c->history_max_mb << 20 };
 
 	if (!(a->lifecycle = lifecycle_new(&lp)))
@@ -135,6 +142,8 @@ static int open_all(struct daemon *a)
 		goto nomem;
 	/* Runs a previous daemon left pinned go on from here. */
 	lifecycle_take_over(a->lifecycle);
+	if (c->cleanup)
+		return 0;
 
 	struct http_opts ho = { .host = c->listen_host, .port = c->listen_port,
 				.token = c->token, .allow_remote = c->allow_remote,
@@ -198,8 +207,9 @@ struct daemon *daemon_new(const struct config *cfg)
 		daemon_free(a);
 		return NULL;
 	}
-	log_info("listening on %s:%d (HTTP, WebSocket) and %s; history in %s/runs.jsonl",
-		 cfg->listen_host, cfg->listen_port, cfg->control_path, cfg->state_dir);
+	if (!cfg->cleanup)
+		log_info("listening on %s:%d (HTTP, WebSocket) and %s; history in %s/runs.jsonl",
+			 cfg->listen_host, cfg->listen_port, cfg->control_path, cfg->state_dir);
 	gpudevs_describe(gpu_devices(sampler_gpu(a->sampler)), gpus, sizeof(gpus));
 	log_info("GPU: %s", gpus);
 	return a;
@@ -210,27 +220,49 @@ int daemon_serve(struct daemon *a)
 	return http_service(a->http);
 }
 
-int daemon_shutdown(struct daemon *a)
+/* Removes the pinned BPF state (the programs detach as the daemon exits)
+ * and writes the now empty journal. Returns 0 or -errno (logged). */
+static int unpin(struct daemon *a)
 {
-	return lifecycle_shutdown(a->lifecycle);
-}
+	int e = tracker_unpin(a->tracker);
 
-int daemon_cleanup(struct daemon *a)
-{
-	int err = lifecycle_cleanup(a->lifecycle), e;
-
-	if (err)
-		return err;
-	e = tracker_unpin(a->tracker);
 	if (e) {
 		log_err("cannot remove the pinned BPF state in %s: %s", a->cfg->bpf_dir,
 			strerror(-e));
 		return e;
 	}
-	e = lifecycle_save(a->lifecycle);
-	log_info("every run recorded; BPF state unpinned from %s: the programs detach as "
-		 "agentperfd exits",
-		 a->cfg->bpf_dir);
-	return e;
+	return lifecycle_save(a->lifecycle);
+}
+
+int daemon_shutdown(struct daemon *a)
+{
+	int err = lifecycle_shutdown(a->lifecycle);
+
+	if (err)
+		return err;
+	if (runs_next(a->runs, NULL)) {
+		log_info("stopped; live runs stay tracked in the kernel for the next start");
+		return 0;
+	}
+	/* Nothing for a next start to take over: no program stays attached to
+	 * cost every context switch of the host. */
+	err = unpin(a);
+	if (!err)
+		log_info("stopped with no live run: BPF state unpinned from %s", a->cfg->bpf_dir);
+	return err;
+}
+
+int daemon_cleanup(struct daemon *a)
+{
+	int err = lifecycle_cleanup(a->lifecycle);
+
+	if (err)
+		return err;
+	err = unpin(a);
+	if (!err)
+		log_info("every run recorded; BPF state unpinned from %s: the programs detach as "
+			 "agentperfd exits",
+			 a->cfg->bpf_dir);
+	return err;
 }
 

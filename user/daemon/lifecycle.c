@@ -10,6 +10,7 @@
 #include "journal.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "procfs.h"
 
 struct lifecycle {
 	struct lifecycle_parts p;
@@ -54,7 +55,7 @@ void lifecycle_read_top(struct lifecycle *l, struct run *r)
 }
 
 struct run *lifecycle_start(struct lifecycle *l, const char *project, pid_t pid, bool whole_tree,
-			    char *err, size_t errlen)
+			    uid_t owner, char *err, size_t errlen)
 {
 	struct project *p = projects_add(l->p.projects, project);
 	struct run *r;
@@ -82,8 +83,12 @@ struct run *lifecycle_start(struct lifecycle *l, const char *project, pid_t pid,
 		runs_release(r);
 		return NULL;
 	}
-	log_info("run %s of project %s: %s pid %d, %d task(s)", r->run_id, r->project,
-		 whole_tree ? "attached" : "started", pid, marked);
+	r->owner = owner;
+	p->owned = true;
+	p->owner = owner;
+	p->live_runs++;
+	log_info("run %s of project %s: %s pid %d, %d task(s), owner uid %u", r->run_id,
+		 r->project, whole_tree ? "attached" : "started", pid, marked, (unsigned)owner);
 	sampler_read_run(l->p.sampler, r);
 	/* Its CPU rate counts from now. */
 	runs_rate(r, r->last.cpu_ns, clock_mono_ns());
@@ -99,11 +104,16 @@ int lifecycle_agent_lock(void *ctx, const char *project, pid_t pid, bool again)
 {
 	struct lifecycle *l = ctx;
 	struct run *r = runs_find_project(l->p.runs, project);
+	struct procfs_status st;
 	char err[160];
 
 	if (r && r->pid == pid)
 		return 0; /* already tracked (attached by hand, say) */
-	r = lifecycle_start(l, project, pid, true, err, sizeof(err));
+	/* The agent's real uid owns its run (the registry checked the lock is
+	 * its owner's). */
+	if (procfs_read_status(l->p.proc_root, pid, &st))
+		return -EAGAIN;
+	r = lifecycle_start(l, project, pid, true, st.ruid, err, sizeof(err));
 	if (!r) {
 		if (again)
 			log_debug("project %s: still cannot track pid %d: %s", project, (int)pid,
@@ -188,6 +198,8 @@ static int finalize(struct lifecycle *l, struct run *r)
 	p = projects_get(l->p.projects, r->project);
 	if (p)
 		projects_run_tokens(p, r);
+	if (p && p->live_runs)
+		p->live_runs--;
 	if (p && runs_latest(l->p.runs, r->project) == r) {
 		projects_run_recorded(p, r);
 		runs_release(r);
@@ -276,6 +288,7 @@ static void take_over_one(struct lifecycle *l, const struct journal_run *jr,
 	struct run from = jr->run;
 	uint32_t gen = 0;
 	struct run_sample s;
+	struct project *p;
 	struct run *r;
 
 	/* A journal saved before the record was written (the disk took the
@@ -313,13 +326,17 @@ static void take_over_one(struct lifecycle *l, const struct journal_run *jr,
 			from.slot);
 		return;
 	}
+	p = projects_add(l->p.projects, r->project);
+	if (!p)
+		return;
+	p->live_runs++;
+	p->owned = true;
+	p->owner = r->owner;
 	if (jr->tokens_available) {
-		struct project *p = projects_add(l->p.projects, r->project);
 		struct tokens_update u = { .set_current = true, .current = jr->tokens_current,
 					   .set_total = true, .total = jr->tokens_total };
 
-		if (p)
-			projects_tokens(p, &u);
+		projects_tokens(p, &u);
 	}
 }
 

@@ -27,6 +27,7 @@ struct lifecycle_parts {
 	struct stream *stream;
 	struct exporter *exporter;
 	const char *state_dir;
+	const char *proc_root;
 	uint64_t history_max_bytes; /* runs.jsonl is rotated past this size */
 };
 
@@ -43,11 +44,11 @@ struct lifecycle *lifecycle_new(const struct lifecycle_parts *parts);
  * own the waits). */
 void lifecycle_listen(struct lifecycle *l, lifecycle_settled_fn fn, void *ctx);
 void lifecycle_free(struct lifecycle *l);
-/* Starts a run of project at pid: its whole tree, or (whole_tree false: a
- * child marked before it execs) its threads. Returns the run, or NULL with
- * a one-line reason in err. */
+/* Starts a run of project at pid, owned by owner: its whole tree, or
+ * (whole_tree false: a child marked before it execs) its threads. Returns
+ * the run, or NULL with a one-line reason in err. */
 struct run *lifecycle_start(struct lifecycle *l, const char *project, pid_t pid, bool whole_tree,
-			    char *err, size_t errlen);
+			    uid_t owner, char *err, size_t errlen);
 /* registry_attach_fn (ctx: the lifecycle): an agent's lock names pid, a
  * live process of project. Returns 0, or -EAGAIN to be offered it again. */
 int lifecycle_agent_lock(void *ctx, const char *project, pid_t pid, bool again);

@@ -44,7 +44,8 @@ int procfs_parse_status(const char *buf, size_t len, struct procfs_status *out)
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *colon;
-		unsigned long v[2];
+		unsigned long v[4];
+		int k;
 
 		if (!eol)
 			eol = end;
@@ -61,10 +62,12 @@ int procfs_parse_status(const char *buf, size_t len, struct procfs_status *out)
 				out->ppid = (pid_t)v[0];
 				have |= HAVE_PPID;
 			} else if (klen == 3 && !memcmp(p, "Uid", 3) &&
-				   parse_uints(colon + 1, eol, v, 2) == 2 && v[0] <= UINT_MAX &&
-				   v[1] <= UINT_MAX) {
+				   (k = parse_uints(colon + 1, eol, v, 4)) >= 2 && v[0] <= UINT_MAX &&
+				   v[1] <= UINT_MAX && (k < 4 || v[3] <= UINT_MAX)) {
+				/* real, effective, saved, filesystem */
 				out->ruid = (uid_t)v[0];
 				out->euid = (uid_t)v[1];
+				out->fsuid = (uid_t)(k == 4 ? v[3] : v[1]);
 				have |= HAVE_UID;
 			} else if (klen == 5 && !memcmp(p, "State", 5)) {
 				const char *s = colon + 1;

@@ -10,6 +10,7 @@ struct procfs_status {
 	pid_t ppid;
 	uid_t ruid;
 	uid_t euid;
+	uid_t fsuid; /* the euid where the kernel shows no fsuid */
 	char state; /* 'R', 'S', 'T', 'Z', ... */
 };
 

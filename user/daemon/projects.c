@@ -31,20 +31,33 @@ struct project *projects_get(struct projects *ps, const char *name)
 
 static bool holds_nothing(const struct project *p)
 {
-	return !p->watchers && !p->has_last && !p->tokens_available && !p->transcript_seen;
+	return !p->watchers && !p->live_runs && !p->has_last && !p->tokens_available &&
+	       !p->transcript_seen;
+}
+
+static bool idle(const struct project *p)
+{
+	return !p->watchers && !p->live_runs;
 }
 
 struct project *projects_add(struct projects *ps, const char *name)
 {
 	struct project *p = projects_get(ps, name), *spare = NULL;
+	bool found;
 
-	if (p)
+	if (p) {
+		p->touched = ++ps->clock;
 		return p;
+	}
 	for (int i = 0; i < PROJECTS_MAX && !spare; i++)
 		if (!ps->p[i].used)
 			spare = &ps->p[i];
 	for (int i = 0; i < PROJECTS_MAX && !spare; i++)
 		if (holds_nothing(&ps->p[i]))
+			spare = &ps->p[i];
+	found = spare != NULL;
+	for (int i = 0; i < PROJECTS_MAX && !found; i++)
+		if (idle(&ps->p[i]) && (!spare || ps->p[i].touched < spare->touched))
 			spare = &ps->p[i];
 	if (!spare) {
 		errno = ENOSPC;
@@ -52,8 +65,18 @@ struct project *projects_add(struct projects *ps, const char *name)
 	}
 	memset(spare, 0, sizeof(*spare));
 	spare->used = true;
+	spare->touched = ++ps->clock;
 	snprintf(spare->name, sizeof(spare->name), "%s", name);
 	return spare;
+}
+
+unsigned projects_count_owned(const struct projects *ps, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < PROJECTS_MAX; i++)
+		n += ps->p[i].used && ps->p[i].owned && ps->p[i].owner == uid;
+	return n;
 }
 
 void projects_run_started(struct project *p)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "names.h"
 #include "control_proto.h"
@@ -30,10 +31,17 @@ struct project {
 	bool has_last;
 	struct run last;
 	unsigned watchers; /* WebSocket clients (the stream's count) */
+	unsigned live_runs; /* runs in the runs table (the lifecycle's count) */
+	/* Who made it, by a run or a tokens report (a watcher makes no owner):
+	 * only they (and root) report its tokens while it has no live run. */
+	bool owned;
+	uid_t owner;
+	uint64_t touched; /* when last asked for, in the table's own order */
 };
 
 struct projects {
 	struct project p[PROJECTS_MAX];
+	uint64_t clock; /* for touched */
 };
 
 /* An empty table; NULL with errno ENOMEM. projects_free(NULL) is a no-op. */
@@ -42,9 +50,14 @@ void projects_free(struct projects *ps);
 /* The index of p in its table, 0 to PROJECTS_MAX - 1. */
 size_t projects_index(const struct projects *ps, const struct project *p);
 struct project *projects_get(struct projects *ps, const char *name);
-/* The project, created if needed. An entry that holds nothing (no subscriber,
- * run or tokens) may be reused. NULL with errno ENOSPC when all hold something. */
+/* The project, created if needed. When the table is full, an entry with no
+ * live run and no watcher is reused, the least recently asked for first
+ * (its tokens and last run are in the history): one user's names cannot
+ * lock others out. NULL with errno ENOSPC when every entry has a live run
+ * or a watcher. */
 struct project *projects_add(struct projects *ps, const char *name);
+/* Projects owned by uid. */
+unsigned projects_count_owned(const struct projects *ps, uid_t uid);
 /* A new run of the project: the previous one is no longer shown, and the
  * current-run token count starts again from zero. */
 void projects_run_started(struct project *p);

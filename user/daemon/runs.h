@@ -54,6 +54,10 @@ struct run {
 	uint32_t slot;
 	uint32_t gen;
 	pid_t pid;
+	/* Who may change the run (detach it, report its tokens): the uid of the
+	 * control peer that started it (root's: root), a registry run's agent's
+	 * real uid. Fixed at the start, journaled. */
+	uid_t owner;
 	int64_t started_ns; /* unix time in ns */
 	int64_t ended_ns; /* unix time in ns, valid once ended or detached */
 	struct run_sample last;

@@ -83,7 +83,7 @@ static void read_tokens(struct sampler *s, struct run *r, size_t n, int64_t mono
 {
 	struct tokscan_result res;
 
-	tokscan_run(s->tokscan, r->slot, r->gen, r->started_ns, s->pids, n, mono, &res);
+	tokscan_run(s->tokscan, r->slot, r->gen, r->started_ns, r->owner, s->pids, n, mono, &res);
 	apply_tokens(r, &res);
 }
 
@@ -91,7 +91,8 @@ void sampler_run_started(struct sampler *s, struct run *r)
 {
 	struct tokscan_result res;
 
-	tokscan_start(s->tokscan, r->slot, r->gen, r->started_ns, r->pid, clock_mono_ns(), &res);
+	tokscan_start(s->tokscan, r->slot, r->gen, r->started_ns, r->owner, r->pid,
+		      clock_mono_ns(), &res);
 	apply_tokens(r, &res);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "procfs.h"
 #include "readfile.h"
 #include "tokprocs.h"
 #include "tracker_abi.h"
@@ -16,6 +17,7 @@
 struct tproc {
 	pid_t pid;
 	bool seen;
+	bool source; /* wholly the run owner's, at the latest look */
 	uid_t uid;
 	char *claude[2]; /* Claude Code config directories */
 	char *codex; /* Codex home */
@@ -70,22 +72,27 @@ static void proc_forget(struct tproc *p)
 	p->claude[0] = p->claude[1] = p->codex = NULL;
 }
 
-/* A process's owner and where its agents keep their transcripts, from its
- * environment: $CLAUDE_CONFIG_DIR, else ~/.claude and ~/.config/claude;
+/* Whether the process is wholly r's owner's, and where its agents keep
+ * their transcripts, from its environment: $CLAUDE_CONFIG_DIR, else ~/.claude and ~/.config/claude;
  * $CODEX_HOME, else ~/.codex. Read at each look: an exec changes them. */
-static void proc_learn(struct tokprocs *ps, struct tproc *p)
+static void proc_learn(struct tokprocs *ps, const struct tokrun *r, struct tproc *p)
 {
 	const char *home, *v;
 	char path[PATH_MAX];
 	size_t hlen, vlen, n;
-	struct stat st;
+	struct procfs_status st;
 	uint64_t h;
 
 	proc_forget(p);
-	snprintf(path, sizeof(path), "%s/%d", ps->proc_root, (int)p->pid);
-	if (stat(path, &st))
+	p->source = false;
+	/* Only a process wholly the run owner's names transcripts: a setuid
+	 * helper (effective uid root) or one that switched its filesystem uid
+	 * would make root read files its caller may not. */
+	if (procfs_read_status(ps->proc_root, p->pid, &st) || st.ruid != r->owner ||
+	    st.euid != r->owner || st.fsuid != r->owner)
 		return;
-	p->uid = st.st_uid;
+	p->uid = r->owner;
+	p->source = true;
 	snprintf(path, sizeof(path), "%s/%d/environ", ps->proc_root, (int)p->pid);
 	if (readfile_head(path, ps->buf, sizeof(ps->buf), &n))
 		return;
@@ -192,8 +199,10 @@ static void proc_scan(struct tokprocs *ps, const struct tokrun *r, struct tproc 
 	bool any = false;
 	ssize_t n;
 
-	proc_learn(ps, p);
+	proc_learn(ps, r, p);
 	p->scanned_ns = r->mono_ns;
+	if (!p->source)
+		return;
 	snprintf(path, sizeof(path), "%s/%d/cwd", ps->proc_root, (int)p->pid);
 	n = readlink(path, cwd, sizeof(cwd) - 1);
 	if (n > 0) {

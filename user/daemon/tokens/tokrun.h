@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 /* A file whose birth is at most this long before the run's start counts as
  * created by the run (file times come from a coarse clock). */
@@ -16,6 +17,7 @@ struct tokrun {
 	bool active;
 	uint32_t slot, gen;
 	int64_t started_ns; /* unix time */
+	uid_t owner; /* only its processes, and its files, are read */
 	int64_t mono_ns; /* of its current tick */
 };
 

@@ -97,7 +97,8 @@ static void release(struct tokscan *ts, uint32_t slot)
 }
 
 void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
-		 const pid_t *pids, size_t n, int64_t mono_ns, struct tokscan_result *out)
+		 uid_t owner, const pid_t *pids, size_t n, int64_t mono_ns,
+		 struct tokscan_result *out)
 {
 	struct tokrun *r;
 
@@ -111,6 +112,7 @@ void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t starte
 		r->slot = slot;
 		r->gen = gen;
 		r->started_ns = started_ns;
+		r->owner = owner;
 	}
 	r->mono_ns = mono_ns;
 	tokprocs_scan(ts->procs, r, pids, n);
@@ -120,12 +122,12 @@ void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t starte
 }
 
 void tokscan_start(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
-		   pid_t root, int64_t mono_ns, struct tokscan_result *out)
+		   uid_t owner, pid_t root, int64_t mono_ns, struct tokscan_result *out)
 {
 	/* `agentperf run`'s root is marked before it execs, with the
 	 * environment and directory it will exec with: what it finds now is
 	 * its agent's. Young, it is looked at again at each tick. */
-	tokscan_run(ts, slot, gen, started_ns, &root, 1, mono_ns, out);
+	tokscan_run(ts, slot, gen, started_ns, owner, &root, 1, mono_ns, out);
 }
 
 bool tokscan_end(struct tokscan *ts, uint32_t slot, uint32_t gen, struct tokscan_result *out)

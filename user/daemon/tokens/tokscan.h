@@ -31,16 +31,18 @@ void tokscan_free(struct tokscan *ts);
 /* Before a tick's runs: takes the directory events since the last tick. */
 void tokscan_begin(struct tokscan *ts);
 /* One tick of the run in slot (generation gen, started at started_ns, unix
- * time): looks at its processes pids (new ones now, the others every
+ * time, owned by owner: only processes whose real, effective and filesystem
+ * uids are all owner's name transcripts): looks at its processes pids (new ones now, the others every
  * TOKSCAN_RESCAN_NS), reads what its transcripts gained, and gives its
  * figures so far in out. A new gen in the slot starts from nothing. */
 void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
-		 const pid_t *pids, size_t n, int64_t mono_ns, struct tokscan_result *out);
+		 uid_t owner, const pid_t *pids, size_t n, int64_t mono_ns,
+		 struct tokscan_result *out);
 /* The run in slot has just started with root: tokscan_run of the root alone
  * (`agentperf run` marks its root before the exec: it is looked at again at
  * each tick while young). */
 void tokscan_start(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
-		   pid_t root, int64_t mono_ns, struct tokscan_result *out);
+		   uid_t owner, pid_t root, int64_t mono_ns, struct tokscan_result *out);
 /* The run has ended: reads its transcripts one last time, gives its final
  * figures in out and lets its files go. Returns false (out untouched) when
  * the scanner holds nothing of that run. */
