@@ -326,6 +326,59 @@ static void test_one_run_per_directory(void **state)
 	assert_false(b.have);
 }
 
+/* One run's files spend only its own budgets (issue 16, cases 2 and 3):
+ * another run's six sparse 200 GB transcripts and 64 files of one 600 KB
+ * unterminated line each leave a victim's line, written in two halves,
+ * and its final read whole. */
+static void test_budgets_per_run(void **state)
+{
+	char v[320], other[256], path[320], half[160];
+	pid_t attacker = 100, victim = 101;
+	struct tokscan_result a, b;
+	int64_t started = real_ns();
+	char *junk = malloc(600 * 1024);
+	size_t n;
+	int fd;
+
+	assert_non_null(junk);
+	memset(junk, 'x', 600 * 1024);
+	snprintf(other, sizeof(other), "%s", proj);
+	n = strlen(other);
+	assert_true(n > 5 && !strcmp(other + n - 5, "-demo"));
+	snprintf(other + n - 5, sizeof(other) - (n - 5), "-other");
+	sh("mkdir -p %s", other);
+	snprintf(path, sizeof(path), "%s/src/other", T);
+	fake_proc(victim, path, "PATH=/bin;HOME=%s", home);
+	snprintf(v, sizeof(v), "%s/victim.jsonl", other);
+	tick(1, 1, started, &attacker, 1);
+	tick(2, 2, started, &victim, 1);
+	for (int i = 0; i < 6; i++) {
+		snprintf(path, sizeof(path), "%s/sparse-%d.jsonl", proj, i);
+		sh("truncate -s 200G %s", path);
+	}
+	for (int i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "%s/partial-%d.jsonl", proj, i);
+		fd = open(path, O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, junk, 600 * 1024), 600 * 1024);
+		close(fd);
+	}
+	snprintf(half, sizeof(half), "{\"type\":\"assistant\",\"message\":{\"id\":\"v1\",");
+	append(v, half);
+	for (int k = 0; k < 2; k++) {
+		tokscan_begin(ts);
+		tokscan_run(ts, 1, 1, started, 0, &attacker, 1, mono_ns(), &a);
+		tokscan_run(ts, 2, 2, started, 0, &victim, 1, mono_ns(), &b);
+	}
+	append(v, "\"usage\":{\"input_tokens\":100,\"output_tokens\":50}}}\n");
+	tokscan_begin(ts);
+	tokscan_run(ts, 1, 1, started, 0, &attacker, 1, mono_ns(), &a);
+	assert_true(tokscan_end(ts, 2, 2, &b));
+	assert_true(b.have);
+	assert_int_equal(transcript_usage_total(&b.usage), 150);
+	free(junk);
+}
+
 /* Codex: a rollout already written and held open counts from its totals
  * at the start; one made during the run counts whole. */
 static void test_codex(void **state)
@@ -385,6 +438,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_owner_only, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_only, listing, teardown),
+		cmocka_unit_test_setup_teardown(test_budgets_per_run, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_claude, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_one_run_per_directory, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_codex, with_inotify, teardown),

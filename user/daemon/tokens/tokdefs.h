@@ -15,13 +15,14 @@
  * it may exec (with the same fd count) at any moment. A process whose
  * environment changed (an exec) has its fd table walked whole too. */
 #define TOKSCAN_YOUNG_NS (5 * 1000000000LL)
-/* Bytes read from one file, and from all, per tick: an agent that writes
- * faster is caught up with over the next ticks. */
+/* Bytes read from one file, and from all of one run's, per tick: an agent
+ * that writes faster is caught up with over the next ticks. Each run has
+ * its own budget: another run's files never spend it. */
 #define TOKSCAN_READ_MAX (16 << 20)
 #define TOKSCAN_TICK_READ_MAX (64 << 20)
-/* Memory for partial lines (kept until their newline) across all files;
- * past it, a file's partial line is dropped. */
-#define TOKSCAN_CARRY_MAX (64 << 20)
+/* Memory for partial lines (kept until their newline) across one run's
+ * files; past it, a file's partial line is dropped. */
+#define TOKSCAN_CARRY_MAX (16 << 20)
 /* Per run: transcript files followed, and directories watched. */
 #define TOKSCAN_FILES_MAX 512
 #define TOKSCAN_DIRS_MAX 256

@@ -1,4 +1,5 @@
 /* The transcript files followed for the runs, read from their offsets for usage lines. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,8 +33,10 @@ struct tokfiles {
 	size_t n_files, cap_files;
 	size_t n_run[TRACKER_MAX_RUNS]; /* files followed per run, by slot */
 	struct tokscan_stats stats;
-	size_t tick_read; /* bytes read this tick */
-	size_t carry; /* partial lines' buffers, all files */
+	/* Each run's own budgets (by slot): what one run's files cost never
+	 * comes out of another's. */
+	size_t tick_read[TRACKER_MAX_RUNS]; /* bytes read this tick */
+	size_t carry[TRACKER_MAX_RUNS]; /* partial lines' buffers */
 	struct tokfile *cur; /* the file whose lines are being read */
 	char buf[64 * 1024];
 };
@@ -51,7 +54,7 @@ struct tokfiles *tokfiles_new(tokfiles_claude_fn claude, void *ctx)
 
 void tokfiles_begin(struct tokfiles *fs)
 {
-	fs->tick_read = 0;
+	memset(fs->tick_read, 0, sizeof(fs->tick_read));
 }
 
 static bool push(struct tokfiles *fs, struct tokfile *f)
@@ -101,7 +104,7 @@ void tokfiles_touch_dir(struct tokfiles *fs, const struct tokdir *dir)
 
 static void file_free(struct tokfiles *fs, struct tokfile *f)
 {
-	fs->carry -= f->carry;
+	fs->carry[f->slot] -= f->carry;
 	if (f->fd >= 0)
 		close(f->fd);
 	transcript_lines_free(&f->lines);
@@ -234,12 +237,14 @@ struct tokfile *tokfiles_follow(struct tokfiles *fs, const struct tokrun *r,
 	return f;
 }
 
-/* Reads what the file gained since the last read, up to TOKSCAN_READ_MAX. */
+/* Reads what the file gained since the last read, up to TOKSCAN_READ_MAX
+ * and what is left of its run's budget for the tick. */
 static void file_read(struct tokfiles *fs, struct tokfile *f)
 {
 	uint64_t dropped = f->lines.dropped;
-	size_t total = 0;
+	size_t total = 0, *tick_read = &fs->tick_read[f->slot], *carry = &fs->carry[f->slot];
 	struct stat st;
+	off_t data;
 
 	f->dirty = false;
 	if (fstat(f->fd, &st))
@@ -248,16 +253,27 @@ static void file_read(struct tokfiles *fs, struct tokfile *f)
 		/* Cut short: what is there now was read, or was never the run's. */
 		f->off = st.st_size;
 		transcript_lines_reset(&f->lines);
-		fs->carry -= f->carry - f->lines.cap;
+		*carry -= f->carry - f->lines.cap;
 		f->carry = f->lines.cap;
 		return;
+	}
+	/* Holes are no transcript: a sparse file (truncate -s 200G) is
+	 * skipped to its data, or to its end, not read as zeros. */
+	if (f->off < st.st_size) {
+		data = lseek(f->fd, f->off, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			data = st.st_size;
+		if (data > f->off) {
+			f->off = data;
+			transcript_lines_reset(&f->lines);
+		}
 	}
 	fs->cur = f;
 	while (f->off < st.st_size) {
 		size_t want = sizeof(fs->buf);
 		ssize_t n;
 
-		if (total >= TOKSCAN_READ_MAX || fs->tick_read >= TOKSCAN_TICK_READ_MAX) {
+		if (total >= TOKSCAN_READ_MAX || *tick_read >= TOKSCAN_TICK_READ_MAX) {
 			f->dirty = true; /* the rest next tick */
 			break;
 		}
@@ -268,16 +284,16 @@ static void file_read(struct tokfiles *fs, struct tokfile *f)
 			break;
 		f->off += n;
 		total += (size_t)n;
-		fs->tick_read += (size_t)n;
+		*tick_read += (size_t)n;
 		transcript_lines_feed(&f->lines, fs->buf, (size_t)n, on_line, fs);
 	}
-	/* A partial line waits for its newline, within the memory all files
-	 * may keep so. */
-	fs->carry += f->lines.cap - f->carry;
+	/* A partial line waits for its newline, within the memory its run's
+	 * files may keep so. */
+	*carry += f->lines.cap - f->carry;
 	f->carry = f->lines.cap;
-	if (fs->carry > TOKSCAN_CARRY_MAX) {
+	if (*carry > TOKSCAN_CARRY_MAX) {
 		transcript_lines_drop(&f->lines);
-		fs->carry -= f->carry;
+		*carry -= f->carry;
 		f->carry = 0;
 	}
 	fs->stats.bytes_read += total;
@@ -286,6 +302,9 @@ static void file_read(struct tokfiles *fs, struct tokfile *f)
 
 void tokfiles_read(struct tokfiles *fs, const struct tokrun *r, bool all)
 {
+	/* A run's last read has a tick's budget of its own. */
+	if (all)
+		fs->tick_read[r->slot] = 0;
 	for (size_t i = 0; i < fs->n_files; i++) {
 		struct tokfile *f = fs->files[i];
 
