@@ -25,12 +25,17 @@ struct tproc {
 	bool env_changed;
 	int64_t first_ns, scanned_ns, walked_ns;
 	off_t fd_dir_size;
+	long fd_pos; /* where a walk cut short resumes (telldir); 0: from the start */
+	uint8_t *fd_seen; /* fd numbers examined since the last full walk */
+	size_t fd_seen_bytes;
 };
 
 /* A run's processes. */
 struct ptable {
 	struct tproc *procs;
 	size_t n, cap;
+	size_t next; /* where the next tick's looks begin (round robin) */
+	size_t fd_budget; /* fd-table entries left to examine this tick */
 };
 
 struct tokprocs {
@@ -64,12 +69,21 @@ static char *join(const char *a, size_t alen, const char *b)
 	return s;
 }
 
-static void proc_forget(struct tproc *p)
+static void paths_forget(struct tproc *p)
 {
 	free(p->claude[0]);
 	free(p->claude[1]);
 	free(p->codex);
 	p->claude[0] = p->claude[1] = p->codex = NULL;
+}
+
+static void proc_forget(struct tproc *p)
+{
+	paths_forget(p);
+	free(p->fd_seen);
+	p->fd_seen = NULL;
+	p->fd_seen_bytes = 0;
+	p->fd_pos = 0;
 }
 
 /* Whether the process is wholly r's owner's, and where its agents keep
@@ -83,7 +97,7 @@ static void proc_learn(struct tokprocs *ps, const struct tokrun *r, struct tproc
 	struct procfs_status st;
 	uint64_t h;
 
-	proc_forget(p);
+	paths_forget(p);
 	p->source = false;
 	/* Only a process wholly the run owner's names transcripts: a setuid
 	 * helper (effective uid root) or one that switched its filesystem uid
@@ -103,6 +117,11 @@ static void proc_learn(struct tokprocs *ps, const struct tokrun *r, struct tproc
 	}
 	p->env_changed = h != p->env_hash;
 	p->env_hash = h;
+	if (p->env_changed && p->fd_seen) {
+		/* An exec: its fds are looked at afresh, from the start. */
+		memset(p->fd_seen, 0, p->fd_seen_bytes);
+		p->fd_pos = 0;
+	}
 	home = transcript_env_get(ps->buf, n, "HOME", &hlen);
 	if (home && (!hlen || home[0] != '/'))
 		home = NULL;
@@ -146,35 +165,70 @@ static void follow_fd(struct tokprocs *ps, const struct tokrun *r, struct tproc 
 			tokrun_born_fd(r, fd, &btime) ? 0 : st.st_size);
 }
 
+/* Whether fd was examined since the last full walk; marks it so. */
+static bool fd_seen_before(struct tproc *p, long fd)
+{
+	size_t byte = (size_t)fd / 8;
+	uint8_t bit = (uint8_t)(1u << (fd % 8)), *grown;
+
+	if (fd < 0 || fd >= TOKSCAN_FD_TRACK)
+		return false;
+	if (byte >= p->fd_seen_bytes) {
+		size_t want = byte + 1 > 64 ? byte + 1 : 64;
+
+		if (!(grown = realloc(p->fd_seen, want)))
+			return false;
+		memset(grown + p->fd_seen_bytes, 0, want - p->fd_seen_bytes);
+		p->fd_seen = grown;
+		p->fd_seen_bytes = want;
+	}
+	if (p->fd_seen[byte] & bit)
+		return true;
+	p->fd_seen[byte] |= bit;
+	return false;
+}
+
 /* The process's open files: Codex rollouts it holds, and Claude Code
- * transcripts (their project directory is then watched). */
-static void walk_fds(struct tokprocs *ps, const struct tokrun *r, struct tproc *p)
+ * transcripts (their project directory is then watched). At most
+ * t->fd_budget entries a tick: a long table is walked over several. */
+static void walk_fds(struct tokprocs *ps, const struct tokrun *r, struct ptable *t,
+		     struct tproc *p)
 {
 	char path[PATH_MAX], target[PATH_MAX], dir[PATH_MAX];
-	struct dirent *de;
+	struct dirent *de = NULL;
 	struct stat st;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "%s/%d/fd", ps->proc_root, (int)p->pid);
-	if (!(d = opendir(path)))
+	if (!t->fd_budget || !(d = opendir(path)))
 		return;
-	/* The size of /proc/PID/fd is its open-fd count (Linux 6.2+): an
-	 * unchanged table is not walked again before TOKSCAN_FULL_NS. */
-	if (!fstat(dirfd(d), &st)) {
-		if (p->walked_ns && st.st_size == p->fd_dir_size && !p->env_changed &&
-		    r->mono_ns - p->first_ns >= TOKSCAN_YOUNG_NS &&
-		    r->mono_ns - p->walked_ns < TOKSCAN_FULL_NS) {
-			closedir(d);
-			return;
+	if (!p->fd_pos) {
+		/* The size of /proc/PID/fd is its open-fd count (Linux 6.2+):
+		 * an unchanged table is not walked again before TOKSCAN_FULL_NS. */
+		if (!fstat(dirfd(d), &st)) {
+			if (p->walked_ns && st.st_size == p->fd_dir_size && !p->env_changed &&
+			    r->mono_ns - p->first_ns >= TOKSCAN_YOUNG_NS &&
+			    r->mono_ns - p->walked_ns < TOKSCAN_FULL_NS) {
+				closedir(d);
+				return;
+			}
+			p->fd_dir_size = st.st_size;
 		}
-		p->fd_dir_size = st.st_size;
+		/* A full walk looks at every fd again (a number may now name
+		 * another file), but a young process's, walked each tick, and
+		 * one after an exec only look at numbers not seen yet. */
+		if (p->walked_ns && r->mono_ns - p->walked_ns >= TOKSCAN_FULL_NS && p->fd_seen)
+			memset(p->fd_seen, 0, p->fd_seen_bytes);
+	} else {
+		seekdir(d, p->fd_pos);
 	}
-	p->walked_ns = r->mono_ns;
-	while ((de = readdir(d))) {
+	while (t->fd_budget && (de = readdir(d))) {
 		ssize_t n;
 		int kind = -1;
 
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+		t->fd_budget--;
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
+		    fd_seen_before(p, strtol(de->d_name, NULL, 10)))
 			continue;
 		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
 		if (n <= 6)
@@ -188,12 +242,24 @@ static void walk_fds(struct tokprocs *ps, const struct tokrun *r, struct tproc *
 		else if (kind == TRANSCRIPT_CLAUDE)
 			tokdirs_project(ps->ds, r, dir, p->uid);
 	}
+	if (!t->fd_budget) {
+		long pos = telldir(d);
+
+		if (pos > 0 && readdir(d)) {
+			p->fd_pos = pos; /* the rest at the next tick */
+			closedir(d);
+			return;
+		}
+	}
+	p->fd_pos = 0; /* walked to the end */
+	p->walked_ns = r->mono_ns;
 	closedir(d);
 }
 
 /* Looks at a process: its working directory's Claude Code project
  * directories, and its open files. */
-static void proc_scan(struct tokprocs *ps, const struct tokrun *r, struct tproc *p)
+static void proc_scan(struct tokprocs *ps, const struct tokrun *r, struct ptable *t,
+		      struct tproc *p)
 {
 	char path[PATH_MAX], cwd[PATH_MAX], dir[PATH_MAX];
 	bool any = false;
@@ -224,7 +290,7 @@ static void proc_scan(struct tokprocs *ps, const struct tokrun *r, struct tproc 
 			any = true;
 	}
 	if (any)
-		walk_fds(ps, r, p);
+		walk_fds(ps, r, t, p);
 }
 
 static struct tproc *proc_of(struct ptable *t, pid_t pid)
@@ -245,11 +311,15 @@ static struct tproc *proc_of(struct ptable *t, pid_t pid)
 void tokprocs_scan(struct tokprocs *ps, const struct tokrun *r, const pid_t *pids, size_t n)
 {
 	struct ptable *t = &ps->run[r->slot];
-	size_t kept = 0;
+	size_t kept = 0, looks = 0, start = n ? t->next % n : 0;
 
 	for (size_t i = 0; i < t->n; i++)
 		t->procs[i].seen = false;
-	for (size_t i = 0; i < n; i++) {
+	t->fd_budget = TOKSCAN_FDS_PER_TICK;
+	/* Round robin from where the last tick's looks stopped: a run with
+	 * more processes than a tick looks at gets to all of them in turn. */
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (start + k) % n;
 		struct tproc *p = proc_of(t, pids[i]);
 
 		if (!p)
@@ -257,9 +327,14 @@ void tokprocs_scan(struct tokprocs *ps, const struct tokrun *r, const pid_t *pid
 		p->seen = true;
 		if (!p->first_ns)
 			p->first_ns = r->mono_ns;
+		if (looks == TOKSCAN_PROCS_PER_TICK)
+			continue;
 		if (!p->scanned_ns || r->mono_ns - p->scanned_ns >= TOKSCAN_RESCAN_NS ||
-		    r->mono_ns - p->first_ns < TOKSCAN_YOUNG_NS)
-			proc_scan(ps, r, p);
+		    r->mono_ns - p->first_ns < TOKSCAN_YOUNG_NS || p->fd_pos) {
+			proc_scan(ps, r, t, p);
+			looks++;
+			t->next = i + 1;
+		}
 	}
 	/* Processes that left the run are forgotten; their transcripts stay. */
 	for (size_t i = 0; i < t->n; i++) {
