@@ -81,7 +81,9 @@ static bool maybe_drm(int dir, const struct dirent *de)
 	if (n <= 0)
 		return false;
 	target[n] = '\0';
-	return strstr(target, "/dev/dri/") != NULL;
+	/* Only a device node is ever stat'ed: a path a user chose (a file on
+	 * a FUSE or NFS mount that may never answer) is not. */
+	return !strncmp(target, "/dev/dri/", 9);
 }
 
 /* Finds the process's DRM fds: entries of PROC_ROOT/PID/fd that are (or
