@@ -34,7 +34,7 @@ FUZZ_SRCS_transcript := user/daemon/tokens/transcript.c user/daemon/tokens/jscan
 			user/daemon/tokens/transcript_lines.c
 FUZZ_SRCS_history := user/daemon/history.c user/common/buf.c
 FUZZ_SRCS_journal := user/daemon/journal.c user/common/buf.c user/daemon/runs.c user/daemon/projects.c user/daemon/tokens/transcript.c \
-		     user/daemon/tokens/jscan.c user/common/names.c user/common/timefmt.c
+		     user/daemon/tokens/jscan.c user/common/names.c user/common/timefmt.c user/daemon/log.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 # Any header may be one a target's sources include: rebuild on each.

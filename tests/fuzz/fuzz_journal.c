@@ -26,7 +26,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_ASSERT(r->slot < TRACKER_MAX_RUNS && r->gen >= 1 && r->pid >= 1);
 		FUZZ_ASSERT(names_project_valid(r->project));
+		FUZZ_ASSERT(r->started_ns >= JOURNAL_NS_MIN && r->started_ns <= JOURNAL_NS_MAX);
+		FUZZ_ASSERT(!(r->ended || r->detached) ||
+			    (r->ended_ns >= r->started_ns && r->ended_ns <= JOURNAL_NS_MAX));
 		placed += runs_adopt(rs, r) != NULL;
+	}
+	/* Every record a taken-over run can give: UBSan sees its arithmetic
+	 * (wall time, ISO stamps) on whatever the journal held. */
+	runs_for_each(rs, r) {
+		cJSON *rec = runs_record(r);
+
+		FUZZ_ASSERT(rec);
+		cJSON_Delete(rec);
 	}
 	text = journal_render(rs, ps);
 	FUZZ_ASSERT(text);

@@ -1,5 +1,6 @@
-/* WebSocket admission: path, Origin (with a Host), tokens. Input: newline-
+/* WebSocket admission: path, Origin (with a Host), a loopback Host, tokens. Input: newline-
  * separated fields "flags\npath\norigin\nhost\nauthorization\nquery\nexpected". */
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,39 @@ static bool same_host(const char *origin, const char *host)
 	       !strncasecmp(p + 3, host, strlen(host));
 }
 
+/* The loopback Host rule spelled out (RFC 7230 5.4, RFC 3986 3.2.2): the
+ * whole header is a host and an optional port of 1-5 digits after the last
+ * ':' past any ']'; the host is localhost, an IPv4 address in 127/8, or a
+ * bracketed IPv6 literal that is ::1. */
+static bool loopback_host(const char *host)
+{
+	const char *close = strrchr(host, ']');
+	const char *colon = strrchr(close ? close : host, ':');
+	size_t n = colon ? (size_t)(colon - host) : strlen(host), pn;
+	struct in6_addr a6;
+	struct in_addr a4;
+	char h[64];
+
+	if (colon) {
+		pn = strlen(colon + 1);
+		if (pn < 1 || pn > 5 || strspn(colon + 1, "0123456789") != pn)
+			return false;
+	}
+	if (n == 0 || n >= sizeof(h))
+		return false;
+	memcpy(h, host, n);
+	h[n] = '\0';
+	if (h[0] == '[') {
+		if (n < 2 || h[n - 1] != ']')
+			return false;
+		h[n - 1] = '\0';
+		return inet_pton(AF_INET6, h + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	if (!strcasecmp(h, "localhost"))
+		return true;
+	return inet_pton(AF_INET, h, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_cstr(data, size), *f[7], name[NAMES_PROJECT_MAX + 1];
@@ -82,6 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (origin && !allowed)
 		FUZZ_ASSERT(!(n_extra && !strcasecmp(origin, expected)));
+	if (host)
+		FUZZ_ASSERT(wsrules_host_is_loopback(host) == loopback_host(host));
 
 	FUZZ_ASSERT(wsrules_consttime_eq(query ? query : "", expected) ==
 		    !strcmp(query ? query : "", expected));

@@ -145,6 +145,75 @@ static int claude(const char *line, struct transcript_claude *m)
 	return transcript_parse_claude(line, strlen(line), m);
 }
 
+/* The unkeyed FNV-1a that placed ids before (issue 16, case 14). */
+static uint64_t fnv1a(const char *v, size_t n)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)v[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h ? h : 1;
+}
+
+/* Hash flooding: 65536 ids whose FNV-1a puts them all in the first 2048 of
+ * the full table's 131072 slots (1 id in 64 qualifies), one cluster that
+ * every later line walked. Counted in probes, not time. */
+static void test_claude_crafted_ids(void **state)
+{
+	struct transcript_ids raw = { 0 }, keyed = { 0 };
+	struct transcript_claude m = { .usage = { 1, 0, 0, 0 } };
+	char id[32], line[160];
+	uint32_t tries = 0;
+	size_t n;
+
+	for (size_t k = 0; k < TRANSCRIPT_IDS_MAX; k++) {
+		uint64_t h;
+
+		do {
+			n = (size_t)snprintf(id, sizeof(id), "msg_%010u", (unsigned)tries++);
+			h = fnv1a(id, n);
+		} while ((h & (2 * TRANSCRIPT_IDS_MAX - 1)) >= 2048);
+		/* Placed as before: the bound caps the walk, the rest is counted
+		 * unremembered. */
+		m.id_hash = h;
+		assert_int_equal(transcript_ids_add(&raw, &m), 0);
+		/* Through the parser: a keyed hash, a few slots each. */
+		snprintf(line, sizeof(line),
+			 "{\"message\":{\"id\":\"%s\",\"usage\":{\"input_tokens\":1,"
+			 "\"output_tokens\":0}}}",
+			 id);
+		assert_int_equal(claude(line, &m), 1);
+		assert_int_equal(transcript_ids_add(&keyed, &m), 0);
+	}
+	assert_int_equal(raw.probe_max, TRANSCRIPT_IDS_PROBE_MAX);
+	assert_true(raw.unremembered > 0);
+	assert_int_equal(raw.n + raw.unremembered, TRANSCRIPT_IDS_MAX);
+	assert_int_equal(raw.sum.input, TRANSCRIPT_IDS_MAX);
+	/* No cluster: each id remembered once, and each lookup short. */
+	assert_int_equal(keyed.n, TRANSCRIPT_IDS_MAX);
+	assert_int_equal(keyed.unremembered, 0);
+	assert_int_equal(keyed.sum.input, TRANSCRIPT_IDS_MAX);
+	assert_true(keyed.probe_max < TRANSCRIPT_IDS_PROBE_MAX);
+	/* Each line again: found, replaced, not added. */
+	for (uint32_t i = 0; i < tries; i++) {
+		n = (size_t)snprintf(id, sizeof(id), "msg_%010u", (unsigned)i);
+		if ((fnv1a(id, n) & (2 * TRANSCRIPT_IDS_MAX - 1)) >= 2048)
+			continue;
+		snprintf(line, sizeof(line),
+			 "{\"message\":{\"id\":\"%s\",\"usage\":{\"input_tokens\":2,"
+			 "\"output_tokens\":0}}}",
+			 id);
+		assert_int_equal(claude(line, &m), 1);
+		assert_int_equal(transcript_ids_add(&keyed, &m), 0);
+	}
+	assert_int_equal(keyed.n, TRANSCRIPT_IDS_MAX);
+	assert_int_equal(keyed.sum.input, 2 * TRANSCRIPT_IDS_MAX);
+	transcript_ids_free(&raw);
+	transcript_ids_free(&keyed);
+}
+
 static void test_claude_malformed(void **state)
 {
 	struct feed f = { .src = TRANSCRIPT_CLAUDE };
@@ -418,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_claude_session),
 		cmocka_unit_test(test_claude_last_line_wins),
 		cmocka_unit_test(test_claude_many_ids),
+		cmocka_unit_test(test_claude_crafted_ids),
 		cmocka_unit_test(test_claude_malformed),
 		cmocka_unit_test(test_codex_rollout),
 		cmocka_unit_test(test_codex_malformed),

@@ -147,10 +147,43 @@ static void test_host_loopback(void **state)
 	assert_false(wsrules_host_is_loopback(""));
 }
 
+/* Issue 16, case 15: Host = uri-host [":" port] and nothing more (RFC 7230
+ * 5.4); brackets hold an IPv6 literal only (RFC 3986 3.2.2). */
+static void test_host_grammar(void **state)
+{
+	static const char *const good[] = {
+		"localhost", "localhost:8765", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8765",
+		"127.0.0.2", "127.255.255.254:65535", "[0:0:0:0:0:0:0:1]", "[::0001]:80",
+	};
+	static const char *const bad[] = {
+		/* The issue's five. */
+		"[::1]/", "localhost/x", "127.0.0.1?x", "[::1]#f", "[127.0.0.1]",
+		/* A path, query or fragment however placed. */
+		"localhost/", "localhost:8765/", "127.0.0.1:80?", "[::1]:80#", "localhost#",
+		"/localhost", "?localhost", "localhost?x=1#y",
+		/* Brackets: IPv6 only, whole, once. */
+		"[127.0.0.1]:80", "[localhost]", "[::ffff:127.0.0.1]", "[::1", "::1]", "::1",
+		"::1:80", "[[::1]]", "[::1]]", "[]", "[v1.x]", "[::1%25lo]", "[::1]x",
+		/* Userinfo, odd ports, odd names. */
+		"a@localhost", "localhost@127.0.0.1", "localhost:", ":80", "localhost:+80",
+		"localhost: 80", "localhost:123456", "localhost:80:80", " localhost", "localhost ",
+		"localhost.", "127.0.0.1.", "127.1", "0x7f.0.0.1", "localhost%2f", "local\thost",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!wsrules_host_is_loopback(good[i]))
+			fail_msg("Host \"%s\" refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (wsrules_host_is_loopback(bad[i]))
+			fail_msg("Host \"%s\" taken for loopback", bad[i]);
+	assert_false(wsrules_host_is_loopback(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_loopback),
+		cmocka_unit_test(test_host_grammar),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_origins),
 		cmocka_unit_test(test_origin_tricks),

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "control_proto.h"
 #include "journal.h"
+#include "log.h"
 #include "names.h"
 
 #define JOURNAL_VERSION 1
@@ -31,6 +33,7 @@ static cJSON *run_json(const struct run *r, const struct project *p)
 	const struct run_sample *s = &r->last;
 	bool ok = o && cJSON_AddStringToObject(o, "project", r->project) &&
 		  cJSON_AddStringToObject(o, "run_id", r->run_id) && add_u64(o, "pid", r->pid) &&
+		  add_u64(o, "owner", r->owner) &&
 		  add_u64(o, "started_ns", (uint64_t)r->started_ns) &&
 		  add_u64(o, "ended_ns", (uint64_t)r->ended_ns) && add_u64(o, "slot", r->slot) &&
 		  add_u64(o, "gen", r->gen) && cJSON_AddBoolToObject(o, "ended", r->ended) &&
@@ -114,6 +117,31 @@ static uint64_t u64(const cJSON *o, const char *k)
 	return errno ? 0 : (uint64_t)v;
 }
 
+/* o's key as a whole number in [0, max] into *v: a decimal string, as
+ * add_u64 writes. Absent is 0, as an older writer's missing figure; present
+ * and anything else (a number, a sign, past max) is false. */
+static bool count(const cJSON *o, const char *k, uint64_t max, uint64_t *v)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, k);
+	const char *s = cJSON_GetStringValue(n);
+
+	*v = 0;
+	if (!n)
+		return true;
+	*v = u64(o, k);
+	/* u64 reads what it cannot parse as 0: only "0" itself is 0. */
+	return *v <= max && (*v || (s && !strcmp(s, "0")));
+}
+
+/* A time of the journal (JOURNAL_NS_MIN..JOURNAL_NS_MAX), or 0 when absent,
+ * malformed or outside. */
+static int64_t when(const cJSON *o, const char *k)
+{
+	uint64_t v = u64(o, k);
+
+	return v >= (uint64_t)JOURNAL_NS_MIN && v <= (uint64_t)JOURNAL_NS_MAX ? (int64_t)v : 0;
+}
+
 static bool flag(const cJSON *o, const char *k)
 {
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
@@ -129,45 +157,74 @@ static bool str(const cJSON *o, const char *k, char *out, size_t len)
 	return true;
 }
 
-static bool parse_run(const cJSON *o, struct journal_run *jr)
+/* Fills jr from o. Returns NULL, or what makes o no sane run (the entry is
+ * then refused whole: a damaged figure is not guessed at). */
+static const char *parse_run(const cJSON *o, struct journal_run *jr)
 {
 	struct run *r = &jr->run;
 	struct run_sample *s = &r->last;
 	uint64_t pid = u64(o, "pid"), slot = u64(o, "slot"), gen = u64(o, "gen");
+	uint64_t owner;
+	uint64_t cur, total, open_end;
+	bool have_id, have_st = cJSON_GetObjectItemCaseSensitive(o, "exit_status") != NULL;
+	bool have_gpu = cJSON_GetObjectItemCaseSensitive(o, "gpu_seconds") != NULL;
 	double st = num(o, "exit_status", 65535);
 
 	memset(jr, 0, sizeof(*jr));
-	if (!str(o, "project", r->project, sizeof(r->project)) || !names_project_valid(r->project) ||
-	    !str(o, "run_id", r->run_id, sizeof(r->run_id)) || pid < 1 || pid > 4194304 ||
-	    slot >= TRACKER_MAX_RUNS || gen < 1 || gen > UINT32_MAX)
-		return false;
+	have_id = str(o, "run_id", r->run_id, sizeof(r->run_id)); /* first: the refusal names it */
+	if (!str(o, "project", r->project, sizeof(r->project)) || !names_project_valid(r->project))
+		return "no valid project name";
+	if (!have_id)
+		return "no run id";
+	if (pid < 1 || pid > 4194304 || slot >= TRACKER_MAX_RUNS || gen < 1 || gen > UINT32_MAX)
+		return "pid, slot or generation out of range";
+	/* A journal from before owners were kept: its runs are root's (only
+	 * root changes them). (uid_t)-1 is no one. */
+	if (!count(o, "owner", UINT32_MAX - 1, &owner))
+		return "owner out of range";
+	r->owner = (uid_t)owner;
 	r->used = true;
 	r->pid = (pid_t)pid;
 	r->slot = (uint32_t)slot;
 	r->gen = (uint32_t)gen;
-	r->started_ns = (int64_t)(u64(o, "started_ns") & INT64_MAX);
-	r->ended_ns = (int64_t)(u64(o, "ended_ns") & INT64_MAX);
 	r->ended = flag(o, "ended");
 	r->detached = flag(o, "detached");
 	r->adopted = flag(o, "adopted");
-	s->cpu_ns = u64(o, "cpu_ns");
-	s->tasks_started = u64(o, "tasks_started");
-	s->tasks_exited = u64(o, "tasks_exited");
-	s->tasks_lost = u64(o, "tasks_lost");
+	r->started_ns = when(o, "started_ns");
+	if (!r->started_ns)
+		return "started_ns missing or out of range";
+	/* Open: no end yet (0, as written). Ended or detached: an end no
+	 * earlier than the start, or wall time would go negative or overflow. */
+	r->ended_ns = when(o, "ended_ns");
+	if ((r->ended || r->detached) ? r->ended_ns < r->started_ns
+				      : !count(o, "ended_ns", 0, &open_end))
+		return "ended_ns out of range or before started_ns";
+	if (!count(o, "cpu_ns", JOURNAL_COUNT_MAX, &s->cpu_ns) ||
+	    !count(o, "tasks_started", JOURNAL_COUNT_MAX, &s->tasks_started) ||
+	    !count(o, "tasks_exited", JOURNAL_COUNT_MAX, &s->tasks_exited) ||
+	    !count(o, "tasks_lost", JOURNAL_COUNT_MAX, &s->tasks_lost) ||
+	    !count(o, "run_delay_ns", JOURNAL_COUNT_MAX, &s->run_delay_ns) ||
+	    !count(o, "peak_rss_bytes", JOURNAL_COUNT_MAX, &r->peak_rss_bytes))
+		return "a counter malformed or out of range";
 	s->root_exited = flag(o, "root_exited");
 	s->root_left = flag(o, "root_left");
+	if (have_st && st < 0)
+		return "exit_status malformed or out of range";
 	s->exit_status = st < 0 ? 0 : (int)st;
-	s->run_delay_ns = u64(o, "run_delay_ns");
-	r->peak_rss_bytes = u64(o, "peak_rss_bytes");
 	/* GPU busy time so far: an adopted run's accumulator goes on from it. */
 	r->gpu_seconds = real(o, "gpu_seconds", 1e12);
-	r->have_gpu_seconds = r->gpu_seconds >= 0;
-	if (!r->have_gpu_seconds)
+	if (have_gpu && r->gpu_seconds < 0)
+		return "gpu_seconds malformed or out of range";
+	r->have_gpu_seconds = have_gpu;
+	if (!have_gpu)
 		r->gpu_seconds = 0;
+	if (!count(o, "tokens_current", (uint64_t)CONTROL_TOKENS_MAX, &cur) ||
+	    !count(o, "tokens_total", (uint64_t)CONTROL_TOKENS_MAX, &total))
+		return "tokens malformed or out of range";
 	jr->tokens_available = flag(o, "tokens_available");
-	jr->tokens_current = (int64_t)(u64(o, "tokens_current") & INT64_MAX);
-	jr->tokens_total = (int64_t)(u64(o, "tokens_total") & INT64_MAX);
-	return true;
+	jr->tokens_current = (int64_t)cur;
+	jr->tokens_total = (int64_t)total;
+	return NULL;
 }
 
 int journal_parse(const char *text, size_t len, struct journal *out)
@@ -176,6 +233,8 @@ int journal_parse(const char *text, size_t len, struct journal *out)
 	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(root, "runs");
 
 	out->n = 0;
+	out->refused = 0;
+	out->refused_why[0] = '\0';
 	if (!cJSON_IsObject(root) || num(root, "version", 1000) != JOURNAL_VERSION ||
 	    !cJSON_IsArray(runs)) {
 		cJSON_Delete(root);
@@ -184,8 +243,26 @@ int journal_parse(const char *text, size_t len, struct journal *out)
 	out->next_gen = (uint32_t)(u64(root, "next_gen") & UINT32_MAX);
 	cJSON_ArrayForEach(it, runs)
 	{
-		if (out->n < TRACKER_MAX_RUNS && cJSON_IsObject(it) && parse_run(it, &out->r[out->n]))
+		const char *why, *id = "";
+
+		if (out->n >= TRACKER_MAX_RUNS) {
+			why = "more runs than slots";
+		} else if (!cJSON_IsObject(it)) {
+			why = "not an object";
+		} else {
+			why = parse_run(it, &out->r[out->n]);
+			id = out->r[out->n].run.run_id;
+		}
+		if (!why) {
 			out->n++;
+			continue;
+		}
+		/* One line for the log, whatever the count: the first names it. */
+		if (!out->refused++) {
+			snprintf(out->refused_why, sizeof(out->refused_why), "run \"%s\": %s", id,
+				 why);
+			names_sanitize(out->refused_why);
+		}
 	}
 	cJSON_Delete(root);
 	return 0;
@@ -232,6 +309,7 @@ int journal_load(const char *dir, struct journal *out)
 	int fd, err;
 
 	out->n = 0;
+	out->refused = 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, JOURNAL_FILE);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -246,5 +324,8 @@ int journal_load(const char *dir, struct journal *out)
 	close(fd);
 	err = journal_parse(buf, len, out);
 	free(buf);
+	if (!err && out->refused)
+		log_warn("the live-run journal %s: %zu damaged run(s) not taken over (first: %s)",
+			 path, out->refused, out->refused_why);
 	return err;
 }

@@ -86,18 +86,22 @@ bool wsrules_origin_allowed(const char *origin, const char *host, bool allow_rem
 bool wsrules_host_is_loopback(const char *host)
 {
 	char url[300], auth[256], h[256];
+	struct in6_addr a6;
 	size_t n;
 
-	/* The same strict authority grammar as an Origin's. */
-	if ((size_t)snprintf(url, sizeof(url), "http://%s", host) >= sizeof(url) ||
+	/* RFC 7230 5.4: Host = uri-host [ ":" port ], the whole header. The
+	 * authority grammar is an Origin's, but origin_split stops at a path,
+	 * a query or a fragment, which a Host may not have at all. */
+	if (!host || host[strcspn(host, "/?#")] ||
+	    (size_t)snprintf(url, sizeof(url), "http://%s", host) >= sizeof(url) ||
 	    origin_split(url, auth, sizeof(auth), h, sizeof(h)))
 		return false;
 	n = strlen(h);
-	if (h[0] == '[') {
-		memmove(h, h + 1, n - 2);
-		h[n - 2] = '\0';
-	}
-	return addr_is_loopback(h);
+	if (h[0] != '[')
+		return addr_is_loopback(h);
+	/* Brackets hold an IPv6 literal only (RFC 3986 3.2.2): not "[127.0.0.1]". */
+	h[n - 1] = '\0';
+	return inet_pton(AF_INET6, h + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 bool wsrules_consttime_eq(const char *a, const char *b)

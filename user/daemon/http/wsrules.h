@@ -16,7 +16,9 @@ int wsrules_project_from_path(const char *path, char *name, size_t len);
 bool wsrules_origin_allowed(const char *origin, const char *host, bool allow_remote,
 			    const char *const *extra, size_t n_extra);
 /* A Host header that names this machine's loopback: localhost, 127.0.0.0/8
- * or [::1], with an optional port. */
+ * or [::1] (an IPv6 literal, bracketed), with an optional port of 1-5 digits,
+ * and nothing else: no userinfo, path, query or fragment (RFC 7230 5.4, RFC
+ * 3986 3.2.2). NULL: false. */
 bool wsrules_host_is_loopback(const char *host);
 /* Constant-time equality: the time depends on the lengths only. */
 bool wsrules_consttime_eq(const char *a, const char *b);

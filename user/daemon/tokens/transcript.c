@@ -1,6 +1,10 @@
 /* The coding agents' transcripts, read for token usage only: line formats and file layout. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "jscan.h"
 #include "transcript.h"
@@ -66,15 +70,85 @@ static void on_claude(struct jscan *s, int depth, enum jscan_type t, const char 
 	*field = x;
 }
 
-/* FNV-1a, 64 bits; 0 is kept for "no id". */
+/* Message ids are the transcript writer's text, and their hash places them
+ * in a run's table (transcript_ids): an unkeyed hash (FNV-1a was) lets the
+ * writer choose ids that all land in one cluster, and every later line walks
+ * it. SipHash-1-3 under a key drawn once per process is a PRF the writer
+ * cannot aim (SipHash-2-4's reference vectors check the same code with 2 and
+ * 4 rounds). */
+static uint64_t id_key[2];
+static pthread_once_t id_key_once = PTHREAD_ONCE_INIT;
+
+static void id_key_init(void)
+{
+	struct timespec ts;
+	ssize_t n;
+
+	do
+		n = getrandom(id_key, sizeof(id_key), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(id_key))
+		return;
+	/* No getrandom (a kernel older than BPF here needs): weaker, still
+	 * not known to a writer before the daemon starts. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	id_key[0] ^= (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid();
+	id_key[1] ^= (uint64_t)(uintptr_t)&ts ^ (uint64_t)(uintptr_t)id_key_init;
+}
+
+#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+
+static void sipround(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = ROTL64(v[1], 13) ^ v[0];
+	v[0] = ROTL64(v[0], 32);
+	v[2] += v[3];
+	v[3] = ROTL64(v[3], 16) ^ v[2];
+	v[0] += v[3];
+	v[3] = ROTL64(v[3], 21) ^ v[0];
+	v[2] += v[1];
+	v[1] = ROTL64(v[1], 17) ^ v[2];
+	v[2] = ROTL64(v[2], 32);
+}
+
+/* n bytes (at most 8) little-endian, whatever the host's order. */
+static uint64_t le_bytes(const unsigned char *p, size_t n)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m |= (uint64_t)p[i] << (8 * i);
+	return m;
+}
+
+/* SipHash-1-3 of the id under the process's key; 0 is kept for "no id". */
 static uint64_t id_hash(const char *v, size_t n)
 {
-	uint64_t h = UINT64_C(14695981039346656037);
+	const unsigned char *p = (const unsigned char *)v;
+	uint64_t s[4], m, h;
+	size_t i;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)v[i];
-		h *= UINT64_C(1099511628211);
+	pthread_once(&id_key_once, id_key_init);
+	s[0] = id_key[0] ^ UINT64_C(0x736f6d6570736575);
+	s[1] = id_key[1] ^ UINT64_C(0x646f72616e646f6d);
+	s[2] = id_key[0] ^ UINT64_C(0x6c7967656e657261);
+	s[3] = id_key[1] ^ UINT64_C(0x7465646279746573);
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = le_bytes(p + i, 8);
+		s[3] ^= m;
+		sipround(s);
+		s[0] ^= m;
 	}
+	m = le_bytes(p + i, n - i) | (uint64_t)n << 56;
+	s[3] ^= m;
+	sipround(s);
+	s[0] ^= m;
+	s[2] ^= 0xff;
+	sipround(s);
+	sipround(s);
+	sipround(s);
+	h = s[0] ^ s[1] ^ s[2] ^ s[3];
 	return h ? h : 1;
 }
 

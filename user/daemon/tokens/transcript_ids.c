@@ -28,26 +28,44 @@ static void slot_set(struct transcript_id_slot *e, uint64_t hash, const struct t
 	e->cache_creation = (uint32_t)u->cache_creation;
 }
 
-static struct transcript_id_slot *lookup(struct transcript_id_slot *tab, size_t cap, uint64_t h)
+/* h's slot in tab, or the empty one where it goes; NULL when neither is
+ * within TRANSCRIPT_IDS_PROBE_MAX slots of its home. Nothing is ever removed,
+ * so an id stored within the bound is found within it. */
+static struct transcript_id_slot *lookup(struct transcript_ids *t, struct transcript_id_slot *tab,
+					 size_t cap, uint64_t h)
 {
 	size_t i = (size_t)h & (cap - 1);
 
-	while (tab[i].hash && tab[i].hash != h)
+	for (uint32_t walked = 1; walked <= TRANSCRIPT_IDS_PROBE_MAX; walked++) {
+		if (walked > t->probe_max)
+			t->probe_max = walked;
+		if (!tab[i].hash || tab[i].hash == h)
+			return &tab[i];
 		i = (i + 1) & (cap - 1);
-	return &tab[i];
+	}
+	return NULL;
 }
 
-/* Doubles the table (load stays at most one half). */
+/* Doubles the table (load stays at most one half). An id that lands past
+ * the probe bound in it (at a load of one quarter, never by chance) is
+ * forgotten: counted as unremembered. */
 static int grow(struct transcript_ids *t)
 {
 	size_t cap = t->cap ? t->cap * 2 : 64;
-	struct transcript_id_slot *tab = calloc(cap, sizeof(*tab));
+	struct transcript_id_slot *tab = calloc(cap, sizeof(*tab)), *e;
 
 	if (!tab)
 		return -ENOMEM;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slot[i].hash)
-			*lookup(tab, cap, t->slot[i].hash) = t->slot[i];
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slot[i].hash)
+			continue;
+		if ((e = lookup(t, tab, cap, t->slot[i].hash))) {
+			*e = t->slot[i];
+		} else {
+			t->n--;
+			t->unremembered++;
+		}
+	}
 	free(t->slot);
 	t->slot = tab;
 	t->cap = cap;
@@ -67,8 +85,8 @@ int transcript_ids_add(struct transcript_ids *t, const struct transcript_claude 
 		return -EINVAL;
 	if (m->id_hash) {
 		if (t->cap) {
-			e = lookup(t->slot, t->cap, m->id_hash);
-			if (e->hash) {
+			e = lookup(t, t->slot, t->cap, m->id_hash);
+			if (e && e->hash) {
 				slot_usage(e, &old);
 				t->sum.input -= old.input;
 				t->sum.output -= old.output;
@@ -83,8 +101,10 @@ int transcript_ids_add(struct transcript_ids *t, const struct transcript_claude 
 			t->unremembered++;
 		} else if ((t->n + 1) * 2 > t->cap && (err = grow(t))) {
 			t->unremembered++;
+		} else if (!(e = lookup(t, t->slot, t->cap, m->id_hash))) {
+			t->unremembered++; /* its cluster is past the bound: as full */
 		} else {
-			slot_set(lookup(t->slot, t->cap, m->id_hash), m->id_hash, &u);
+			slot_set(e, m->id_hash, &u);
 			t->n++;
 		}
 	}

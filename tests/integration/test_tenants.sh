@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# A shared build host (issue 16): two unprivileged users, made by this test
+# and removed after, both in the control group. Neither may read, alter,
+# starve or stall the other's runs. After every case /healthz answers in
+# under 100 ms; the flood case also has a bystander WebSocket reader whose
+# longest gap must stay within the period + 0.5 s.
+. "$(dirname "$0")/lib.sh"
+need_root
+PY=/usr/bin/python3
+TEN=$ROOT/tests/integration/tenants.py
+G=apg$$
+UA=apa$$
+UB=apb$$
+groupadd "$G" || fail "groupadd"
+useradd -M -N -g "$G" -d "$T/ha" -s /bin/sh "$UA" || { groupdel "$G"; fail "useradd"; }
+useradd -M -N -g "$G" -d "$T/hb" -s /bin/sh "$UB" || { userdel "$UA"; groupdel "$G"; fail "useradd"; }
+# The users exist for this test alone: whatever runs as them is the test's.
+drop_users() {
+	pkill -KILL -u "$UA" 2>/dev/null || true
+	pkill -KILL -u "$UB" 2>/dev/null || true
+	for _ in $(seq 50); do
+		userdel "$UA" 2>/dev/null || true
+		userdel "$UB" 2>/dev/null || true
+		id "$UA" >/dev/null 2>&1 || id "$UB" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	groupdel "$G" 2>/dev/null || true
+}
+trap 'drop_users; cleanup' EXIT
+chmod 755 "$T"
+mkdir -p "$T/ha" "$T/hb"
+chown "$UA:$G" "$T/ha"
+chown "$UB:$G" "$T/hb"
+as() { # as USER CMD...: CMD as USER, with its own home
+	local u=$1 h
+	shift
+	h=$T/ha
+	[ "$u" = "$UB" ] && h=$T/hb
+	setpriv --reuid="$u" --regid="$G" --init-groups env HOME="$h" AGENTPERF_CONTROL="$AGENTPERF_CONTROL" "$@"
+}
+# healthy LABEL: /healthz answers 200 within 100 ms.
+healthy() {
+	local t
+	t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "http://$AGENTPERF_SERVER/healthz")
+	[ "${t% *}" = 200 ] || fail "$1: /healthz answered ${t% *}"
+	awk -v t="${t#* }" 'BEGIN { exit !(t < 0.1) }' || fail "$1: /healthz took ${t#* } s"
+}
+# wait_status PROJECT STATE: waits up to 10 s for PROJECT's run root to be
+# in STATE (a /proc/PID/stat letter); prints its pid.
+wait_state() {
+	local pid
+	for _ in $(seq 100); do
+		pid=$(run_pid "$1")
+		[ -n "$pid" ] && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = "$2" ] &&
+			echo "$pid" && return 0
+		sleep 0.1
+	done
+	fail "project $1: no run root in state $2 after 10 s"
+}
+
+daemon_start --control-group "$G"
+
+# 1. A setuid helper in a user's run names a directory only root may read:
+# root's transcript is not read into the user's run. (Before: 4243 tokens.)
+mkdir -p "$T/rootcfg/projects/-etc"
+chmod 700 "$T/rootcfg"
+cp /bin/sleep "$T/suid-sleep"
+chmod 4755 "$T/suid-sleep"
+as "$UA" "$AP" run --project a1 --summary "$T/ha/a1.json" -- \
+	sh -c "cd /etc && CLAUDE_CONFIG_DIR=$T/rootcfg exec $T/suid-sleep 4" >"$T/ha/a1.out" 2>&1 &
+a1=$!
+pid=$(wait_run a1)
+for _ in $(seq 100); do # the helper has exec'd: setuid, root's /proc/PID
+	[ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = 0 ] && break
+	sleep 0.05
+done
+sleep 1.2 # the daemon's next look at the run's processes (each tick while young)
+printf '%s\n' '{"type":"assistant","message":{"id":"msg_root","model":"claude-x","usage":{"input_tokens":4242,"output_tokens":1}}}' \
+	>"$T/rootcfg/projects/-etc/secret.jsonl"
+chmod 600 "$T/rootcfg/projects/-etc/secret.jsonl"
+wait "$a1" || true
+[ "$(jq -r .tokens "$T/ha/a1.json")" = null ] || fail "case 1: user $UA's run read root's transcript: $(jq -c .tokens "$T/ha/a1.json")"
+healthy "case 1"
+
+# 4. tokens: only the owner of a project's live run (or root) reports them.
+as "$UA" "$AP" run --project a4 -- sleep 30 >/dev/null 2>&1 &
+a4=$!
+wait_run a4 >/dev/null
+as "$UB" "$AP" tokens --project a4 --set-current 999999 >"$T/b4.out" 2>&1 && fail "case 4: $UB reported tokens for $UA's run"
+grep -q "permission denied: project a4 belongs to another user" "$T/b4.out" || fail "case 4: $(cat "$T/b4.out")"
+as "$UA" "$AP" tokens --project a4 --set-current 150 >/dev/null || fail "case 4: the owner's own report refused"
+healthy "case 4"
+
+# 5. detach: only the owner (or root), even once the root has exited and
+# after a restart of the daemon (the owner is journaled, not guessed from a
+# pid that may be reused).
+as "$UA" "$AP" run --project a5 -- sh -c 'sleep 30 & exit 0' >/dev/null 2>&1 &
+for _ in $(seq 100); do
+	"$AP" status --json | jq -e '.[] | select(.project == "a5" and .status == "stopped")' >/dev/null && break
+	sleep 0.1
+done
+as "$UB" "$AP" detach --project a5 >"$T/b5.out" 2>&1 && fail "case 5: $UB detached $UA's run"
+grep -q "permission denied" "$T/b5.out" || fail "case 5: $(cat "$T/b5.out")"
+daemon_stop
+daemon_start --control-group "$G"
+as "$UB" "$AP" detach --project a5 >"$T/b5.out" 2>&1 && fail "case 5: $UB detached $UA's run after a restart"
+grep -q "permission denied" "$T/b5.out" || fail "case 5 after a restart: $(cat "$T/b5.out")"
+as "$UA" "$AP" detach --project a5 >/dev/null || fail "case 5: the owner may not detach its run"
+healthy "case 5"
+
+# 6. A process with its fd table filled (20 000 fds) and 30 young children
+# sharing it, in a run whose home holds a Codex sessions directory (so its
+# fd tables are walked): it costs its own run's token reads a few ticks,
+# never the daemon's answers. (Before: /healthz took 1.1-3.4 s.)
+mkdir -p "$T/hb/.codex/sessions"
+chown -R "$UB:$G" "$T/hb/.codex"
+as "$UA" "$AP" run --project a6 -- sleep 30 >/dev/null 2>&1 &
+wait_run a6 >/dev/null
+cpu0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+prlimit --nofile=20000:20000 setpriv --reuid="$UB" --regid="$G" --init-groups \
+	env HOME="$T/hb" AGENTPERF_CONTROL="$AGENTPERF_CONTROL" "$AP" run --project b6 -- "$PY" -c '
+import os, time
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(19950)]
+for _ in range(30):
+    if os.fork() == 0:
+        time.sleep(10)
+        os._exit(0)
+time.sleep(10)' >/dev/null 2>&1 &
+b6=$!
+wait_run b6 >/dev/null
+read -r gap slow < <("$PY" "$TEN" gaps "$AGENTPERF_SERVER" a6 6) || fail "case 6: no bystander reading"
+cpu=$(( $(awk '{ print $14 + $15 }' "/proc/$DPID/stat") - cpu0 ))
+echo "case 6: longest gap ${gap} s, slowest /healthz ${slow} s, daemon CPU $((cpu * 10)) ms over ~7 s"
+awk -v g="$gap" 'BEGIN { exit !(g <= 1.5) }' || fail "case 6: the bystander waited $gap s between messages"
+awk -v h="$slow" 'BEGIN { exit !(h < 0.1) }' || fail "case 6: /healthz took $slow s"
+[ "$cpu" -lt 300 ] || fail "case 6: the daemon burnt $((cpu * 10)) ms of CPU in ~7 s"
+wait "$b6" || true
+"$AP" detach --project a6 >/dev/null 2>&1 || true
+healthy "case 6"
+
+# 7. Quotas: one user's live runs and projects never lock the others out.
+sleeps=()
+for i in $(seq 40); do
+	# Not through as(): a function in the background is a subshell, and
+	# its pid would be the subshell's.
+	setpriv --reuid="$UB" --regid="$G" --init-groups sleep 60 &
+	sleeps+=($!)
+done
+for p in "${sleeps[@]}"; do # each has become UB's (setpriv, then exec)
+	for _ in $(seq 100); do
+		[ "$(awk '$1 == "Uid:" { print $2 }' "/proc/$p/status" 2>/dev/null)" = "$(id -u "$UB")" ] &&
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && break
+		sleep 0.05
+	done
+done
+n=0
+for i in $(seq 40); do
+	if as "$UB" "$AP" attach --project "b7-$i" --pid "${sleeps[$((i - 1))]}" >"$T/b7.out" 2>&1; then
+		n=$((n + 1))
+	else
+		grep -q "quota: uid .* live runs" "$T/b7.out" || fail "case 7: $(cat "$T/b7.out")"
+		break
+	fi
+done
+[ "$n" = 32 ] || fail "case 7: $UB attached $n runs, wanted the quota of 32"
+for i in $(seq 80); do
+	as "$UB" "$AP" tokens --project "b7t-$i" --add 1 >"$T/b7.out" 2>&1 || break
+done
+grep -q "quota: uid .* projects" "$T/b7.out" || fail "case 7: $UB made 80 projects: $(cat "$T/b7.out")"
+as "$UA" "$AP" run --project a7 -- true >/dev/null || fail "case 7: $UA could not start a run"
+"$AP" run --project root7 -- true >/dev/null || fail "case 7: root could not start a run"
+healthy "case 7"
+
+# 8. A pipelined flood of control requests that are never read stalls no
+# dashboard: 20 of UB's connections each send 200 requests for the history.
+# 300 records in the history, as a busy host has: each of the flood's
+# requests asks for all of them.
+"$AP" run --project hist -- true >/dev/null
+rec=$(tail -1 "$T/state/runs.jsonl")
+for i in $(seq 299); do echo "$rec"; done >>"$T/state/runs.jsonl"
+as "$UA" "$AP" run --project a8 -- sleep 20 >/dev/null 2>&1 &
+wait_run a8 >/dev/null
+mkfifo "$T/hold"
+as "$UB" "$PY" "$TEN" flood "$AGENTPERF_CONTROL" 20 200 <"$T/hold" >"$T/flood.out" 2>&1 &
+flood=$!
+exec 9>"$T/hold"
+for _ in $(seq 100); do grep -q flooding "$T/flood.out" && break; sleep 0.1; done
+read -r gap slow < <("$PY" "$TEN" gaps "$AGENTPERF_SERVER" a8 6) || fail "case 8: no bystander reading"
+exec 9>&-
+wait "$flood" || true
+awk -v g="$gap" 'BEGIN { exit !(g <= 1.5) }' || fail "case 8: the bystander waited $gap s between messages"
+awk -v h="$slow" 'BEGIN { exit !(h < 0.1) }' || fail "case 8: /healthz took $slow s during the flood"
+echo "case 8: longest gap ${gap} s, slowest /healthz ${slow} s"
+healthy "case 8"
+
+# 13. Stopping with no live run leaves nothing behind: no pin, no program.
+"$AP" detach --project a4 >/dev/null 2>&1 || true
+for i in $(seq 40); do "$AP" detach --project "b7-$i" >/dev/null 2>&1 || true; done
+"$AP" detach --project a8 >/dev/null 2>&1 || true
+kill "${sleeps[@]}" 2>/dev/null || true
+for _ in $(seq 100); do
+	[ "$("$AP" status --json | jq length)" = 0 ] && break
+	sleep 0.1
+done
+[ "$("$AP" status --json | jq length)" = 0 ] || fail "case 13: runs still live: $("$AP" status)"
+ids=$(for l in "$BPF_DIR"/link_*; do bpftool link show pinned "$l" -j | jq -r .prog_id; done | sort)
+[ -n "$ids" ] || fail "case 13: no pinned links while serving"
+daemon_stop
+[ ! -e "$BPF_DIR" ] || fail "case 13: SIGTERM with no live run left $(ls "$BPF_DIR")"
+# The kernel frees a program once its last holder is gone, a little later.
+for _ in $(seq 50); do
+	left=$(bpftool prog show -j | jq -r '.[].id' | sort | comm -12 - <(echo "$ids"))
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+[ -z "$left" ] || fail "case 13: programs still loaded 5 s after SIGTERM: $(echo $left)"
+# --cleanup binds neither the port nor the control socket: it works while
+# another process holds both addresses, and refuses while a daemon serves.
+port=$(free_port)
+"$PY" -c "import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',$port)); s.listen(); print('up', flush=True); sys.stdin.read()" \
+	<"$T/hold" >"$T/holder.out" &
+holder=$!
+exec 9>"$T/hold"
+for _ in $(seq 50); do grep -q up "$T/holder.out" && break; sleep 0.1; done
+"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --bpf-dir "$BPF_DIR" \
+	--listen "127.0.0.1:$port" --cleanup >"$T/cleanup.log" 2>&1 || fail "case 13: --cleanup: $(cat "$T/cleanup.log")"
+exec 9>&-
+wait "$holder" || true
+daemon_start --control-group "$G"
+"$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --bpf-dir "$BPF_DIR" \
+	--cleanup >"$T/cleanup.log" 2>&1 && fail "case 13: --cleanup ran beside a serving daemon"
+grep -q "is running on" "$T/cleanup.log" || fail "case 13: $(cat "$T/cleanup.log")"
+healthy "case 13"
+daemon_stop
+echo "ok"
