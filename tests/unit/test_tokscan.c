@@ -379,6 +379,29 @@ static void test_budgets_per_run(void **state)
 	free(junk);
 }
 
+/* A short run whose agent makes its project directory (issue 16, case 10):
+ * found missing at the first look, made and written a moment later, the
+ * run ends well within the 2 s a missing path is taken as such: its final
+ * read looks again and counts the line. */
+static void test_short_run_new_directory(void **state)
+{
+	char s[320];
+	pid_t pid = 100;
+	struct tokscan_result r;
+	int64_t started = real_ns();
+
+	sh("rm -rf %s", proj);
+	r = tick(4, 4, started, &pid, 1);
+	assert_false(r.have);
+	sh("mkdir -p %s", proj);
+	snprintf(s, sizeof(s), "%s/short.jsonl", proj);
+	claude_line(s, "m_short", 100, 50, 0, 0);
+	r = tick(4, 4, started, &pid, 1); /* within 2 s: the path is not looked at again */
+	assert_true(tokscan_end(ts, 4, 4, &r));
+	assert_true(r.have);
+	assert_int_equal(transcript_usage_total(&r.usage), 150);
+}
+
 /* Codex: a rollout already written and held open counts from its totals
  * at the start; one made during the run counts whole. */
 static void test_codex(void **state)
@@ -439,6 +462,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_owner_only, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_only, listing, teardown),
 		cmocka_unit_test_setup_teardown(test_budgets_per_run, with_inotify, teardown),
+		cmocka_unit_test_setup_teardown(test_short_run_new_directory, with_inotify, teardown),
+		cmocka_unit_test_setup_teardown(test_short_run_new_directory, listing, teardown),
 		cmocka_unit_test_setup_teardown(test_claude, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_one_run_per_directory, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_codex, with_inotify, teardown),

@@ -48,6 +48,11 @@ struct tokdirs {
 	struct {
 		size_t n_dirs;
 		struct tokneg neg;
+		/* Project directories its processes named that were missing:
+		 * looked for once more at its end (an agent may make its own). */
+		char *wanted[TOKDIRS_WANTED_MAX];
+		uid_t wanted_uid[TOKDIRS_WANTED_MAX];
+		size_t n_wanted;
 	} run[TRACKER_MAX_RUNS];
 };
 
@@ -118,6 +123,18 @@ static bool is_jsonl(const char *name)
 	size_t n = strlen(name);
 
 	return n > 6 && !strcmp(name + n - 6, ".jsonl");
+}
+
+/* Remembers a missing project directory of r's for its final look. */
+static void want(struct tokdirs *ds, const struct tokrun *r, const char *path, uid_t uid)
+{
+	typeof(ds->run[0]) *w = &ds->run[r->slot];
+
+	for (size_t i = 0; i < w->n_wanted; i++)
+		if (!strcmp(w->wanted[i], path))
+			return;
+	if (w->n_wanted < TOKDIRS_WANTED_MAX && (w->wanted[w->n_wanted] = strdup(path)))
+		w->wanted_uid[w->n_wanted++] = uid;
 }
 
 static struct tokdir *dir_ensure(struct tokdirs *ds, const struct tokrun *r, const char *path,
@@ -275,6 +292,8 @@ static struct tokdir *dir_ensure(struct tokdirs *ds, const struct tokrun *r, con
 		return NULL;
 	if ((dfd = useropen_dir(path, uid)) < 0) {
 		tokneg_add(neg, path, r->mono_ns);
+		if (kind == DIR_PROJECT)
+			want(ds, r, path, uid);
 		return NULL;
 	}
 	if (!(d = calloc(1, sizeof(*d))) || !(d->path = strdup(path)) || !push(ds, d)) {
@@ -410,6 +429,13 @@ void tokdirs_tick(struct tokdirs *ds, const struct tokrun *r)
 	}
 }
 
+void tokdirs_final(struct tokdirs *ds, const struct tokrun *r)
+{
+	for (size_t i = 0; i < ds->run[r->slot].n_wanted; i++)
+		dir_ensure(ds, r, ds->run[r->slot].wanted[i], ds->run[r->slot].wanted_uid[i],
+			   DIR_PROJECT, true);
+}
+
 void tokdirs_release(struct tokdirs *ds, uint32_t slot)
 {
 	size_t kept = 0;
@@ -421,8 +447,11 @@ void tokdirs_release(struct tokdirs *ds, uint32_t slot)
 			ds->dirs[kept++] = ds->dirs[i];
 	}
 	ds->n_dirs = kept;
-	if (slot < TRACKER_MAX_RUNS)
+	if (slot < TRACKER_MAX_RUNS) {
+		for (size_t i = 0; i < ds->run[slot].n_wanted; i++)
+			free(ds->run[slot].wanted[i]);
 		memset(&ds->run[slot], 0, sizeof(ds->run[slot]));
+	}
 }
 
 void tokdirs_free(struct tokdirs *ds)
@@ -431,6 +460,9 @@ void tokdirs_free(struct tokdirs *ds)
 		return;
 	for (size_t i = 0; i < ds->n_dirs; i++)
 		dir_free(ds, ds->dirs[i]);
+	for (size_t i = 0; i < TRACKER_MAX_RUNS; i++)
+		for (size_t k = 0; k < ds->run[i].n_wanted; k++)
+			free(ds->run[i].wanted[k]);
 	free(ds->dirs);
 	if (ds->ifd >= 0)
 		close(ds->ifd);

@@ -136,6 +136,7 @@ bool tokscan_end(struct tokscan *ts, uint32_t slot, uint32_t gen, struct tokscan
 
 	if (!r)
 		return false;
+	tokdirs_final(ts->dirs, r);
 	tokfiles_read(ts->files, r, true);
 	result(ts, r, out);
 	release(ts, slot);
