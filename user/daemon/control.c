@@ -257,6 +257,7 @@ static void flush(struct control_conn *c)
 			return;
 		}
 		c->out_off += (size_t)w;
+		c->took_ns = clock_mono_ns();
 	}
 	if (c->out_off == c->out_len) {
 		c->out_len = c->out_off = 0;
@@ -389,6 +390,14 @@ void control_sweep(struct control_server *s, int64_t now, bool (*keep)(void *ctx
 	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
 		struct control_conn *c = &s->conns[i];
 
+		if (c->fd >= 0 && paused(c) && now - c->took_ns >= CONTROL_STALL_NS) {
+			log_info("control peer of uid %u took none of its %zu reply bytes in %lld s: "
+				 "dropped",
+				 (unsigned)c->peer.uid, c->out_len - c->out_off,
+				 (long long)(CONTROL_STALL_NS / 1000000000));
+			conn_close(c);
+			continue;
+		}
 		if (c->fd < 0 || now - c->active_ns < CONTROL_IDLE_NS || keep(ctx, c->id))
 			continue;
 		log_debug("control connection of uid %u idle for %lld s: closed",
@@ -408,6 +417,7 @@ struct control_conn *control_conn_by_id(struct control_server *s, uint64_t id)
 int control_reply(struct control_conn *c, const char *line)
 {
 	size_t len = strlen(line), pending = c->out_len - c->out_off;
+	char *out;
 
 	if (c->fd < 0)
 		return -ENOTCONN;
@@ -424,8 +434,9 @@ int control_reply(struct control_conn *c, const char *line)
 		c->out_len = pending;
 		c->out_off = 0;
 	}
-	char *out = buf_grow(c->out, &c->out_cap, c->out_len + len, 1);
-
+	if (c->out_off == c->out_len)
+		c->took_ns = clock_mono_ns(); /* nothing was waiting for the peer */
+	out = buf_grow(c->out, &c->out_cap, c->out_len + len, 1);
 	if (!out)
 		return -ENOMEM;
 	c->out = out;

@@ -19,6 +19,9 @@
  * read: a peer that never reads costs one reply past it, not a render of
  * every line it pipelined. */
 #define CONTROL_OUT_PAUSE (256u << 10)
+/* A paused peer that takes none of its replies for this long is dropped:
+ * its connection and its replies' memory are not held for ever. */
+#define CONTROL_STALL_NS (5 * 1000000000LL)
 /* Request lines of one peer answered per turn of the loop: the rest wait
  * for the next turn, after the other peers and the WebSockets. */
 #define CONTROL_LINES_PER_TURN 1
@@ -39,6 +42,7 @@ struct control_conn {
 	bool close_after; /* close once out is sent */
 	bool backlog; /* complete request lines wait in buf for a later turn */
 	int64_t active_ns; /* CLOCK_MONOTONIC of the latest request or reply */
+	int64_t took_ns; /* when the peer last took reply bytes (or had none) */
 };
 
 /* Called for each complete request line (NUL-terminated, without its newline). */
