@@ -12,6 +12,8 @@ void *buf_grow(void *p, size_t *cap, size_t want, size_t elem)
 {
 	size_t c = *cap ? *cap : 16;
 
+	if (!want)
+		want = 1; /* room for nothing is still a block, not ENOMEM */
 	if (want <= *cap)
 		return p;
 	while (c < want && c <= SIZE_MAX / 2)

@@ -174,8 +174,10 @@ static bool may_track(struct commands *cm, struct control_conn *c,
 	return true;
 }
 
-/* Whether a non-root peer may make project, if it is new: a user makes at
- * most COMMANDS_PROJECTS_PER_UID. Replies and returns false if not. */
+/* Whether a non-root peer may make project, if it is new: a user holds at
+ * most COMMANDS_PROJECTS_PER_UID, its least recently used one with no live
+ * run and no watcher giving way to a new one. Replies and returns false if
+ * all of them are in use. */
 static bool project_quota_ok(struct commands *cm, struct control_conn *c, const char *project)
 {
 	unsigned n;
@@ -183,9 +185,10 @@ static bool project_quota_ok(struct commands *cm, struct control_conn *c, const 
 	if (c->peer.uid == 0 || projects_get(cm->p.projects, project))
 		return true;
 	n = projects_count_owned(cm->p.projects, c->peer.uid);
-	if (n < COMMANDS_PROJECTS_PER_UID)
+	if (n < COMMANDS_PROJECTS_PER_UID || projects_free_owned(cm->p.projects, c->peer.uid))
 		return true;
-	reply_error(c, "quota: uid %u has made %u projects, the most a user may make",
+	reply_error(c, "quota: uid %u has %u projects with a live run or a watcher, the most a "
+		       "user may have",
 		    (unsigned)c->peer.uid, n);
 	return false;
 }
@@ -252,6 +255,18 @@ static void do_detach(struct commands *cm, struct control_conn *c,
 	struct run *r = runs_find_project(cm->p.runs, req->project);
 	struct run final;
 
+	/* A user's own run of the project, if another user's is newer: a
+	 * name another user used later does not lock its owner out. */
+	if (r && c->peer.uid != 0 && r->owner != c->peer.uid) {
+		struct run *own = NULL;
+
+		runs_for_each(cm->p.runs, o)
+			if (runs_is_open(o) && o->owner == c->peer.uid &&
+			    !strcmp(o->project, req->project) && (!own || o->gen > own->gen))
+				own = o;
+		if (own)
+			r = own;
+	}
 	if (!r) {
 		reply_error(c, "project %s has no live run", req->project);
 		return;

@@ -36,6 +36,14 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
+void control_init(struct control_server *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->listen_fd = s->epoll_fd = s->wake_fd = -1;
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
+		s->conns[i].fd = -1;
+}
+
 bool control_in_use(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -60,12 +68,7 @@ int control_listen(struct control_server *s, const char *path, const char *group
 	gid_t gid = (gid_t)-1;
 	int fd, e;
 
-	memset(s, 0, sizeof(*s));
-	s->listen_fd = -1;
-	s->epoll_fd = -1;
-	s->wake_fd = -1;
-	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
-		s->conns[i].fd = -1;
+	control_init(s);
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "control socket path too long: %s", path);
 		return -ENAMETOOLONG;
@@ -308,16 +311,21 @@ static void answer_lines(struct control_conn *c, control_line_fn on_line, void *
  * (its socket stays readable: epoll is level-triggered). */
 static void read_conn(struct control_conn *c, control_line_fn on_line, void *ctx)
 {
-	ssize_t n = recv(c->fd, c->buf + c->len, CONTROL_LINE_MAX - c->len, 0);
+	ssize_t n;
 
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		conn_close(c);
-		return;
+	/* A full buffer (its lines answered while the peer was paused) has no
+	 * room to read into: it holds a line too long. */
+	if (c->len < CONTROL_LINE_MAX) {
+		n = recv(c->fd, c->buf + c->len, CONTROL_LINE_MAX - c->len, 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			conn_close(c);
+			return;
+		}
+		if (n < 0)
+			return;
+		c->len += (size_t)n;
+		c->active_ns = clock_mono_ns();
 	}
-	if (n < 0)
-		return;
-	c->len += (size_t)n;
-	c->active_ns = clock_mono_ns();
 	answer_lines(c, on_line, ctx);
 	if (c->fd < 0)
 		return;

@@ -61,6 +61,9 @@ struct control_server {
 
 struct http;
 
+/* A server with nothing open (every descriptor -1), as control_close leaves
+ * it: control_close on it is a no-op. */
+void control_init(struct control_server *s);
 /* Whether a daemon answers on the socket at path. */
 bool control_in_use(const char *path);
 /* Binds PATH (mode 0660, group GROUP when non-NULL), creating its directory.

@@ -202,7 +202,7 @@ struct daemon *daemon_new(const struct config *cfg)
 		return NULL;
 	}
 	a->cfg = cfg;
-	a->control.listen_fd = a->control.epoll_fd = -1;
+	control_init(&a->control);
 	if (open_all(a)) {
 		daemon_free(a);
 		return NULL;

@@ -79,6 +79,22 @@ unsigned projects_count_owned(const struct projects *ps, uid_t uid)
 	return n;
 }
 
+bool projects_free_owned(struct projects *ps, uid_t uid)
+{
+	struct project *lru = NULL;
+
+	for (int i = 0; i < PROJECTS_MAX; i++) {
+		struct project *p = &ps->p[i];
+
+		if (p->used && p->owned && p->owner == uid && idle(p) &&
+		    (!lru || p->touched < lru->touched))
+			lru = p;
+	}
+	if (lru)
+		memset(lru, 0, sizeof(*lru));
+	return lru != NULL;
+}
+
 void projects_run_started(struct project *p)
 {
 	p->has_last = false;

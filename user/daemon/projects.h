@@ -58,6 +58,9 @@ struct project *projects_get(struct projects *ps, const char *name);
 struct project *projects_add(struct projects *ps, const char *name);
 /* Projects owned by uid. */
 unsigned projects_count_owned(const struct projects *ps, uid_t uid);
+/* Frees uid's least recently asked-for project with no live run and no
+ * watcher. Returns whether there was one. */
+bool projects_free_owned(struct projects *ps, uid_t uid);
 /* A new run of the project: the previous one is no longer shown, and the
  * current-run token count starts again from zero. */
 void projects_run_started(struct project *p);

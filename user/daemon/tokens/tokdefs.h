@@ -15,14 +15,12 @@
  * it may exec (with the same fd count) at any moment. A process whose
  * environment changed (an exec) has its fd table walked whole too. */
 #define TOKSCAN_YOUNG_NS (5 * 1000000000LL)
-/* Per run and tick: processes looked at, and fd-table entries examined (a
- * walk that is cut resumes where it stopped at the next tick). An fd number
- * below TOKSCAN_FD_TRACK once examined is not read again until the next
- * full walk, so a process that holds 20 000 fds costs its own run a few
- * ticks, not every tick of the daemon. */
+/* Per tick: processes looked at, per run, and fd-table entries examined,
+ * for all the runs of one user (a walk that is cut resumes where it stopped
+ * at the next tick): a process that holds 20 000 fds costs its own user's
+ * token reads a few ticks, not every tick of the daemon. */
 #define TOKSCAN_PROCS_PER_TICK 256
 #define TOKSCAN_FDS_PER_TICK 4096
-#define TOKSCAN_FD_TRACK 65536
 /* Bytes read from one file, and from all of one run's, per tick: an agent
  * that writes faster is caught up with over the next ticks. Each run has
  * its own budget: another run's files never spend it. */

@@ -26,8 +26,6 @@ struct tproc {
 	int64_t first_ns, scanned_ns, walked_ns;
 	off_t fd_dir_size;
 	long fd_pos; /* where a walk cut short resumes (telldir); 0: from the start */
-	uint8_t *fd_seen; /* fd numbers examined since the last full walk */
-	size_t fd_seen_bytes;
 };
 
 /* A run's processes. */
@@ -35,14 +33,24 @@ struct ptable {
 	struct tproc *procs;
 	size_t n, cap;
 	size_t next; /* where the next tick's looks begin (round robin) */
-	size_t fd_budget; /* fd-table entries left to examine this tick */
 };
+
+/* fd-table entries a uid's runs may still examine this tick. */
+struct uid_budget {
+	uid_t uid;
+	size_t left;
+};
+
+#define TOKPROCS_UIDS 64
 
 struct tokprocs {
 	const char *proc_root;
 	struct tokdirs *ds;
 	struct tokfiles *fs;
 	struct ptable run[TRACKER_MAX_RUNS]; /* by slot */
+	struct uid_budget budgets[TOKPROCS_UIDS]; /* this tick's */
+	size_t n_budgets;
+	size_t spare_budget;
 	char buf[64 * 1024];
 };
 
@@ -80,9 +88,6 @@ static void paths_forget(struct tproc *p)
 static void proc_forget(struct tproc *p)
 {
 	paths_forget(p);
-	free(p->fd_seen);
-	p->fd_seen = NULL;
-	p->fd_seen_bytes = 0;
 	p->fd_pos = 0;
 }
 
@@ -117,11 +122,8 @@ static void proc_learn(struct tokprocs *ps, const struct tokrun *r, struct tproc
 	}
 	p->env_changed = h != p->env_hash;
 	p->env_hash = h;
-	if (p->env_changed && p->fd_seen) {
-		/* An exec: its fds are looked at afresh, from the start. */
-		memset(p->fd_seen, 0, p->fd_seen_bytes);
-		p->fd_pos = 0;
-	}
+	if (p->env_changed)
+		p->fd_pos = 0; /* an exec: its fds are looked at afresh, from the start */
 	home = transcript_env_get(ps->buf, n, "HOME", &hlen);
 	if (home && (!hlen || home[0] != '/'))
 		home = NULL;
@@ -165,42 +167,35 @@ static void follow_fd(struct tokprocs *ps, const struct tokrun *r, struct tproc 
 			tokrun_born_fd(r, fd, &btime) ? 0 : st.st_size);
 }
 
-/* Whether fd was examined since the last full walk; marks it so. */
-static bool fd_seen_before(struct tproc *p, long fd)
+/* The budget of r's owner for this tick (an unlimited one past
+ * TOKPROCS_UIDS owners in a tick: never reached while non-root users hold
+ * at most 32 runs each of 256). */
+static size_t *budget_of(struct tokprocs *ps, const struct tokrun *r)
 {
-	size_t byte = (size_t)fd / 8;
-	uint8_t bit = (uint8_t)(1u << (fd % 8)), *grown;
-
-	if (fd < 0 || fd >= TOKSCAN_FD_TRACK)
-		return false;
-	if (byte >= p->fd_seen_bytes) {
-		size_t want = byte + 1 > 64 ? byte + 1 : 64;
-
-		if (!(grown = realloc(p->fd_seen, want)))
-			return false;
-		memset(grown + p->fd_seen_bytes, 0, want - p->fd_seen_bytes);
-		p->fd_seen = grown;
-		p->fd_seen_bytes = want;
-	}
-	if (p->fd_seen[byte] & bit)
-		return true;
-	p->fd_seen[byte] |= bit;
-	return false;
+	for (size_t i = 0; i < ps->n_budgets; i++)
+		if (ps->budgets[i].uid == r->owner)
+			return &ps->budgets[i].left;
+	if (ps->n_budgets == TOKPROCS_UIDS)
+		return &ps->spare_budget;
+	ps->budgets[ps->n_budgets] = (struct uid_budget){ r->owner, TOKSCAN_FDS_PER_TICK };
+	return &ps->budgets[ps->n_budgets++].left;
 }
 
 /* The process's open files: Codex rollouts it holds, and Claude Code
  * transcripts (their project directory is then watched). At most
- * t->fd_budget entries a tick: a long table is walked over several. */
+ * TOKSCAN_FDS_PER_TICK entries a tick for all the runs of one user: a long
+ * table is walked over several ticks, resuming where it stopped. */
 static void walk_fds(struct tokprocs *ps, const struct tokrun *r, struct ptable *t,
 		     struct tproc *p)
 {
+	size_t *budget = budget_of(ps, r);
 	char path[PATH_MAX], target[PATH_MAX], dir[PATH_MAX];
 	struct dirent *de = NULL;
 	struct stat st;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "%s/%d/fd", ps->proc_root, (int)p->pid);
-	if (!t->fd_budget || !(d = opendir(path)))
+	if (!*budget || !(d = opendir(path)))
 		return;
 	if (!p->fd_pos) {
 		/* The size of /proc/PID/fd is its open-fd count (Linux 6.2+):
@@ -214,21 +209,15 @@ static void walk_fds(struct tokprocs *ps, const struct tokrun *r, struct ptable 
 			}
 			p->fd_dir_size = st.st_size;
 		}
-		/* A full walk looks at every fd again (a number may now name
-		 * another file), but a young process's, walked each tick, and
-		 * one after an exec only look at numbers not seen yet. */
-		if (p->walked_ns && r->mono_ns - p->walked_ns >= TOKSCAN_FULL_NS && p->fd_seen)
-			memset(p->fd_seen, 0, p->fd_seen_bytes);
 	} else {
 		seekdir(d, p->fd_pos);
 	}
-	while (t->fd_budget && (de = readdir(d))) {
+	while (*budget && (de = readdir(d))) {
 		ssize_t n;
 		int kind = -1;
 
-		t->fd_budget--;
-		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
-		    fd_seen_before(p, strtol(de->d_name, NULL, 10)))
+		--*budget;
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
 		if (n <= 6)
@@ -242,7 +231,7 @@ static void walk_fds(struct tokprocs *ps, const struct tokrun *r, struct ptable 
 		else if (kind == TRANSCRIPT_CLAUDE)
 			tokdirs_project(ps->ds, r, dir, p->uid);
 	}
-	if (!t->fd_budget) {
+	if (!*budget) {
 		long pos = telldir(d);
 
 		if (pos > 0 && readdir(d)) {
@@ -308,6 +297,12 @@ static struct tproc *proc_of(struct ptable *t, pid_t pid)
 	return &t->procs[t->n++];
 }
 
+void tokprocs_begin(struct tokprocs *ps)
+{
+	ps->n_budgets = 0;
+	ps->spare_budget = TOKSCAN_FDS_PER_TICK;
+}
+
 void tokprocs_scan(struct tokprocs *ps, const struct tokrun *r, const pid_t *pids, size_t n)
 {
 	struct ptable *t = &ps->run[r->slot];
@@ -315,7 +310,6 @@ void tokprocs_scan(struct tokprocs *ps, const struct tokrun *r, const pid_t *pid
 
 	for (size_t i = 0; i < t->n; i++)
 		t->procs[i].seen = false;
-	t->fd_budget = TOKSCAN_FDS_PER_TICK;
 	/* Round robin from where the last tick's looks stopped: a run with
 	 * more processes than a tick looks at gets to all of them in turn. */
 	for (size_t k = 0; k < n; k++) {

@@ -25,6 +25,8 @@ void tokprocs_free(struct tokprocs *ps);
  * TOKSCAN_YOUNG_NS). Processes no longer in pids are forgotten; what they
  * led to is not. */
 void tokprocs_scan(struct tokprocs *ps, const struct tokrun *r, const pid_t *pids, size_t n);
+/* Before a tick's runs: each user's fd-table budget starts afresh. */
+void tokprocs_begin(struct tokprocs *ps);
 /* Forgets the processes of the run in slot. */
 void tokprocs_release(struct tokprocs *ps, uint32_t slot);
 

@@ -67,6 +67,7 @@ struct tokscan *tokscan_new(const char *proc_root, bool inotify)
 void tokscan_begin(struct tokscan *ts)
 {
 	tokfiles_begin(ts->files);
+	tokprocs_begin(ts->procs);
 	tokdirs_begin(ts->dirs, ts->run);
 }
 
