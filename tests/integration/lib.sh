@@ -193,6 +193,19 @@ compare() {
 	[ "$ppm" -le "$TOLERANCE_PPM" ] || fail "$label: run and kernel disagree by more than 0.1 %"
 }
 
+# wait_until SECONDS CMD [ARG]...: runs CMD every 0.1 s until it succeeds;
+# false after SECONDS (the caller fails, saying what it waited for). An
+# event's time depends on the host's load: the wait is as long as the event
+# takes, the deadline generous.
+wait_until() {
+	local end=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
 # run_pid PROJECT: the root pid of PROJECT's live run, or nothing.
 run_pid() { "$AP" status --json | jq -r --arg p "$1" '[.[] | select(.project == $p) | .pid][0] // empty'; }
 
