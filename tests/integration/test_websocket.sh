@@ -5,6 +5,7 @@
 need_root
 PY=/usr/bin/python3
 WS=$ROOT/tests/integration/ws_rules.py
+RATE=$ROOT/tests/integration/cpu_rate.py
 $PY -c 'import websockets' 2>/dev/null || fail "needs Debian's python3-websockets"
 
 # Defaults (1 s / 3 s), loopback only.
@@ -16,32 +17,49 @@ $PY -c "import urllib.request,sys; r = urllib.request.urlopen('http://$AGENTPERF
 	fail "/healthz is not 200 ok"
 $PY "$WS" basics "$AGENTPERF_SERVER" || fail "basics"
 
-# A live run: one busy core and 600 MiB resident, tokens, then SIGSTOP and SIGKILL.
+# A live run: a busy process, 600 MiB resident, tokens, then SIGSTOP and SIGKILL.
 "$AP" tokens --project cycle --add 100 >/dev/null
 "$AP" run --project cycle -- $PY -c '
 import time
 a = bytearray(600 << 20)
 for i in range(0, len(a), 4096): a[i] = 1
 t = time.time()
-while time.time() - t < 60: pass' 2>/dev/null &
+while time.time() - t < 300: pass' 2>/dev/null &
 runpid=$!
 root=$(wait_run cycle)
+# Its own CPU as the kernel counts it, the reference for its rates: a busy
+# process gets a whole core only on an idle host.
+$PY "$RATE" record "$root" "$T/cycle.cpu" &
+recorder=$!
 "$AP" tokens --project cycle --set-current 120 >/dev/null
 # While someone watches, the snapshots' sampling passes also give `status`
-# (and /metrics) their rates: one busy core still shows as one.
+# (and /metrics) their rates: a busy process shows the CPU it got.
 # timeout --foreground signals the client alone: its default, the whole
 # process group, also hits LeakSanitizer's tracer as the ASan build exits and
-# leaves the client spinning (8 of 40 tries). -k 5 is the backstop.
-timeout --foreground -k 5 4 "$AP" watch cycle >/dev/null &
-sleep 2.5 # let it allocate
+# leaves the client spinning (8 of 40 tries). -k 5 is the backstop; the
+# watcher is stopped (TERM, which timeout passes on) once the reads are done.
+timeout --foreground -k 5 120 "$AP" watch cycle >"$T/watch1.out" &
+watcher=$!
+allocated() { [ "$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$root/status")" -ge $((600 << 10)) ]; }
+wait_until 60 allocated || fail "the run did not get 600 MiB resident"
+wait_until 30 test -s "$T/watch1.out" || fail "agentperf watch printed nothing"
+# A rate spans 0.9 s or more, up to a walk at most ~1 s old: 4 s of record.
+$PY "$RATE" wait "$T/cycle.cpu" 4 || fail "no record of the run's CPU"
 for _ in 1 2 3; do
+	t0=$(date +%s.%N)
 	cores=$("$AP" status --json | jq '.[] | select(.project == "cycle") | .cores')
-	awk -v c="$cores" 'BEGIN { exit !(c >= 0.8 && c <= 1.2) }' || fail "a watched run's status shows $cores cores, wanted 1"
+	t1=$(date +%s.%N)
+	# The status's walk is at most 0.9 s older than the request.
+	band=$($PY "$RATE" check "$T/cycle.cpu" "$cores" "$(awk -v t="$t0" 'BEGIN { printf "%.6f", t - 0.95 }')" "$t1") ||
+		fail "a watched run's status shows $band"
+	echo "status: $band"
 	sleep 0.6
 done
-wait $! || true
+kill -TERM "$watcher"
+wait "$watcher" || true
 $PY "$WS" run "$AGENTPERF_SERVER" cycle "$root" || fail "run cycle"
 wait "$runpid" || true
+wait "$recorder" || true
 # `agentperf watch` prints each message as one JSON line.
 timeout --foreground -k 5 2.5 "$AP" watch cycle >"$T/watch.out" || true
 [ "$(wc -l <"$T/watch.out")" -ge 1 ] && jq -e '.type == "perf_metrics" and .run.status == "crashed"' "$T/watch.out" >/dev/null ||

@@ -12,6 +12,7 @@ import sys
 import time
 
 import websockets
+from cpu_rate import Recorder
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
 
@@ -144,12 +145,13 @@ async def basics(server):
                 fail("no pong")
         if m != {"type": "pong"}:
             fail(f"ping answered with {m}")
-        # Idle cadence: 3 s.
-        t0 = time.monotonic()
-        check_message(await recv_json(ws, 5), "demo")
-        t1 = time.monotonic()
-        check_message(await recv_json(ws, 5), "demo")
-        gap = time.monotonic() - t1
+        # Idle cadence: 3 s, between the messages' own stamps (when the
+        # daemon built them), not when a client on a busy host read them.
+        m1 = await recv_json(ws, 5)
+        check_message(m1, "demo")
+        m2 = await recv_json(ws, 5)
+        check_message(m2, "demo")
+        gap = stamp_of(m2["timestamp"]) - stamp_of(m1["timestamp"])
         if not 2.7 < gap < 3.5:
             fail(f"idle messages {gap:.2f} s apart, wanted 3")
     # A client frame over 4 KiB closes with 1009.
@@ -164,21 +166,38 @@ async def run_cycle(server, project, root_pid):
     import os
     import signal
     uri = f"ws://{server}/ws/projects/{project}"
+    # The run's CPU as the kernel counts it: a message's cores are the run's
+    # CPU between the previous message's walk and its own, and the messages
+    # are stamped with their walks, so the reference spans the same interval
+    # whatever share of a core the host gives the process.
+    cpu = Recorder(root_pid)
+    cpu.start()
     async with websockets.connect(uri) as ws:
         m = await recv_json(ws)
         check_message(m, project)
         if m["run"]["status"] != "running" or m["run"]["pid"] != root_pid:
             fail(f"live run: {m['run']}")
-        stamps = []
+        msgs = []
         for _ in range(3):
-            m = await recv_json(ws, 3)
-            stamps.append(time.monotonic())
+            m = await recv_json(ws, 5)
+            msgs.append(m)
             check_message(m, project)
-        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+        stamps = [stamp_of(x["timestamp"]) for x in msgs]
+        gaps = [round(b - a, 3) for a, b in zip(stamps, stamps[1:])]
         if not all(0.8 < g < 1.3 for g in gaps):
             fail(f"running messages {gaps} s apart, wanted 1")
-        if not 0.8 <= m["cpu"]["cores"] <= 1.2 or m["cpu"]["percent"] < 40:
-            fail(f"one busy core shows as {m['cpu']}")
+        deadline = time.monotonic() + 5
+        while cpu.series.at(stamps[-1]) is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        want = cpu.series.rate(stamps[-2], stamps[-1])
+        if want is None:
+            fail(f"the run's CPU was not recorded from {stamps[-2]} to {stamps[-1]}")
+        ncpus = os.cpu_count()
+        # cores and percent are rounded to 0.1.
+        if (abs(m["cpu"]["cores"] - want) > 0.1
+                or abs(m["cpu"]["percent"] - 100 * want / ncpus) > 0.1 + 10 / ncpus):
+            fail(f"a busy process shows as {m['cpu']}; it had {want:.3f} cores by its own "
+                 f"schedstat over the same {gaps[-1]} s")
         if m["memory"]["run_rss_gb"] < 0.5:
             fail(f"a 600 MiB process shows run_rss_gb {m['memory']['run_rss_gb']}")
         # 100 reported before the run, then this run set to 120: the run's count
@@ -202,7 +221,8 @@ async def run_cycle(server, project, root_pid):
         m = await recv_json(ws, 5)
         if m["run"]["status"] != "crashed" or m["run"]["tasks"] != 0 or m["cpu"]["cores"] != 0:
             fail(f"after the crash: {m}")
-    print("ok run cycle: running at 1 s with cores, RSS, tokens; paused; crashed")
+    cpu.stop = True
+    print(f"ok run cycle: running at 1 s with cores (its own {want:.2f}), RSS, tokens; paused; crashed")
 
 
 async def tokens_auth(server, token):
