@@ -17,14 +17,17 @@ ln -s /proc/meminfo "$F/proc/meminfo"
 ln -s /proc/stat "$F/proc/stat"
 mirror() { mkdir -p "$F/proc/$1/fd" "$F/proc/$1/fdinfo"; cp "/proc/$1/status" "$F/proc/$1/status"; }
 
-daemon_start --proc-root "$F/proc" --sys-root "$F/sys"
+# A long idle period: before the run starts, the stream walks only then
+# (ws_rules.py starts the run a second after one, so that the daemon's first
+# look at its clients is the snapshot the start makes).
+daemon_start --proc-root "$F/proc" --sys-root "$F/sys" --interval-idle 10000
 grep -q "GPU: a DRM device reports usage" "$T/daemon.log" || fail "the fake GPU was not found"
 
 # A parent and its child; both will hold the same DRM client.
 sh -c 'sleep 120 & wait' &
 parent=$!
-for _ in $(seq 50); do child=$(pgrep -P "$parent" sleep || true); [ -n "$child" ] && break; sleep 0.05; done
-[ -n "$child" ] || fail "no child"
+child_of() { child=$(pgrep -P "$parent" sleep) || return 1; }
+wait_until 20 child_of || fail "no child"
 mirror "$parent"
 mirror "$child"
 touch "$F/proc/$parent/fd/0" # not a device: ignored
@@ -39,7 +42,7 @@ mknod "$F/proc/$other/fd/3" c 226 128
 printf 'drm-driver:\tamdgpu\ndrm-client-id:\t99\ndrm-pdev:\t0000:04:00.0\ndrm-resident-vram:\t4 GiB\ndrm-engine-gfx:\t1 ns\n' \
 	>"$F/proc/$other/fdinfo/3"
 
-"$AP" attach --project gpu --pid "$parent" >/dev/null || fail "attach"
-$PY "$ROOT/tests/integration/ws_rules.py" gpu "$AGENTPERF_SERVER" gpu "$F/proc" "$parent" "$child" || fail "gpu"
+# ws_rules.py attaches the parent once it watches the project.
+$PY "$ROOT/tests/integration/ws_rules.py" gpu "$AGENTPERF_SERVER" gpu "$F/proc" "$parent" "$child" "$AP" || fail "gpu"
 kill "$parent" "$child" "$other" 2>/dev/null || true
 daemon_stop

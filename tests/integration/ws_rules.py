@@ -350,11 +350,12 @@ async def dead_peer(server, hangup_s):
     print(f"ok dead peer: dropped after {time.monotonic() - t0:.0f} s")
 
 
-async def gpu(server, project, fake_proc, parent, child):
+async def gpu(server, project, fake_proc, parent, child, ap):
     """DRM fdinfo of a run on a fake /proc: utilization, VRAM, dedupe, a
     counter going backwards, fds closing. A writer advances the counters at
     half of wall time: 50 %."""
     import os
+    import subprocess
     import threading
     fdinfo = {  # path -> client id; fd 5 and its dup 6 in the parent, the child's fd 5
         f"{fake_proc}/{parent}/fdinfo/5": 4, f"{fake_proc}/{parent}/fdinfo/6": 4,
@@ -401,16 +402,34 @@ async def gpu(server, project, fake_proc, parent, child):
                 os.unlink(path.replace("/fdinfo/", "/fd/"))
         return time.time()
 
-    write_pass()  # every fdinfo exists before the first snapshot
+    zero = {"available": True, "percent": 0, "vram_used_gb": 0, "vram_total_gb": 8.0}
+    write_pass()  # every fdinfo exists before the daemon first looks at the run
     writer = threading.Thread(target=write_all, daemon=True)
     writer.start()
     try:
         async with websockets.connect(f"ws://{server}/ws/projects/{project}") as ws:
+            # Watched before the run starts, so that the first look at its
+            # clients is in a message: the snapshot made when the run
+            # starts walks afresh when the latest walk is a period (1 s)
+            # old, and with no live run nothing walks but the stream, whose
+            # idle period is long here (test_gpu.sh).
             m = await recv_json(ws)
             check_message(m, project, gpu=True)
+            if m["gpu"] != zero or m["run"]["pid"] is not None:
+                fail(f"GPU host, no run: {m['gpu']}, {m['run']}")
+            await asyncio.sleep(max(0, stamp_of(m["timestamp"]) + 1.1 - time.time()))
+            t_attach = time.time()
+            if subprocess.run([ap, "attach", "--project", project, "--pid", str(parent)],
+                              stdout=subprocess.DEVNULL).returncode:
+                fail("attach")
+            deadline = time.monotonic() + 10
+            while m["run"]["pid"] != parent:
+                if time.monotonic() > deadline:
+                    fail("the attached run never showed")
+                m = await recv_json(ws, 10)
+            if stamp_of(m["timestamp"]) < t_attach:
+                fail(f"the run's first message is from a walk before it started: {m}")
             g = m["gpu"]
-            if g["available"] is not True or g["vram_total_gb"] != 8.0:
-                fail(f"GPU host: {g}")
             # First sighting: no percent yet; VRAM counted once for three fds.
             if g["percent"] is not None or g["vram_used_gb"] != 2.0:
                 fail(f"first GPU sample: {g}")
@@ -449,7 +468,7 @@ async def gpu(server, project, fake_proc, parent, child):
             # Every fd closes: the run uses no GPU.
             t_change = close_fds(list(fdinfo))
             g = (await recv_after(ws, t_change, 2))["gpu"]
-            if g != {"available": True, "percent": 0, "vram_used_gb": 0, "vram_total_gb": 8.0}:
+            if g != zero:
                 fail(f"after closing every fd: {g}")
     finally:
         state["stop"] = True
@@ -486,7 +505,7 @@ def main():
         "max-clients": lambda: max_clients(server, int(args[0])),
         "slow-reader": lambda: slow_reader(server, int(args[0]), float(args[1])),
         "dead-peer": lambda: dead_peer(server, int(args[0])),
-        "gpu": lambda: gpu(server, args[0], args[1], int(args[2]), int(args[3])),
+        "gpu": lambda: gpu(server, args[0], args[1], int(args[2]), int(args[3]), args[4]),
         "registry": lambda: registry(server, args[0], int(args[1])),
     }[check]
     asyncio.run(fn())
