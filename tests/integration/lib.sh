@@ -115,12 +115,12 @@ daemon_start() {
 	"${IN_NS[@]}" "$APD" --control "$AGENTPERF_CONTROL" --state-dir "$T/state" --bpf-dir "$BPF_DIR" \
 		"${listen[@]}" "$@" >"$T/daemon.log" 2>&1 &
 	DPID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		[ -S "$AGENTPERF_CONTROL" ] && grep -q "listening" "$T/daemon.log" && return 0
 		kill -0 "$DPID" 2>/dev/null || fail "agentperfd exited at start"
 		sleep 0.1
 	done
-	fail "agentperfd did not start in 10 s"
+	fail "agentperfd did not start in 30 s"
 }
 
 daemon_stop() {
@@ -209,26 +209,26 @@ wait_until() {
 # run_pid PROJECT: the root pid of PROJECT's live run, or nothing.
 run_pid() { "$AP" status --json | jq -r --arg p "$1" '[.[] | select(.project == $p) | .pid][0] // empty'; }
 
-# wait_run PROJECT: waits up to 5 s for PROJECT's live run; prints its root pid.
+# wait_run PROJECT: waits up to 20 s for PROJECT's live run; prints its root pid.
 wait_run() {
 	local pid
-	for _ in $(seq 50); do
+	for _ in $(seq 200); do
 		pid=$(run_pid "$1")
 		[ -n "$pid" ] && echo "$pid" && return 0
 		sleep 0.1
 	done
-	fail "project $1 has no live run after 5 s"
+	fail "project $1 has no live run after 20 s"
 }
 
-# wait_record PROJECT: waits up to 10 s for a record of PROJECT in the run
+# wait_record PROJECT: waits up to 30 s for a record of PROJECT in the run
 # history; prints the newest.
 wait_record() {
 	local rec
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		rec=$("$AP" runs --json --project "$1" | jq -e '.[0]') && echo "$rec" && return 0
 		sleep 0.1
 	done
-	fail "no record of project $1 in the history after 10 s"
+	fail "no record of project $1 in the history after 30 s"
 }
 
 # oracle_run LABEL CMD [ARG]...: CMD as a tracked run (--wait-all) inside a
