@@ -21,13 +21,21 @@ create_time() {
 		'{ sub(/.*\) /, ""); split($0, f, " "); printf "%.2f\n", bt + f[20] / hz }' "/proc/$1/stat"
 }
 lock() { printf '%s:%s' "$2" "$3" >"$T/$1/.autoforge/.agent.lock.tmp" && mv "$T/$1/.autoforge/.agent.lock.tmp" "$T/$1/.autoforge/.agent.lock"; }
-wait_log() { for _ in $(seq 250); do grep -q "$1" "$T/daemon.log" && return 0; sleep 0.02; done; fail "daemon never said: $1"; }
+# Polls finely: the first wait also times how soon the lock was seen.
+wait_log() { for _ in $(seq 1000); do grep -q "$1" "$T/daemon.log" && return 0; sleep 0.02; done; fail "daemon never said: $1"; }
+# Whether the daemon's inotify instance watches PROJECT's .autoforge
+# directory: its inode is listed in the daemon's fdinfo (in hex).
+watched() {
+	local ino
+	ino=$(printf '%x' "$(stat -c %i "$T/$1/.autoforge")")
+	grep -qs "^inotify wd:[0-9a-f]* ino:$ino " /proc/"$DPID"/fdinfo/*
+}
 
 # An agent: keeps spawning compilers-to-be until killed. Its lock is seen at
 # once (inotify on the lock's directory), not at the next once-a-second look.
 sh -c "while :; do '$H/burn' 1 100; sleep 0.05; done" &
 AGENT=$!
-sleep 1.2 # the daemon's first look has put a watch on alpha/.autoforge
+wait_until 20 watched alpha || fail "the daemon's first look put no watch on alpha/.autoforge"
 t0=$(date +%s%N)
 lock alpha "$AGENT" "$(create_time "$AGENT")"
 wait_log "run .* of project alpha started from its agent lock"
@@ -35,9 +43,8 @@ t1=$(date +%s%N)
 [ "$(run_pid alpha)" = "$AGENT" ] || fail "the agent's lock started no run: $("$AP" status)"
 echo "lock written -> run started (seen in the log): $(((t1 - t0) / 1000000)) ms"
 [ $(((t1 - t0) / 1000000)) -lt 300 ] || fail "the lock took $(((t1 - t0) / 1000000)) ms to start a run: not watched"
-sleep 1.5 # a tick or two of figures
-curl -sf "http://$AGENTPERF_SERVER/metrics" | grep -q "^agentperf_run_cpu_seconds_total{project=\"alpha\"" ||
-	fail "alpha's run is not in /metrics"
+in_metrics() { curl -sf "http://$AGENTPERF_SERVER/metrics" | grep -q "^agentperf_run_cpu_seconds_total{project=\"$1\""; }
+wait_until 20 in_metrics alpha || fail "alpha's run is not in /metrics"
 $PY "$WS" registry "$AGENTPERF_SERVER" alpha "$AGENT" || fail "registry WebSocket rules"
 "$AP" top | grep -Eq "^alpha +running " || fail "alpha's run is not in agentperf top: $("$AP" top)"
 
@@ -53,21 +60,26 @@ wait_log "project beta: stale lock: process $other started at .* (a reused PID)"
 [ -z "$(run_pid beta)" ] || fail "a stale lock started a run"
 kill "$other"
 
-# A project added later, while the harness holds the registry's write lock
-# for ~2 s: reads in that time fail (busy) and must keep the known projects.
-sqlite3 "$DB" "BEGIN EXCLUSIVE; INSERT INTO projects VALUES ('gamma', '$T/gamma', datetime());
-	SELECT 1 FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 6000000) SELECT count(*) FROM c);
-	COMMIT;" >/dev/null &
+# A project added later, while the harness holds the registry's write lock:
+# reads in that time fail (busy) and must keep the known projects. The
+# writer holds it until told to commit, however long the checks take.
+mkfifo "$T/sql"
+sqlite3 "$DB" <"$T/sql" >/dev/null &
 WRITER=$!
-sleep 0.3
+exec 3>"$T/sql"
+echo "BEGIN EXCLUSIVE; INSERT INTO projects VALUES ('gamma', '$T/gamma', datetime());" >&3
+locked() { ! sqlite3 "$DB" "SELECT 1 FROM projects LIMIT 1" >/dev/null 2>&1; }
+wait_until 20 locked || fail "the writer never took the registry's lock"
 # An unknown name makes the daemon read the registries at once: busy now.
 $PY "$WS" registry "$AGENTPERF_SERVER" alpha "$AGENT" || fail "alpha was lost while the registry was busy"
 grep -q "registry $DB: database is locked" "$T/daemon.log" || fail "the registry was never busy: test the test"
-wait "$WRITER"
+echo "COMMIT;" >&3
+exec 3>&-
+wait "$WRITER" || fail "the registry writer failed"
 sleep 60 & g=$!
 lock gamma "$g" "$(create_time "$g")"
-for _ in $(seq 50); do [ "$(run_pid gamma)" = "$g" ] && break; sleep 0.1; done
-[ "$(run_pid gamma)" = "$g" ] || fail "project gamma, added later, was not picked up"
+gamma_run() { [ "$(run_pid gamma)" = "$g" ]; }
+wait_until 20 gamma_run || fail "project gamma, added later, was not picked up"
 $PY "$WS" registry "$AGENTPERF_SERVER" gamma "$g" || fail "gamma on the WebSocket"
 kill "$g"
 
@@ -84,18 +96,19 @@ grep -q "too many live runs" "$T/fill.err" || fail "filling every slot: $(cat "$
 sleep 120 & late=$!
 lock beta "$late" "$(create_time "$late")"
 wait_log "project beta: agent lock names pid $late, but too many live runs"
-sleep 1.5 # a look or two with no slot free
+sleep 1.5 # a look or two with no slot free (on a slow host fewer: never a false failure)
 [ -z "$(run_pid beta)" ] || fail "a run started with every slot taken"
 kill "${fillers[0]}"
-for _ in $(seq 40); do [ "$(run_pid beta)" = "$late" ] && break; sleep 0.1; done
-[ "$(run_pid beta)" = "$late" ] || fail "the refused lock was not tried again once a slot was free"
+beta_run() { [ "$(run_pid beta)" = "$late" ]; }
+wait_until 20 beta_run || fail "the refused lock was not tried again once a slot was free"
 [ "$(grep -c "project beta: agent lock names pid $late" "$T/daemon.log")" = 1 ] ||
 	fail "the refusal was warned more than once"
 kill "${fillers[@]}" "$late" 2>/dev/null || true
 
 # The agent stops: its run ends and the history says where the CPU went.
 kill "$AGENT"
-for _ in $(seq 50); do [ -z "$(run_pid alpha)" ] && break; sleep 0.1; done
+alpha_ended() { [ -z "$(run_pid alpha)" ]; }
+wait_until 20 alpha_ended || fail "alpha's run did not end with its agent"
 rec=$("$AP" runs --json --project alpha | jq '.[0]')
 [ "$(jq -r .pid <<<"$rec")" = "$AGENT" ] || fail "alpha's run is not in the history: $rec"
 [ "$(jq -r '.top[0].comm' <<<"$rec")" = burn ] || fail "alpha's top is not burn: $rec"
