@@ -14,15 +14,20 @@ trap 'umount -l "$SD" "$SD2" 2>/dev/null || true; cleanup' EXIT
 
 fill() { dd if=/dev/zero of="$SD/fill" bs=4k 2>/dev/null || true; }
 
+# Each run ends when the test says (a line on a fifo), once the disk is
+# full, however long filling it took.
+mkfifo "$T/end1" "$T/end2"
+record_failed() { grep -q "cannot record run" "$T/daemon.log"; }
+
 daemon_start --state-dir "$SD"
 # While the daemon runs: the record waits for room, then is written.
-"$AP" run --project full-run -- sh -c 'sleep 1' >/dev/null 2>&1 &
+"$AP" run --project full-run -- sh -c "read x <'$T/end1'" >/dev/null 2>&1 &
 c1=$!
 wait_run full-run >/dev/null
 fill
+echo >"$T/end1"
 wait "$c1" || true
-for _ in $(seq 50); do grep -q "cannot record run" "$T/daemon.log" && break; sleep 0.1; done
-grep -q "cannot record run" "$T/daemon.log" || fail "no record failure on a full disk"
+wait_until 20 record_failed || fail "no record failure on a full disk"
 rm "$SD/fill"
 rec=$(wait_record full-run)
 jq -e '.status == "stopped" and .exit_code == 0' <<<"$rec" >/dev/null || fail "record after room came back: $rec"
@@ -32,12 +37,13 @@ jq -e '.status == "stopped" and .exit_code == 0' <<<"$rec" >/dev/null || fail "r
 daemon_stop
 SD=$SD2
 daemon_start --state-dir "$SD"
-"$AP" run --project full-stop -- sh -c 'sleep 1; exit 4' >/dev/null 2>&1 &
+"$AP" run --project full-stop -- sh -c "read x <'$T/end2'; exit 4" >/dev/null 2>&1 &
 c2=$!
 wait_run full-stop >/dev/null
 fill
+echo >"$T/end2"
 wait "$c2" || true
-sleep 1.5
+wait_until 20 record_failed || fail "no record failure on a full disk, second daemon"
 kill -TERM "$DPID"
 rc=0
 wait "$DPID" || rc=$?
