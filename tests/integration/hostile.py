@@ -263,21 +263,24 @@ def case_ctl_never_reads():
 
 
 IDLE_USER = """
-import socket, sys, time
+import select, socket, sys, time
 socks, refused = [], 0
 for _ in range(40):
     s = socket.socket(socket.AF_UNIX)
     s.connect(sys.argv[1])
     socks.append(s)
-time.sleep(0.5)
-for s in socks:
-    s.setblocking(False)
-    try:
+# The refusals come as the daemon gets to them: wait for them (the 24 past
+# the cap of 16), not for a time that a busy host may not be enough.
+waiting, deadline = list(socks), time.monotonic() + 20
+while refused < 40 - 16 and waiting and time.monotonic() < deadline:
+    for s in select.select(waiting, [], [], 0.5)[0]:
         refused += b"too many" in s.recv(200)
-    except BlockingIOError:
-        pass
+        waiting.remove(s)
+# Any refusal past those would have come with them: one last look.
+for s in select.select(waiting, [], [], 0.2)[0]:
+    refused += b"too many" in s.recv(200)
 print(refused, flush=True)
-time.sleep(3)
+sys.stdin.read()  # held until root has been served
 """
 
 
@@ -285,10 +288,11 @@ def case_ctl_idle_users():
     # One user's 40 idle connections: capped per user, and root still served.
     p = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                           "/usr/bin/python3", "-c", IDLE_USER, CONTROL],
-                         stdout=subprocess.PIPE, text=True)
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     refused = int(p.stdout.readline() or -1)
     got = ctl_ask(b'{"cmd":"status"}\n')
-    p.wait(10)
+    p.stdin.close()
+    p.wait(30)
     if refused != 40 - 16:
         raise SystemExit(f"control: one user held {40 - refused} connections, wanted 16 at most")
     if not got.startswith(b'{"ok":true'):

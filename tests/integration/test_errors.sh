@@ -53,7 +53,8 @@ expect 1 "cannot listen on 127.0.0.1:$PORT: Address already in use" \
 expect 1 "no such process: 999999" "$AP" attach --project p --pid 999999
 "$H/burn" 2 3000 &
 burner=$!
-sleep 0.1
+two_threads() { [ "$(ls "/proc/$burner/task" | wc -l)" = 2 ]; }
+wait_until 20 two_threads || fail "the burner never had its two threads"
 expect 1 "is a thread of process $burner; give the process id" \
 	"$AP" attach --project p --pid "$(ps -L -o lwp= -p "$burner" | tail -1 | tr -d ' ')"
 kill "$burner"

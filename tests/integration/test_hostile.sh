@@ -23,9 +23,10 @@ kill -0 "$DPID" 2>/dev/null || fail "agentperfd died"
 $PY -c "
 import socket, time
 s = socket.create_connection(('127.0.0.1', $PORT)); s.send(b'GET /')
-time.sleep(5)" &
+open('$T/idle.sent', 'w').close()
+time.sleep(120)" &
 idle=$!
-sleep 0.3
+wait_until 20 test -e "$T/idle.sent" || fail "the idle client never connected"
 daemon_stop
 kill "$idle" 2>/dev/null || true
 wait "$idle" 2>/dev/null || true
