@@ -71,7 +71,7 @@ def readings(log, run_id):
     return out
 
 
-async def next_reading(log, run_id, after, timeout=5):
+async def next_reading(log, run_id, after, timeout=15):
     """The first reading of the run later than wall time `after`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -97,7 +97,7 @@ def gpus(ap):
     return {d["device"]: d for d in json.loads(out)}
 
 
-async def until(ws, t, pred, what, timeout=8):
+async def until(ws, t, pred, what, timeout=20):
     """The first message built after t whose gpu satisfies pred."""
     deadline = time.monotonic() + timeout
     m = None

@@ -35,13 +35,12 @@ grep -q "GPU: a DRM device and NVML report usage; 2 devices: renderD128 (amdgpu 
 # The run: a shell and two children (A stays, B exits); another process outside it.
 sh -c 'sleep 120 & sleep 120 & wait' &
 parent=$!
-for _ in $(seq 50); do
+two_kids() {
 	kids=$(pgrep -P "$parent" sleep | sort -n | tr '\n' ' ')
-	[ "$(wc -w <<<"$kids")" = 2 ] && break
-	sleep 0.05
-done
+	[ "$(wc -w <<<"$kids")" = 2 ]
+}
+wait_until 20 two_kids || fail "no children"
 read -r a b <<<"$kids"
-[ -n "$b" ] || fail "no children"
 sleep 120 &
 other=$!
 "$AP" attach --project nvml --pid "$parent" >/dev/null || fail "attach"

@@ -19,8 +19,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$M")
 # promtool, mid-run: a live run's series are there.
 "$AP" run --project prom -- "$H/burn" 2 1500 2>/dev/null &
 RUNPID=$!
-sleep 1.2
-curl -sf -H "Authorization: Bearer s3cret-token" "$M" >"$T/live.txt" || fail "/metrics with the token failed"
+# Once the run shows with both its threads (however long a busy host takes).
+live() {
+	curl -sf -H "Authorization: Bearer s3cret-token" "$M" >"$T/live.txt" &&
+		grep -q '^agentperf_run_tasks{project="prom",.*} 2$' "$T/live.txt"
+}
+wait_until 20 live || [ -s "$T/live.txt" ] || fail "/metrics with the token failed"
 "$TOOLS/promtool" check metrics <"$T/live.txt" || fail "promtool rejects /metrics: $(cat "$T/live.txt")"
 grep -q '^agentperf_run_cpu_seconds_total{project="prom",run_id="[0-9]*-[0-9TZ:-]*"} [0-9.]*$' "$T/live.txt" ||
 	fail "no live run counter: $(cat "$T/live.txt")"
@@ -47,7 +51,7 @@ YML
 PROMPID=$!
 trap 'kill $PROMPID 2>/dev/null; wait $PROMPID 2>/dev/null; cleanup' EXIT
 query() { curl -sf "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1"; }
-for _ in $(seq 100); do query up >/dev/null 2>&1 && break; sleep 0.2; done
+wait_until 60 query up >/dev/null 2>&1 || fail "Prometheus did not start: $(tail -5 "$T/prometheus.log")"
 
 "$AP" run --project prom --summary "$T/run.json" -- "$H/burn" 2 1000 2>/dev/null || fail "the run failed"
 id=$(jq -r .run_id "$T/run.json")
