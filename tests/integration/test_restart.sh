@@ -31,9 +31,9 @@ kill_daemon() {
 }
 
 # restart_case LABEL HOW: a fork storm whose children double-fork into daemons
-# that outlive it runs in a fresh cgroup; a second into it the daemon goes
-# away (HOW: kill, a kill -9; term, SIGTERM as systemctl restart sends); forks
-# and exits go on for 3 s with no daemon; then it starts again.
+# that outlive it runs in a fresh cgroup; once both daemons run the daemon
+# goes away (HOW: kill, a kill -9; term, SIGTERM as systemctl restart sends);
+# forks and exits go on for 3 s with no daemon; then it starts again.
 restart_case() {
 	local label=$1 how=$2 cg id rec
 	daemon_start
@@ -45,7 +45,8 @@ restart_case() {
 	local client=$!
 	wait_run "$label" >/dev/null
 	id=$("$AP" status --json | jq -r --arg p "$label" '.[] | select(.project == $p) | .run_id')
-	sleep 1
+	escaped() { [ "$(ps -o comm= -p "$(paste -sd, "$cg/cgroup.procs")" | grep -c '^burn$')" = 2 ]; }
+	wait_until 30 escaped || fail "$label: the workload's two daemons never ran"
 	case $how in
 	kill) kill_daemon ;;
 	term) daemon_stop ;;
@@ -91,15 +92,21 @@ daemon_stop
 # The root exits while the daemon is away: recorded at the next start with its
 # exit status, or as crashed when a signal killed it.
 daemon_start
-"$AP" run --project away-exit -- sh -c 'sleep 1.5; exit 7' >/dev/null 2>&1 &
+# The roots end when the test says (a line on a fifo): once the daemon is gone.
+mkfifo "$T/exit.go" "$T/signal.go"
+"$AP" run --project away-exit -- sh -c "read x <'$T/exit.go'; exit 7" >/dev/null 2>&1 &
 c1=$!
-"$AP" run --project away-signal -- sh -c 'sleep 1.5; kill -KILL $$' >/dev/null 2>&1 &
+"$AP" run --project away-signal -- sh -c "read x <'$T/signal.go'; kill -KILL \$\$" >/dev/null 2>&1 &
 c2=$!
-wait_run away-exit >/dev/null
-wait_run away-signal >/dev/null
+r1=$(wait_run away-exit)
+r2=$(wait_run away-signal)
 kill_daemon
+echo >"$T/exit.go"
+echo >"$T/signal.go"
+# Exited (gone, or a zombie its client has not reaped): the kernel side saw it.
+exited() { for p; do case $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) in '' | Z) ;; *) return 1 ;; esac; done; }
+wait_until 20 exited "$r1" "$r2" || fail "the roots did not exit"
 wait "$c1" "$c2" 2>/dev/null || true
-sleep 0.5
 daemon_start
 rec=$(wait_record away-exit)
 jq -e '.exit_code == 7 and .status == "crashed" and .adopted and .ended_at != null' <<<"$rec" >/dev/null ||
@@ -116,11 +123,9 @@ AGENTPERF_TEST_ABI=999 daemon_start
 "$AP" run --project old-abi -- "$H/burn" 1 3000 >/dev/null 2>&1 &
 c3=$!
 wait_run old-abi >/dev/null
-# Until the maps hold more than 0.5 s of its CPU, however busy the host.
-for _ in $(seq 300); do
-	"$AP" status --json | jq -e '.[] | select(.project == "old-abi" and .cpu_seconds > 0.6)' >/dev/null && break
-	sleep 0.1
-done
+# Half a second of CPU counted in its maps before the daemon goes.
+counted() { "$AP" status --json | jq -e '.[] | select(.project == "old-abi") | .cpu_seconds > 0.6' >/dev/null; }
+wait_until 30 counted || fail "old-ABI run: no CPU counted: $("$AP" status --json)"
 kill_daemon
 daemon_start
 grep -q "is of ABI 999, not" "$T/daemon.log" || fail "no line about the replaced state"
