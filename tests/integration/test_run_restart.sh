@@ -46,26 +46,32 @@ check_end() {
 	fi
 }
 
+# Each command (or its escaped child) ends when the test says, with a line
+# on its fifo: before, while or after the daemon is away, whatever the
+# host's speed.
+mkfifo "$T/during.go" "$T/after.go" "$T/wait-all.go" "$T/gone.go"
 daemon_start
 
 # The daemon dies while the command runs and is back before it ends.
 rc=0
-"$AP" run --project during -- sh -c 'sleep 2; exit 3' 2>"$T/during.err" &
+"$AP" run --project during -- sh -c "read x <'$T/during.go'; exit 3" 2>"$T/during.err" &
 ap=$!
 id=$(live_run_id during)
 sleep 0.3
 daemon_kill
 daemon_start
+echo >"$T/during.go"
 wait "$ap" || rc=$?
 check_end during "$rc" "$id" 3
 
 # The command ends while the daemon is away, killed by a signal (128+15): the
 # client tries again until the daemon is back.
 rc=0
-"$AP" run --project after -- sh -c 'sleep 0.5; kill -TERM $$' 2>"$T/after.err" &
+"$AP" run --project after -- sh -c "read x <'$T/after.go'; kill -TERM \$\$" 2>"$T/after.err" &
 ap=$!
 id=$(live_run_id after)
 daemon_kill
+echo >"$T/after.go"
 sleep 2
 kill -0 "$ap" 2>/dev/null || fail "after: agentperf run gave up within 2 s: $(cat "$T/after.err")"
 daemon_start
@@ -75,28 +81,33 @@ check_end after "$rc" "$id" 143
 # --wait-all: the connection breaks while the client waits on the command's
 # escaped child; it waits again on the restarted daemon.
 rc=0
-"$AP" run --project wait-all --wait-all -- sh -c '(setsid sleep 2.5 &); exit 3' 2>"$T/wait-all.err" &
+"$AP" run --project wait-all --wait-all -- sh -c "(setsid sh -c \"read x <'$T/wait-all.go'\" &); exit 3" 2>"$T/wait-all.err" &
 ap=$!
+root=$(wait_run wait-all)
 id=$(live_run_id wait-all)
-sleep 0.5
+# The root has exited: the client waits on the escaped child alone.
+root_gone() { case $(awk '{ print $3 }' "/proc/$root/stat" 2>/dev/null) in '' | Z) ;; *) return 1 ;; esac; }
+wait_until 20 root_gone || fail "wait-all: the root did not exit"
 daemon_kill
 daemon_start
+echo >"$T/wait-all.go"
 wait "$ap" || rc=$?
 check_end wait-all "$rc" "$id" 3
 daemon_stop
 
 # The daemon never comes back: the command's status and one line, after the
-# client's 15 s of trying.
+# client's 15 s of trying from when the daemon went.
 daemon_start
 rc=0
-start=$(date +%s)
-"$AP" run --project gone -- sh -c 'sleep 1; exit 3' 2>"$T/gone.err" &
+"$AP" run --project gone -- sh -c "read x <'$T/gone.go'; exit 3" 2>"$T/gone.err" &
 ap=$!
 id=$(live_run_id gone)
+start=$(date +%s)
 daemon_kill
+echo >"$T/gone.go"
 wait "$ap" || rc=$?
 secs=$(($(date +%s) - start))
 check_end gone "$rc" "$id" 3
 grep -q "summary missing: agentperfd out of reach for 15 s: agentperfd is not running" "$T/gone.err" ||
 	fail "gone: unclear reason: $(cat "$T/gone.err")"
-[ "$secs" -ge 15 ] && [ "$secs" -le 25 ] || fail "gone: gave up after $secs s, not 15 s after the command"
+[ "$secs" -ge 15 ] && [ "$secs" -le 25 ] || fail "gone: gave up $secs s after the daemon went, not 15 s"
