@@ -50,6 +50,7 @@ def put(path, lines):
     for l in lines:
         with open(path, "a") as f: f.write(l)
 L = dict(l.split(" ", 1) for l in open("$T/lines").read().splitlines(keepends=True))
+open("$T/ready-claude", "w").close()
 wait("$T/go")
 proj = "$PROJ"
 put(proj + "/5f1d9c2e.jsonl", [L["a1"], L["a2"], L["a3"], L["user"], L["b"], L["s1"], L["synthetic"]])
@@ -67,6 +68,7 @@ def wait(f):
 L = dict(l.split(" ", 1) for l in open("$T/lines").read().splitlines(keepends=True))
 f = open("$SESSIONS/rollout-2025-10-20T10-00-00-0199f0aa.jsonl", "a", buffering=1)
 f.write(L["meta"])
+open("$T/ready-codex", "w").close()
 wait("$T/go")
 for k in ("tc_null", "tc1", "tc1", "tc2"):
     f.write(L[k])
@@ -102,6 +104,8 @@ done = sys.argv[4:]
 
 async def main():
     async with websockets.connect(f"ws://{server}/ws/projects/{project}") as ws:
+        if os.environ.get("READY"):
+            open(os.environ["READY"], "w").close()
         t_done = None
         deadline = time.monotonic() + 60
         last = None
@@ -144,16 +148,19 @@ with open('$PROJ_OTHER/s.jsonl', 'a') as f: f.write(open('$T/line').read())
 open('$T/done-other', 'w').close()
 while not os.path.exists('$T/stop'): time.sleep(0.05)") &
 other=$!
-# The writers are new processes: the daemon looks at each at once, at its
-# next pass (each second); the one that opens its rollout after that pass
-# is seen at its next look (2 s).
+# The writers are new processes: the daemon looks at each at its next pass
+# (each second); the one that opens its rollout after that pass is seen at
+# its next look (2 s). Once both wait to write (however long a busy host
+# took to start them), 3 s of the daemon's own cadence.
+ready() { [ -e "$T/ready-claude" ] && [ -e "$T/ready-codex" ]; }
+wait_until 30 ready || fail "the writers did not start"
 sleep 3
 # 58406 = Claude Code 38186 + Codex 20220; by kind, both agents together.
 want='{"available":true,"current_run":58406,"total_session":58406,"input":6773,"output":1116,"cache_read":48483,"cache_creation":2034}'
-$PY "$T/ws_tokens.py" "$AGENTPERF_SERVER" tx "$want" "$T/done-claude" "$T/done-codex" "$T/done-other" \
+READY=$T/ws1.ready $PY "$T/ws_tokens.py" "$AGENTPERF_SERVER" tx "$want" "$T/done-claude" "$T/done-codex" "$T/done-other" \
 	>"$T/ws1.out" &
 ws=$!
-sleep 0.3
+wait_until 30 test -e "$T/ws1.ready" || fail "run 1's WebSocket client did not connect"
 # Another user's file grows during the run too.
 claude msg_nobody2 900 900 0 0 >>"$PROJ/nobody.jsonl"
 touch "$T/go"
@@ -198,11 +205,11 @@ EOF
 (cd "$WORK" && exec env HOME="$HOMEDIR" "$AP" run --project tx -- $PY "$T/claude2.py") >"$T/run2.out" 2>&1 &
 run2=$!
 wait_run tx >/dev/null
-$PY "$T/ws_tokens.py" "$AGENTPERF_SERVER" tx \
+READY=$T/ws2.ready $PY "$T/ws_tokens.py" "$AGENTPERF_SERVER" tx \
 	'{"available":true,"current_run":10,"total_session":58416,"input":5,"output":5}' "$T/done-claude" \
 	>"$T/ws2.out" &
 ws=$!
-sleep 0.3
+wait_until 30 test -e "$T/ws2.ready" || fail "run 2's WebSocket client did not connect"
 touch "$T/go"
 wait "$ws" || fail "run 2's tokens on the WebSocket: $(cat "$T/ws2.out")"
 read -r secs _ <"$T/ws2.out"
