@@ -8,6 +8,16 @@ WS=$ROOT/tests/integration/ws_rules.py
 RATE=$ROOT/tests/integration/cpu_rate.py
 $PY -c 'import websockets' 2>/dev/null || fail "needs Debian's python3-websockets"
 
+# watch_one PROJECT FILE: `agentperf watch PROJECT` into FILE until its first
+# line (a snapshot comes on connect), however long a busy host takes.
+watch_one() {
+	timeout --foreground -k 5 60 "$AP" watch "$1" >"$2" &
+	local w=$!
+	wait_until 30 test -s "$2" || true
+	kill -TERM "$w" 2>/dev/null || true
+	wait "$w" || true
+}
+
 # Defaults (1 s / 3 s), loopback only.
 daemon_start
 # The listening address really is loopback only (lws binds all with IPv6 on).
@@ -61,7 +71,7 @@ $PY "$WS" run "$AGENTPERF_SERVER" cycle "$root" || fail "run cycle"
 wait "$runpid" || true
 wait "$recorder" || true
 # `agentperf watch` prints each message as one JSON line.
-timeout --foreground -k 5 2.5 "$AP" watch cycle >"$T/watch.out" || true
+watch_one cycle "$T/watch.out"
 [ "$(wc -l <"$T/watch.out")" -ge 1 ] && jq -e '.type == "perf_metrics" and .run.status == "crashed"' "$T/watch.out" >/dev/null ||
 	fail "watch printed: $(cat "$T/watch.out")"
 daemon_stop
@@ -73,7 +83,7 @@ echo "$tok" >"$T/token"
 daemon_start --allow-remote --token-file "$T/token" --allow-origin https://dash.example
 $PY "$WS" token "$AGENTPERF_SERVER" "$tok" || fail "token"
 $PY "$WS" remote "$AGENTPERF_SERVER" "$tok" https://dash.example || fail "remote Origins"
-AGENTPERF_TOKEN=$tok timeout --foreground -k 5 1.5 "$AP" watch demo >"$T/w2" || true
+AGENTPERF_TOKEN=$tok watch_one demo "$T/w2"
 [ -s "$T/w2" ] || fail "watch with AGENTPERF_TOKEN got nothing"
 daemon_stop
 grep -q "$tok" "$T/daemon.log" && fail "the token appears in the log"

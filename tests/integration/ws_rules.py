@@ -259,9 +259,13 @@ async def max_clients(server, n):
         await c.close()
     if s != 503:
         fail(f"client {n + 1} of --max-clients {n} answered {s}, wanted 503")
-    await asyncio.sleep(0.3)
-    if (s := await status_of(f"ws://{server}/ws/projects/extra")) != 101:
-        fail(f"after closing, a new client answered {s}")
+    # The daemon frees the slots as it sees the closes: room comes back then,
+    # soon, however busy the host.
+    deadline = time.monotonic() + 10
+    while (s := await status_of(f"ws://{server}/ws/projects/extra")) != 101:
+        if s != 503 or time.monotonic() > deadline:
+            fail(f"after closing, a new client answered {s}")
+        await asyncio.sleep(0.1)
     print(f"ok max-clients: client {n + 1} gets 503, room again after closing")
 
 
