@@ -23,7 +23,8 @@ DPID= ROOT_PID=
 [ "$(id -u)" = 0 ] || { echo "bench-gpu: run as root" >&2; exit 1; }
 [ -x "$BUILD/agentperfd" ] || make -s all
 cleanup() {
-	[ -n "$ROOT_PID" ] && pkill -P "$ROOT_PID" 2>/dev/null
+	# The run's processes, by the pids they were started with.
+	[ -z "$ROOT_PID" ] || kill "$ROOT_PID" $(cat "$T/kids" 2>/dev/null) 2>/dev/null || true
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	rm -rf "$BPF_DIR" "$T"
 }
@@ -38,10 +39,12 @@ ln -s /proc/meminfo "$F/proc/meminfo"
 ln -s /proc/stat "$F/proc/stat"
 
 # The run: a shell with PROCS sleeping children.
-bash -c "for i in \$(seq $PROCS); do sleep 600 & done; wait" &
+# Each child's pid goes to $T/kids as it starts.
+bash -c "for i in \$(seq $PROCS); do sleep 600 & echo \$! >>'$T/kids'; done; wait" &
 ROOT_PID=$!
-for _ in $(seq 100); do [ "$(pgrep -c -P "$ROOT_PID")" -ge "$PROCS" ] && break; sleep 0.05; done
-for pid in "$ROOT_PID" $(pgrep -P "$ROOT_PID"); do
+for _ in $(seq 600); do [ "$(cat "$T/kids" 2>/dev/null | wc -l)" -ge "$PROCS" ] && break; sleep 0.05; done
+[ "$(wc -l <"$T/kids")" -ge "$PROCS" ] || { echo "bench-gpu: the run's $PROCS children did not start" >&2; exit 1; }
+for pid in "$ROOT_PID" $(cat "$T/kids"); do
 	d=$F/proc/$pid
 	mkdir -p "$d/fd" "$d/fdinfo"
 	cp "/proc/$pid/status" "$d/status"
@@ -58,7 +61,8 @@ done
 	--listen 127.0.0.1:$PORT \
 	--proc-root "$F/proc" --sys-root "$F/sys" 2>"$T/daemon.log" &
 DPID=$!
-for _ in $(seq 100); do grep -q listening "$T/daemon.log" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$T/daemon.log" 2>/dev/null && break; sleep 0.05; done
+grep -q listening "$T/daemon.log" || { echo "bench-gpu: agentperfd did not start" >&2; exit 1; }
 "$BUILD/agentperf" attach --project gpubench --pid "$ROOT_PID" >/dev/null
 timeout "$SECS" "$BUILD/agentperf" --server 127.0.0.1:$PORT watch gpubench >/dev/null &
 # STRACE=1: a syscall profile of the daemon in $BUILD/strace.txt.

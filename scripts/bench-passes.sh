@@ -19,6 +19,9 @@ DPID=
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
 BPF_DIR=/sys/fs/bpf/agentperf-passes-$$ # pinned state of the daemon under test, removed
+# roots DIR: the root pids of the live runs of the daemon under test, all
+# of them this script's (its daemon is its own, on its own socket).
+roots() { "$1/agentperf" status --json 2>/dev/null | jq -r '.[].pid' || true; }
 trap 'kill $DPID $(jobs -p) 2>/dev/null; sysctl -qw kernel.bpf_stats_enabled="$old_stats"; rm -rf "$T" "$BPF_DIR"' EXIT
 
 run_cnt() { bpftool prog show id "$1" | grep -o 'run_cnt [0-9]*' | awk '{ print $2 }'; }
@@ -42,11 +45,22 @@ for dir in "$@"; do
 		"${pin[@]}" 2>"$T/daemon.log" &
 	DPID=$!
 	for _ in $(seq 100); do [ -S "$AGENTPERF_CONTROL" ] && grep -q listening "$T/daemon.log" && break; sleep 0.05; done
+	started=() # this build's runs' clients and watchers, stopped by pid
 	for p in 1 2 3 4 5; do
 		"$dir/agentperf" run --project "passes$p" -- sleep $((6 * SECS)) 2>/dev/null &
+		started+=($!)
 	done
 	sleep 1.5
-	prog=$(bpftool prog show | awk '/ name handle_sample / { sub(":", "", $1); id = $1 } END { print id }')
+	# This daemon's sampling program: the one that uses its pinned task map
+	# (other daemons on the host have their own); a build without --bpf-dir
+	# pins nothing: then the newest.
+	prog=
+	if [ ${#pin[@]} -gt 0 ]; then
+		m=$(bpftool map show pinned "$BPF_DIR/task_runs" -j | jq .id)
+		prog=$(bpftool prog show -j | jq -r --argjson m "$m" \
+			'[.[] | select(.name == "handle_sample" and (.map_ids | index($m)) != null)][0].id // empty')
+	fi
+	[ -n "$prog" ] || prog=$(bpftool prog show | awk '/ name handle_sample / { sub(":", "", $1); id = $1 } END { print id }')
 	[ -n "$prog" ] || { echo "bench-passes: no handle_sample program" >&2; exit 1; }
 	row=$(walks "$prog")
 	watched=0
@@ -55,17 +69,19 @@ for dir in "$@"; do
 		while [ "$watched" -lt "$want" ]; do
 			watched=$((watched + 1))
 			timeout $((5 * SECS)) "$dir/agentperf" watch "passes$watched" >/dev/null 2>&1 &
+			started+=($!)
 			sleep 0.3
 		done
 		sleep 1.5
 		row="$row $(walks "$prog")"
 	done
 	printf '%-28s %6s %10s %10s %10s %10s\n' "$dir" "$(tasks)" $row
+	# The runs' roots (their sleeps) from the daemon itself, before it goes;
+	# the watchers' timeouts pass the TERM on to them.
+	kill $(roots "$dir") "${started[@]}" 2>/dev/null || true
 	kill "$DPID"; wait "$DPID" || true
 	DPID=
 	rm -rf "$BPF_DIR"
-	pkill -f "agentperf watch passes" 2>/dev/null || true
-	pkill -f "sleep $((6 * SECS))" 2>/dev/null || true
 	rm -f "$AGENTPERF_CONTROL"
 	wait 2>/dev/null || true
 done
