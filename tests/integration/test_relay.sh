@@ -116,6 +116,12 @@ outage() {
 		DPID=
 	else
 		kill -STOP "$DPID"
+		# A signal takes effect when the daemon next runs: on a busy host,
+		# a message may still be rendered after kill returns.
+		for _ in $(seq 300); do
+			[ "$(awk '{ print $3 }' "/proc/$DPID/stat")" = T ] && break
+			sleep 0.01
+		done
 	fi
 	echo "down $(date +%s.%N)" >>"$T/$kind.stamps"
 	seen sampler
