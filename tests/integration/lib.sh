@@ -246,7 +246,7 @@ oracle_run() {
 	compare "$label" "$(jq -r .cpu_ns "$T/$label.json")" "$(cg_usage "$cg")" "$(cat "$T/$label.pre")"
 }
 
-# check_record FILE: every field of SPEC.md's run record is there.
+# check_record FILE: every field of the run record (docs/interfaces.md) is there.
 check_record() {
 	local f
 	for f in project run_id pid started_at ended_at status exit_code signal wall_seconds cpu_seconds \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A daemon restart loses nothing (SPEC.md "Restart and upgrade"): the BPF state
+# A daemon restart loses nothing (docs/restart.md): the BPF state
 # stays pinned and tracking goes on while no daemon runs; the next start takes
 # every run over with its run_id, its CPU exact against the kernel's own
 # accounting of the run's cgroup. Also: a root that exits while the daemon is

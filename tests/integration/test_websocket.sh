@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every rule of SPEC.md's WebSocket section, with python3-websockets (Debian)
+# Every WebSocket rule (docs/interfaces.md, docs/operations.md), with python3-websockets (Debian)
 # as the peer: tests/integration/ws_rules.py has one check per rule.
 . "$(dirname "$0")/lib.sh"
 need_root

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""SPEC.md's WebSocket rules against a running agentperfd, with a client no one
-here wrote (Debian's python3-websockets) and raw sockets where a misbehaving
-peer is needed. Usage: ws_rules.py CHECK HOST:PORT [ARG...]; exits non-zero
-with one line on the first failure."""
+"""The WebSocket rules (docs/interfaces.md, docs/operations.md) against a
+running agentperfd, with a client no one here wrote (Debian's
+python3-websockets) and raw sockets where a misbehaving peer is needed.
+Usage: ws_rules.py CHECK HOST:PORT [ARG...]; exits non-zero with one line on
+the first failure."""
 import asyncio
 import calendar
 import json
@@ -68,7 +69,7 @@ async def close_of(uri, send=None):
 
 
 def check_message(m, project, gpu=False):
-    """Field for field as SPEC.md's perf_metrics v1 (gpu: the host has one)."""
+    """Field for field as perf_metrics v1 (docs/interfaces.md) (gpu: the host has one)."""
     if m.get("type") != "perf_metrics" or m.get("project") != project:
         fail(f"not a perf_metrics of {project}: {m}")
     ts = m["timestamp"]
