@@ -22,7 +22,8 @@ BPF_DIR=/sys/fs/bpf/agentperf-passes-$$ # pinned state of the daemon under test,
 # roots DIR: the root pids of the live runs of the daemon under test, all
 # of them this script's (its daemon is its own, on its own socket).
 roots() { "$1/agentperf" status --json 2>/dev/null | jq -r '.[].pid' || true; }
-trap 'kill $DPID $(jobs -p) 2>/dev/null; sysctl -qw kernel.bpf_stats_enabled="$old_stats"; rm -rf "$T" "$BPF_DIR"' EXIT
+# (kill fails once they are gone: the rest must still run, errexit or not)
+trap 'kill $DPID $(jobs -p) 2>/dev/null || true; sysctl -qw kernel.bpf_stats_enabled="$old_stats"; rm -rf "$T" "$BPF_DIR"' EXIT
 
 run_cnt() { bpftool prog show id "$1" | grep -o 'run_cnt [0-9]*' | awk '{ print $2 }'; }
 tasks() { ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null | wc -l; }
