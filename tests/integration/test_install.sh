@@ -76,7 +76,7 @@ recorder=$!
 other_cores() { cores=$("$AP" status --json | jq '.[] | select(.project == "other") | .cores'); }
 busy() {
 	t0=$(date +%s.%N)
-	other_cores && t1=$(date +%s.%N) && awk -v c="$cores" 'BEGIN { exit !(c > 0) }'
+	other_cores && t1=$(date +%s.%N) && awk -v c="$cores" 'BEGIN { exit !(c + 0 > 0) }'
 }
 wait_until 30 busy || fail "no live figures when confined: $("$AP" status --json)"
 band=$(/usr/bin/python3 "$RATE" check "$T/other.cpu" "$cores" \
