@@ -151,6 +151,11 @@ kill "$c4" 2>/dev/null || true
 jq -s -e 'map(select(.project == "cleaned")) | length == 1 and .[0].detached' "$T/state/runs.jsonl" >/dev/null ||
 	fail "--cleanup did not record the live run"
 [ ! -e "$BPF_DIR" ] || fail "--cleanup left pins: $(ls "$BPF_DIR")"
-left=$(comm -12 <(echo "$ids") <(bpftool prog show -j | jq -r '.[].id' | sort))
-[ -z "$left" ] || fail "--cleanup left programs: $left"
+# The kernel frees a program once its last holder is gone, a little later.
+for _ in $(seq 50); do
+	left=$(comm -12 <(echo "$ids") <(bpftool prog show -j | jq -r '.[].id' | sort))
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+[ -z "$left" ] || fail "--cleanup left programs 5 s after it exited: $(echo $left)"
 echo "ok"
