@@ -167,9 +167,9 @@ static void follow_fd(struct tokprocs *ps, const struct tokrun *r, struct tproc 
 			tokrun_born_fd(r, fd, &btime) ? 0 : st.st_size);
 }
 
-/* The budget of r's owner for this tick (an unlimited one past
- * TOKPROCS_UIDS owners in a tick: never reached while non-root users hold
- * at most 32 runs each of 256). */
+/* The budget of r's owner for this tick. Past TOKPROCS_UIDS owners in one
+ * tick, the rest share one more budget of the same size: the tick's cost
+ * stays bounded, at the price of those owners' fairness among themselves. */
 static size_t *budget_of(struct tokprocs *ps, const struct tokrun *r)
 {
 	for (size_t i = 0; i < ps->n_budgets; i++)
