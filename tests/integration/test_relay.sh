@@ -115,13 +115,18 @@ outage() {
 		wait "$DPID" 2>/dev/null || true
 		DPID=
 	else
+		local t0 st
+		t0=$(date +%s%N)
 		kill -STOP "$DPID"
 		# A signal takes effect when the daemon next runs: on a busy host,
 		# a message may still be rendered after kill returns.
-		for _ in $(seq 300); do
-			[ "$(awk '{ print $3 }' "/proc/$DPID/stat")" = T ] && break
+		for _ in $(seq 3000); do
+			st=$(awk '{ print $3 }' "/proc/$DPID/stat")
+			[ "$st" = T ] && break
 			sleep 0.01
 		done
+		echo "SIGSTOP: state $st after $((($(date +%s%N) - t0) / 1000000)) ms"
+		[ "$st" = T ] || fail "agentperfd did not stop in 30 s"
 	fi
 	echo "down $(date +%s.%N)" >>"$T/$kind.stamps"
 	seen sampler
