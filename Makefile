@@ -28,10 +28,10 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
+CFLAGS += -pthread -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
 	  -DAGENTPERF_VERSION='"$(VERSION)"' $(SAN_FLAGS) \
 	  -Iinclude -I$(BUILD) $(shell pkg-config --cflags libbpf libcjson libwebsockets 2>/dev/null)
-LDFLAGS += $(SAN_FLAGS)
+LDFLAGS += -pthread $(SAN_FLAGS)
 BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 JSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -49,7 +49,7 @@ DAEMON_PURE := config exporter history host journal lifecycle log perfmsg procfs
 	gpu/drmmath gpu/fdinfo gpu/gpu gpu/gpudevs gpu/gpufig gpu/gpuscan gpu/nvml gpu/nvmlmath \
 	registry/agentlock http/wsrules \
 	tokens/jscan tokens/tokdirs tokens/tokfiles tokens/tokneg tokens/tokprocs tokens/tokrun \
-	tokens/tokscan tokens/transcript tokens/transcript_ids tokens/transcript_lines tokens/useropen
+	tokens/tokengine tokens/tokscan tokens/transcript tokens/transcript_ids tokens/transcript_lines tokens/useropen
 DAEMON_IO := agentperfd commands control daemon privs startup http/http http/wssession \
 	registry/registry registry/reglocks tracker/pins tracker/tracker tracker/trackerinfo
 CLIENT_PURE := runenv topview

@@ -8,13 +8,14 @@ set -euo pipefail
 # procps, util-linux (setpriv, taskset), jq and curl for the shell tests,
 # make+gcc for the build workload, tmux to drive `agentperf top`, sqlite3 to
 # write a harness registry, groff/man-db to check the man pages, libcap2-bin
-# (capsh), systemd (systemd-analyze verify of the unit).
+# (capsh), systemd (systemd-analyze verify of the unit), python3-fuse for the
+# hung filesystem of test_tenants.sh (case 11).
 PACKAGES=(
 	build-essential clang llvm libclang-rt-dev pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libcjson-dev libcmocka-dev libwebsockets-dev libsqlite3-dev libcap-dev
 	python3-websockets linux-perf procps iproute2 util-linux jq socat curl make gcc
-	tmux sqlite3 groff-base man-db libcap2-bin systemd
+	tmux sqlite3 groff-base man-db libcap2-bin systemd python3-fuse
 )
 # Prometheus and promtool for the /metrics tests, unpacked from Debian's
 # package into TOOLS rather than installed: installing would start a server.

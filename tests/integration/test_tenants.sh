@@ -26,7 +26,11 @@ drop_users() {
 	done
 	groupdel "$G" 2>/dev/null || true
 }
-trap 'drop_users; cleanup' EXIT
+# A hung mount (case 11) must not outlive the test: its server is killed,
+# which fails its blocked lookups, and the mount point is let go.
+hang=
+trap '[ -z "$hang" ] || { kill -KILL "$hang"; umount -l "$T/hang"; } 2>/dev/null || true
+	drop_users; cleanup' EXIT
 chmod 755 "$T"
 mkdir -p "$T/ha" "$T/hb"
 chown "$UA:$G" "$T/ha"
@@ -140,6 +144,57 @@ wait "$b6" || true
 wait_record b6 >/dev/null
 "$AP" detach --project a6 >/dev/null 2>&1 || true
 healthy "case 6"
+
+# 11. A hung filesystem stalls only its user's token figures. UB's agent
+# names a Claude Code config directory on a FUSE mount of the test's own
+# whose every lookup blocks (hangfs.py, mounted allow_other as a user's FUSE
+# or NFS home is reachable by root). UB's token worker blocks in it; /healthz,
+# the control socket and a bystander's WebSocket do not, UA's run meanwhile
+# counts exactly its own tokens, and UB's run is recorded 5 s after its end
+# (TOKSCAN_END_WAIT_NS) with no tokens. (Before: the loop itself blocked.)
+mkdir "$T/hang"
+"$PY" "$ROOT/tests/integration/hangfs.py" "$T/hang" -f -o allow_other >"$T/hang.out" 2>&1 &
+hang=$!
+for _ in $(seq 100); do mountpoint -q "$T/hang" && grep -q mounted "$T/hang.out" && break; sleep 0.1; done
+mountpoint -q "$T/hang" || fail "case 11: hangfs did not mount: $(cat "$T/hang.out")"
+as "$UB" "$AP" run --project b11 --summary "$T/hb/b11.json" -- \
+	env CLAUDE_CONFIG_DIR="$T/hang/cfg" sleep 3 >/dev/null 2>&1 &
+b11=$!
+for _ in $(seq 300); do grep -q "^blocked:" "$T/hang.out" && break; sleep 0.1; done
+grep -q "^blocked:" "$T/hang.out" || fail "case 11: the daemon never looked in the hung mount"
+w11=$T/ha/w11
+mkdir "$w11"
+chown "$UA:$G" "$w11"
+esc=$(printf %s "$w11" | sed 's/[^A-Za-z0-9]/-/g')
+line='{"type":"assistant","message":{"id":"msg_a11","model":"claude-x","usage":{"input_tokens":100,"output_tokens":50}}}'
+as "$UA" "$AP" run --project a11 --summary "$T/ha/a11.json" -- sh -c "cd $w11 &&
+	mkdir -p \$HOME/.claude/projects/$esc && sleep 1 &&
+	printf '%s\n' '$line' >\$HOME/.claude/projects/$esc/s.jsonl && sleep 6" >/dev/null 2>&1 &
+a11=$!
+wait_run a11 >/dev/null
+read -r gap slow < <("$PY" "$TEN" gaps "$AGENTPERF_SERVER" a11 5) || fail "case 11: no bystander reading"
+t0=$(date +%s%N)
+"$AP" status >/dev/null || fail "case 11: status failed"
+st=$((($(date +%s%N) - t0) / 1000000))
+echo "case 11: longest gap ${gap} s, slowest /healthz ${slow} s, status in ${st} ms"
+awk -v g="$gap" 'BEGIN { exit !(g <= 1.5) }' || fail "case 11: the bystander waited $gap s between messages"
+awk -v h="$slow" 'BEGIN { exit !(h < 0.1) }' || fail "case 11: /healthz took $slow s"
+[ "$st" -lt 1000 ] || fail "case 11: status took $st ms"
+wait "$b11" || true
+[ "$(jq -r .tokens "$T/hb/b11.json")" = null ] || fail "case 11: $UB's run: $(cat "$T/hb/b11.json")"
+grep -q "the final read of uid $(id -u "$UB")'s run .* did not end in 5 s" "$T/daemon.log" ||
+	fail "case 11: no log line for the given-up final read"
+wait "$a11" || true
+[ "$(jq -r .tokens.total "$T/ha/a11.json")" = 150 ] ||
+	fail "case 11: $UA's run: $(jq -c .tokens "$T/ha/a11.json") tokens, wanted 150"
+# The filesystem goes: the blocked lookup fails, the worker is free again.
+kill -KILL "$hang"
+wait "$hang" 2>/dev/null || true
+hang=
+# A dead server's mount stays, disconnected, until it is let go.
+umount -l "$T/hang" 2>/dev/null || true
+rmdir "$T/hang" || fail "case 11: the hung mount is still there"
+healthy "case 11"
 
 # 7. Quotas: one user's live runs and projects never lock the others out.
 sleeps=()

@@ -39,6 +39,7 @@ static struct {
 	struct waiters waiters; /* as the commands keep them */
 	uint64_t answered[8];
 	int n_answered;
+	int settled;
 } w;
 
 /* What the commands do when a run settles: answer the waits it answers;
@@ -48,12 +49,25 @@ static void on_settled(void *ctx, struct run *r)
 	uint64_t ids[WAITERS_MAX];
 	size_t n = waiters_take(&w.waiters, r, ids, WAITERS_MAX);
 
+	w.settled++;
 	if (n)
 		lifecycle_prepare_record(w.lifecycle, r);
 	for (size_t i = 0; i < n; i++)
 		if (ids[i] != 666)
 			w.answered[w.n_answered++ % 8] = ids[i];
 }
+
+/* Ticks until cond holds (10 s at most): a run's end waits for its final
+ * token read, done by a worker thread. */
+#define TICK_UNTIL(cond)                                                                   \
+	do {                                                                               \
+		for (int i_ = 0; i_ < 5000 && !(cond); i_++) {                            \
+			lifecycle_tick(w.lifecycle);                                       \
+			if (!(cond))                                                       \
+				usleep(2000);                                              \
+		}                                                                          \
+		assert_true(cond);                                                         \
+	} while (0)
 
 /* A client's wait, as the commands take it. */
 static int wait_for(uint64_t conn_id, struct run *r, bool all)
@@ -150,7 +164,7 @@ static void test_end_record_waiters(void **state)
 
 	fake[slot].tasks_exited = 1;
 	fake[slot].cpu_ns = 5000000000ULL;
-	lifecycle_tick(w.lifecycle);
+	TICK_UNTIL(!w.runs->run[slot].used);
 	assert_false(waiters_any(&w.waiters));
 	assert_int_equal(w.n_answered, 2); /* 666 had closed: nothing sent */
 	assert_int_equal(w.answered[1], 2);
@@ -173,13 +187,17 @@ static void test_record_waits_for_the_disk(void **state)
 	struct run *r = lifecycle_start(w.lifecycle, "disk", 77, true, 0, err, sizeof(err));
 	struct run final;
 	uint32_t slot = r->slot;
+	int settled;
 
 	snprintf(hist, sizeof(hist), "%s/runs.jsonl", w.dir);
 	assert_int_equal(mkdir(hist, 0755), 0); /* runs.jsonl cannot be opened */
+	settled = w.settled;
 	assert_int_not_equal(lifecycle_detach(w.lifecycle, r, &final), 0);
 	assert_true(final.detached);
 	assert_int_equal(fake_ended[slot], 1);
 	assert_true(w.runs->run[slot].used);
+	/* Settled (its tokens read): the record was tried, and refused. */
+	TICK_UNTIL(w.settled > settled);
 	lifecycle_tick(w.lifecycle);
 	assert_true(w.runs->run[slot].used);
 	assert_int_equal(rmdir(hist), 0);
@@ -235,6 +253,9 @@ static void test_take_over(void **state)
 	assert_int_equal(lifecycle_take_over(w.lifecycle), 0);
 	fake_start = TRACKER_FRESH;
 	assert_int_equal(fake_ended[200], 1);
+	/* The ended run's record waits for its final token read (the sampler
+	 * is the old daemon's here, and still holds the run). */
+	TICK_UNTIL(!w.runs->run[sa].used);
 	cJSON *arr = history_read(w.dir, "keep", 0, NULL), *rec = cJSON_GetArrayItem(arr, 0);
 
 	assert_non_null(rec);

@@ -50,9 +50,17 @@ static void sh(const char *fmt, ...)
 	assert_int_equal(system(cmd), 0);
 }
 
-static void claude_line(const char *id, int in, int out, int cr, int cc)
+/* A line in the session file, or in file (a name beside it) when not NULL. */
+static void claude_line_in(const char *file, const char *id, int in, int out, int cr, int cc)
 {
-	FILE *f = fopen(w.session, "a");
+	char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s", w.session);
+	if (file)
+		snprintf(strrchr(path, '/') + 1, sizeof(path) - (size_t)(strrchr(path, '/') + 1 - path),
+			 "%s", file);
+	f = fopen(path, "a");
 
 	assert_non_null(f);
 	fprintf(f,
@@ -61,6 +69,11 @@ static void claude_line(const char *id, int in, int out, int cr, int cc)
 		"\"cache_read_input_tokens\":%d,\"output_tokens\":%d}}}\n",
 		id, in, cc, cr, out);
 	fclose(f);
+}
+
+static void claude_line(const char *id, int in, int out, int cr, int cc)
+{
+	claude_line_in(NULL, id, in, out, cr, cc);
 }
 
 static int setup(void **state)
@@ -160,11 +173,38 @@ static double num(const cJSON *o, const char *key)
 	return v->valuedouble;
 }
 
+/* tokens_now once its key is want (10 s at most): transcripts are read by
+ * a worker thread, whose figures a later walk takes. */
+static cJSON *tokens_when(struct project *p, const char *key, double want)
+{
+	cJSON *t = NULL;
+
+	for (int i = 0; i < 5000; i++) {
+		const cJSON *v;
+
+		cJSON_Delete(t);
+		t = tokens_now(p);
+		v = cJSON_GetObjectItemCaseSensitive(t, key);
+		if (cJSON_IsNumber(v) && v->valuedouble == want)
+			return t;
+		usleep(2000);
+	}
+	return t;
+}
+
+/* The run ends, and its record is written once its final read is done. */
 static void end_run(struct run *r)
 {
-	fake[r->slot].root_exited = true;
-	fake[r->slot].tasks_exited = 1;
-	lifecycle_tick(w.lifecycle);
+	uint32_t slot = r->slot;
+
+	fake[slot].root_exited = true;
+	fake[slot].tasks_exited = 1;
+	for (int i = 0; i < 5000 && w.runs->run[slot].used; i++) {
+		lifecycle_tick(w.lifecycle);
+		if (w.runs->run[slot].used)
+			usleep(2000);
+	}
+	assert_false(w.runs->run[slot].used);
 }
 
 static void test_two_runs(void **state)
@@ -185,15 +225,19 @@ static void test_two_runs(void **state)
 	usleep(80 * 1000); /* the session file is older than the run */
 	r = lifecycle_start(w.lifecycle, "demo", PID, true, 0, err, sizeof(err));
 	assert_non_null(r);
+	/* A session the run makes counts whole: once its line shows, the
+	 * worker has looked at the run, the older session's size noted. */
+	claude_line_in("new1.jsonl", "n1", 0, 1, 0, 0);
+	cJSON_Delete(tokens_when(p, "current_run", 1));
 	/* Streamed twice: once, with the last line's figures. */
 	claude_line("m1", 10, 5, 100, 20);
 	claude_line("m1", 10, 7, 100, 20);
-	t = tokens_now(p);
+	t = tokens_when(p, "current_run", 138);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(t, "available")));
-	assert_int_equal(num(t, "current_run"), 137);
-	assert_int_equal(num(t, "total_session"), 137);
+	assert_int_equal(num(t, "current_run"), 138);
+	assert_int_equal(num(t, "total_session"), 138);
 	assert_int_equal(num(t, "input"), 10);
-	assert_int_equal(num(t, "output"), 7);
+	assert_int_equal(num(t, "output"), 8);
 	assert_int_equal(num(t, "cache_read"), 100);
 	assert_int_equal(num(t, "cache_creation"), 20);
 	cJSON_Delete(t);
@@ -209,26 +253,30 @@ static void test_two_runs(void **state)
 	hist = history_read(w.dir, "demo", 0, NULL);
 	assert_int_equal(cJSON_GetArraySize(hist), 1);
 	rec = cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 0), "tokens");
-	assert_int_equal(num(rec, "total"), 140);
+	assert_int_equal(num(rec, "total"), 141);
 	assert_string_equal(cJSON_GetObjectItem(rec, "source")->valuestring, "claude-code");
 	cJSON_Delete(hist);
 	t = tokens_now(p);
-	assert_int_equal(num(t, "current_run"), 140);
-	assert_int_equal(num(t, "total_session"), 140);
+	assert_int_equal(num(t, "current_run"), 141);
+	assert_int_equal(num(t, "total_session"), 141);
 	cJSON_Delete(t);
 
-	/* A second run starts from 0; the session goes on. */
+	/* A second run starts from 0; the session goes on. new1.jsonl must be
+	 * older than the run's start by more than the birth-time slack. */
+	usleep(80 * 1000);
 	r = lifecycle_start(w.lifecycle, "demo", PID, true, 0, err, sizeof(err));
 	assert_non_null(r);
 	t = tokens_now(p);
 	assert_int_equal(num(t, "current_run"), 0);
-	assert_int_equal(num(t, "total_session"), 140);
+	assert_int_equal(num(t, "total_session"), 141);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(t, "input")));
 	cJSON_Delete(t);
+	claude_line_in("new2.jsonl", "n2", 0, 1, 0, 0);
+	cJSON_Delete(tokens_when(p, "current_run", 1));
 	claude_line("m3", 3, 3, 0, 0);
-	t = tokens_now(p);
-	assert_int_equal(num(t, "current_run"), 6);
-	assert_int_equal(num(t, "total_session"), 146);
+	t = tokens_when(p, "current_run", 7);
+	assert_int_equal(num(t, "current_run"), 7);
+	assert_int_equal(num(t, "total_session"), 148);
 	cJSON_Delete(t);
 	end_run(r);
 	stream_unwatch(w.stream, p);
@@ -247,8 +295,8 @@ static void test_reported_wins(void **state)
 	usleep(80 * 1000);
 	r = lifecycle_start(w.lifecycle, "rep", PID, true, 0, err, sizeof(err));
 	assert_non_null(r);
-	claude_line("m1", 10, 5, 0, 0);
-	t = tokens_now(p);
+	claude_line_in("new.jsonl", "m1", 10, 5, 0, 0); /* made by the run: counted whole */
+	t = tokens_when(p, "current_run", 15);
 	assert_int_equal(num(t, "current_run"), 15);
 	cJSON_Delete(t);
 	assert_int_equal(projects_tokens(p, &u), 0);

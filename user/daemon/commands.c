@@ -275,9 +275,16 @@ static void do_detach(struct commands *cm, struct control_conn *c,
 		reply_error(c, "permission denied: run %s belongs to another user", r->run_id);
 		return;
 	}
-	/* The record is the reply, written to the history or not (it is retried). */
+	/* The record is the reply, written to the history or not (it is
+	 * retried), once its final token read is done: a wait answers it. */
+	if (waiters_add(&cm->waiters, c->id, r, true)) {
+		lifecycle_detach(cm->p.lifecycle, r, &final);
+		reply_record(c, &final);
+		return;
+	}
 	lifecycle_detach(cm->p.lifecycle, r, &final);
-	reply_record(c, &final);
+	if (waiters_has(&cm->waiters, c->id))
+		http_timer_arm(cm->wait_timer, COMMANDS_WAIT_TICK_MS * 1000000LL);
 }
 
 /* A run's record as `status` shows it: with its current rates, and its CPU
@@ -394,11 +401,13 @@ static void do_wait(struct commands *cm, struct control_conn *c,
 			reply_error(c, "cannot wait for run %s: %s", req->run_id, strerror(-err));
 			return;
 		}
-		/* An ended run is recorded now, which answers the wait. */
+		/* An ended run is recorded now, which answers the wait, or once
+		 * its final token read is done (a later tick). */
 		lifecycle_settle(cm->p.lifecycle, r);
 		if (!waiters_has(&cm->waiters, c->id))
 			return;
-		answer_waits(cm, r); /* its root has exited already */
+		if (runs_is_open(r))
+			answer_waits(cm, r); /* its root has exited already */
 		if (waiters_has(&cm->waiters, c->id))
 			http_timer_arm(cm->wait_timer, COMMANDS_WAIT_TICK_MS * 1000000LL);
 		return;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "history.h"
@@ -161,18 +162,21 @@ static void tell_settled(struct lifecycle *l, struct run *r)
 }
 
 /* Writes the record of an ended or detached run and forgets it. A run whose
- * record cannot be written yet stays for the next tick. Returns 0 or -errno. */
+ * final token read is under way (-EINPROGRESS) or whose record cannot be
+ * written yet stays for the next tick. Returns 0 or -errno. */
 static int finalize(struct lifecycle *l, struct run *r)
 {
 	struct project *p;
 	cJSON *rec;
 	int err;
 
+	/* What its agents wrote last, up to their exit: read off the loop, the
+	 * record (and the clients waiting for it) waits for it. */
+	if (!sampler_run_done(l->p.sampler, r))
+		return -EINPROGRESS;
 	/* A detached run's top was read when it was detached, live tasks and all. */
 	if (r->ended)
 		lifecycle_read_top(l, r);
-	/* What its agents wrote last, up to their exit. */
-	sampler_run_done(l->p.sampler, r);
 	take_reported(l, r);
 	/* It has settled whether or not the disk takes the record now: a
 	 * full disk holds up no client. */
@@ -221,12 +225,24 @@ int lifecycle_detach(struct lifecycle *l, struct run *r, struct run *out)
 		runs_detach(r, now);
 	/* Stop crediting now, even if the record has to wait for the disk. */
 	end_tracking(l, r);
-	sampler_run_done(l->p.sampler, r);
 	take_reported(l, r);
 	log_info("run %s of project %s detached", r->run_id, r->project);
 	l->journal_dirty = true;
 	*out = *r;
 	return finalize(l, r);
+}
+
+/* finalize, waiting for the final token read (it gives up after
+ * TOKSCAN_END_WAIT_NS): for the daemon's last moments, when no client is
+ * served any more. */
+static int finalize_now(struct lifecycle *l, struct run *r)
+{
+	const struct timespec poll = { .tv_nsec = 2000000 };
+	int err;
+
+	while ((err = finalize(l, r)) == -EINPROGRESS)
+		nanosleep(&poll, NULL);
+	return err;
 }
 
 void lifecycle_settle(struct lifecycle *l, struct run *r)
@@ -394,7 +410,7 @@ int lifecycle_shutdown(struct lifecycle *l)
 	sampler_sample(l->p.sampler, 0);
 	runs_for_each(l->p.runs, r)
 		if (!runs_is_open(r))
-			pending += finalize(l, r) != 0;
+			pending += finalize_now(l, r) != 0;
 	if (lifecycle_save(l)) {
 		log_err("%u run(s) could not be recorded and the journal could not be written: "
 			"live runs stay pinned, but their names are lost",
@@ -417,7 +433,7 @@ int lifecycle_cleanup(struct lifecycle *l)
 	runs_for_each(l->p.runs, r) {
 		lifecycle_read_top(l, r);
 		runs_detach(r, now);
-		if (finalize(l, r)) {
+		if (finalize_now(l, r)) {
 			log_err("run %s was not recorded", r->run_id);
 			lost++;
 		}

@@ -20,9 +20,12 @@ static void log_vmsg(int level, const char *fmt, va_list ap)
 
 	if (level > threshold)
 		return;
+	/* One line, whole, whichever thread writes it (the token workers log). */
+	flockfile(stderr);
 	fprintf(stderr, "agentperfd: %s: ", names[level & 7]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void log_msg(int level, const char *fmt, ...)
@@ -36,11 +39,16 @@ void log_msg(int level, const char *fmt, ...)
 
 int log_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	int n;
+
 	/* libbpf's lines carry their own newline. */
 	if (level == LIBBPF_DEBUG && log_verbose < 2)
 		return 0;
 	if (level == LIBBPF_INFO && log_verbose < 1)
 		return 0;
+	flockfile(stderr);
 	fputs("agentperfd: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	n = vfprintf(stderr, fmt, ap);
+	funlockfile(stderr);
+	return n;
 }

@@ -96,12 +96,20 @@ void sampler_run_started(struct sampler *s, struct run *r)
 	apply_tokens(r, &res);
 }
 
-void sampler_run_done(struct sampler *s, struct run *r)
+bool sampler_run_done(struct sampler *s, struct run *r)
 {
 	struct tokscan_result res;
 
-	if (tokscan_end(s->tokscan, r->slot, r->gen, &res))
+	switch (tokscan_end(s->tokscan, r->slot, r->gen, clock_mono_ns(), &res)) {
+	case TOKSCAN_END_PENDING:
+		return false;
+	case TOKSCAN_END_DONE:
 		apply_tokens(r, &res);
+		break;
+	case TOKSCAN_END_NONE:
+		break;
+	}
+	return true;
 }
 
 const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns)

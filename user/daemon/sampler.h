@@ -55,8 +55,10 @@ void sampler_read_run(struct sampler *s, struct run *r);
  * that what its agent writes from the start is counted. */
 void sampler_run_started(struct sampler *s, struct run *r);
 /* r has ended or is detached: its transcripts are read a last time into
- * r->tokens and let go. Does nothing the second time. */
-void sampler_run_done(struct sampler *s, struct run *r);
+ * r->tokens and let go, off the loop thread. false while that read is under
+ * way (ask again: it gives up after TOKSCAN_END_WAIT_NS, keeping the
+ * figures read before); true once r->tokens is final, and after that. */
+bool sampler_run_done(struct sampler *s, struct run *r);
 /* The GPU subsystem, read at each walk (gpu.h: a run's figures, the
  * devices). */
 struct gpu *sampler_gpu(const struct sampler *s);

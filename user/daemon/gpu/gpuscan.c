@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -117,12 +116,17 @@ static void scan_fds(const char *proc_root, struct gpuscan_proc *p, int64_t now)
 		p->fdinfo_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 	while ((de = readdir(d)) && p->n_fds < GPUSCAN_MAX_FDS) {
+		struct statx stx;
+
+		/* The link leads to the open file itself, no lookup; cached
+		 * attributes only (AT_STATX_DONT_SYNC): a FUSE or NFS file that
+		 * passed for /dev/dri/ in another mount namespace is not asked. */
 		if (!all_digits(de->d_name) || !maybe_drm(dirfd(d), de) ||
-		    fstatat(dirfd(d), de->d_name, &st, 0) ||
-		    !S_ISCHR(st.st_mode) || major(st.st_rdev) != DRM_MAJOR)
+		    statx(dirfd(d), de->d_name, AT_STATX_DONT_SYNC, STATX_TYPE, &stx) ||
+		    !S_ISCHR(stx.stx_mode) || stx.stx_rdev_major != DRM_MAJOR)
 			continue;
 		p->fds[p->n_fds].fd = atoi(de->d_name);
-		p->fds[p->n_fds].minor = minor(st.st_rdev);
+		p->fds[p->n_fds].minor = stx.stx_rdev_minor;
 		p->fds[p->n_fds].info = -1;
 		p->n_fds++;
 	}

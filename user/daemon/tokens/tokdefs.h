@@ -3,7 +3,10 @@
 #ifndef AGENTPERF_TOKDEFS_H
 #define AGENTPERF_TOKDEFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "transcript.h"
 
 /* A process's environment, working directory and fd table are looked at
  * again this often (new processes at once); the fd table is walked again
@@ -37,6 +40,13 @@
 /* A Codex rollout found already written: its totals before the run are the
  * last token_count within this many bytes before where reading starts. */
 #define TOKSCAN_TAIL_MAX (256 * 1024)
+
+/* A run's tokens so far. */
+struct tokscan_result {
+	bool have; /* some usage line was seen */
+	enum transcript_source source; /* the one with the most tokens */
+	struct transcript_usage usage;
+};
 
 /* What was read, for -v and the tests. */
 struct tokscan_stats {

@@ -1,162 +1,416 @@
-/* The agents' transcripts of each run: its bookkeeping, over the parts that find and read them. */
+/* Each run's transcripts read by its owner's worker thread, never by the
+ * loop.
+ *
+ * How the loop and the workers share state: one mutex guards the slots'
+ * mailboxes and the workers' bookkeeping, and is never held across an
+ * engine call or a system call on a user's path. A mailbox holds its run's
+ * latest request (a tick's pids, coalesced: a worker that falls behind does
+ * the newest only; the final read) and the figures of the worker's last
+ * job for that run. Each worker owns its engine, touched by its thread
+ * alone, so a user's hung path stalls that user's figures only. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "tokdirs.h"
-#include "tokfiles.h"
-#include "tokprocs.h"
-#include "tokrun.h"
+#include "buf.h"
+#include "log.h"
+#include "tokengine.h"
 #include "tokscan.h"
 #include "tracker_abi.h"
-#include "transcript_ids.h"
 
-/* A run's Claude Code messages, from all its files. */
-struct claude_tally {
-	struct transcript_ids ids;
-	bool seen;
+struct tokscan;
+
+struct worker {
+	struct tokscan *ts;
+	pthread_t thread;
+	pthread_cond_t wake;
+	uid_t uid;
+	struct tokengine *engine; /* its thread's alone, once started */
+	size_t runs; /* mailboxes naming this worker */
+	bool busy; /* in its engine, the mutex not held */
+	bool stop;
+	uint64_t tick; /* the last tick begun in its engine (its thread's) */
+	uint32_t next; /* the slot it looks at first: runs take turns */
+	pid_t *pids; /* the job in hand's (its thread's) */
+	size_t pids_cap;
 };
 
-/* The parts find a run's transcripts (tokprocs from its processes, tokdirs
- * in Claude Code's directories) and read them (tokfiles); the runs and their
- * figures are this file's. */
+/* A run's request to its worker. */
+struct job {
+	bool tick, end; /* posted, not yet taken */
+	uint64_t tick_no;
+	int64_t started_ns, mono_ns;
+	uid_t owner;
+	pid_t *pids;
+	size_t n, cap;
+};
+
+struct mailbox {
+	struct worker *w; /* the worker of the run's owner; NULL: no run here */
+	uint32_t gen;
+	struct job job;
+	bool have; /* res holds the figures of the worker's last job */
+	struct tokscan_result res;
+	bool ended; /* res is the final read's */
+	int64_t end_asked_ns; /* CLOCK_MONOTONIC of the first tokscan_end; 0 */
+};
+
 struct tokscan {
-	struct tokfiles *files;
-	struct tokdirs *dirs;
-	struct tokprocs *procs;
-	struct tokrun run[TRACKER_MAX_RUNS];
-	struct claude_tally claude[TRACKER_MAX_RUNS];
+	const char *proc_root;
+	bool inotify;
+	pthread_mutex_t mu;
+	uint64_t tick;
+	struct mailbox box[TRACKER_MAX_RUNS];
+	struct worker *workers[TOKSCAN_WORKERS_MAX];
+	bool full_logged;
 };
 
-static struct tokrun *run_of(struct tokscan *ts, uint32_t slot, uint32_t gen)
+/* The next posted job of w's (the mutex held): copied into *job, with its
+ * pids in w->pids; false when none is waiting. */
+static bool take(struct tokscan *ts, struct worker *w, uint32_t *slot, uint32_t *gen,
+		 struct job *job)
 {
-	struct tokrun *r = slot < TRACKER_MAX_RUNS ? &ts->run[slot] : NULL;
+	for (uint32_t k = 0; k < TRACKER_MAX_RUNS; k++) {
+		uint32_t i = (w->next + k) % TRACKER_MAX_RUNS;
+		struct mailbox *b = &ts->box[i];
+		pid_t *p;
 
-	return r && r->active && r->gen == gen ? r : NULL;
+		if (b->w != w || !(b->job.tick || b->job.end))
+			continue;
+		*slot = i;
+		*gen = b->gen;
+		*job = b->job;
+		job->n = 0;
+		if (b->job.tick && b->job.n) {
+			p = buf_grow(w->pids, &w->pids_cap, b->job.n, sizeof(*p));
+			if (p) {
+				w->pids = p;
+				memcpy(p, b->job.pids, b->job.n * sizeof(*p));
+				job->n = b->job.n;
+			}
+		}
+		b->job.tick = b->job.end = false;
+		w->next = i + 1;
+		return true;
+	}
+	return false;
 }
 
-/* A Claude Code message of the run's: counted once, whichever file it is in. */
-static void on_claude(void *ctx, uint32_t slot, uint32_t gen, const struct transcript_claude *m)
+/* The figures of a job done, for its run if the slot still holds it (the
+ * mutex held). */
+static void deliver(struct tokscan *ts, struct worker *w, uint32_t slot, uint32_t gen,
+		    const struct job *job, bool have, const struct tokscan_result *res)
 {
-	struct tokscan *ts = ctx;
+	struct mailbox *b = &ts->box[slot];
 
-	if (!run_of(ts, slot, gen))
+	if (b->w != w || b->gen != gen)
 		return;
-	transcript_ids_add(&ts->claude[slot].ids, m);
-	ts->claude[slot].seen = true;
+	if (have) {
+		b->res = *res;
+		b->have = true;
+	}
+	if (job->end)
+		b->ended = true;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct tokscan *ts = w->ts;
+	struct tokscan_result res;
+	struct job job;
+	uint32_t slot, gen;
+	bool have;
+
+	pthread_mutex_lock(&ts->mu);
+	for (;;) {
+		if (!take(ts, w, &slot, &gen, &job)) {
+			if (w->stop)
+				break;
+			pthread_cond_wait(&w->wake, &ts->mu);
+			continue;
+		}
+		w->busy = true;
+		pthread_mutex_unlock(&ts->mu);
+
+		have = false;
+		if (w->tick != job.tick_no) {
+			tokengine_begin(w->engine);
+			w->tick = job.tick_no;
+		}
+		if (job.tick) {
+			tokengine_run(w->engine, slot, gen, job.started_ns, job.owner, w->pids, job.n,
+				      job.mono_ns, &res);
+			have = true;
+		}
+		if (job.end)
+			have = tokengine_end(w->engine, slot, gen, &res) || have;
+
+		pthread_mutex_lock(&ts->mu);
+		w->busy = false;
+		deliver(ts, w, slot, gen, &job, have, &res);
+	}
+	pthread_mutex_unlock(&ts->mu);
+	return NULL;
+}
+
+/* A new worker for uid, its thread started with every signal blocked (the
+ * loop takes them). NULL when the thread cannot be made. */
+static struct worker *worker_new(struct tokscan *ts, uid_t uid)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	sigset_t all, old;
+	int err;
+
+	if (!w)
+		return NULL;
+	w->ts = ts;
+	w->uid = uid;
+	w->tick = ts->tick - 1; /* its first job begins a tick */
+	if (!(w->engine = tokengine_new(ts->proc_root, ts->inotify)) ||
+	    pthread_cond_init(&w->wake, NULL)) {
+		tokengine_free(w->engine);
+		free(w);
+		return NULL;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		log_warn("tokens: cannot start a worker thread for uid %u: %s", (unsigned)uid,
+			 strerror(err));
+		pthread_cond_destroy(&w->wake);
+		tokengine_free(w->engine);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Ends an idle worker (the mutex not held): its thread returns at once.
+ * Returns false, leaving it, when it is stuck past wait_ns in its engine. */
+static bool worker_end(struct tokscan *ts, struct worker *w, int64_t wait_ns)
+{
+	struct timespec until;
+
+	pthread_mutex_lock(&ts->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&ts->mu);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ns / 1000000000LL;
+	until.tv_nsec += wait_ns % 1000000000LL;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(w->thread, NULL, &until))
+		return false;
+	pthread_cond_destroy(&w->wake);
+	tokengine_free(w->engine);
+	free(w->pids);
+	free(w);
+	return true;
+}
+
+/* owner's worker, started if it has none (the mutex held: the new thread
+ * waits for it before it looks at its mailboxes). */
+static struct worker *worker_of(struct tokscan *ts, uid_t owner)
+{
+	int free_at = -1;
+
+	for (int i = 0; i < TOKSCAN_WORKERS_MAX; i++) {
+		if (ts->workers[i] && ts->workers[i]->uid == owner)
+			return ts->workers[i];
+		if (!ts->workers[i] && free_at < 0)
+			free_at = i;
+	}
+	if (free_at < 0) {
+		if (!ts->full_logged)
+			log_warn("tokens: the runs of %d users are read already: uid %u's have no "
+				 "token figures until one of them has no run left",
+				 TOKSCAN_WORKERS_MAX, (unsigned)owner);
+		ts->full_logged = true;
+		return NULL;
+	}
+	return ts->workers[free_at] = worker_new(ts, owner);
+}
+
+/* The mailbox no longer names a run (the mutex held). */
+static void let_go(struct mailbox *b)
+{
+	pid_t *pids = b->job.pids;
+	size_t cap = b->job.cap;
+
+	if (b->w)
+		b->w->runs--;
+	memset(b, 0, sizeof(*b));
+	b->job.pids = pids;
+	b->job.cap = cap;
+}
+
+/* slot's mailbox for the run (gen, owner), given to owner's worker if it
+ * held another run (the mutex held); NULL when no worker can take it. */
+static struct mailbox *box_of(struct tokscan *ts, uint32_t slot, uint32_t gen, uid_t owner)
+{
+	struct mailbox *b = &ts->box[slot];
+
+	if (b->w && b->gen == gen)
+		return b;
+	let_go(b);
+	if (!(b->w = worker_of(ts, owner)))
+		return NULL;
+	b->w->runs++;
+	b->gen = gen;
+	return b;
 }
 
 struct tokscan *tokscan_new(const char *proc_root, bool inotify)
 {
 	struct tokscan *ts = calloc(1, sizeof(*ts));
+	int err;
 
 	if (!ts)
 		return NULL;
-	if (!(ts->files = tokfiles_new(on_claude, ts)) ||
-	    !(ts->dirs = tokdirs_new(ts->files, inotify)) ||
-	    !(ts->procs = tokprocs_new(proc_root, ts->dirs, ts->files))) {
-		tokdirs_free(ts->dirs);
-		tokfiles_free(ts->files);
+	if ((err = pthread_mutex_init(&ts->mu, NULL))) {
 		free(ts);
-		errno = ENOMEM;
+		errno = err;
 		return NULL;
 	}
+	ts->proc_root = proc_root;
+	ts->inotify = inotify;
+	ts->tick = 1;
 	return ts;
 }
 
 void tokscan_begin(struct tokscan *ts)
 {
-	tokfiles_begin(ts->files);
-	tokprocs_begin(ts->procs);
-	tokdirs_begin(ts->dirs, ts->run);
-}
+	struct worker *idle[TOKSCAN_WORKERS_MAX];
+	size_t n = 0;
 
-static void result(const struct tokscan *ts, const struct tokrun *r, struct tokscan_result *out)
-{
-	const struct claude_tally *c = &ts->claude[r->slot];
-	struct transcript_usage codex;
-	bool codex_seen = tokfiles_codex(ts->files, r, &codex);
-	uint64_t tc, tx;
+	pthread_mutex_lock(&ts->mu);
+	ts->tick++;
+	for (int i = 0; i < TOKSCAN_WORKERS_MAX; i++) {
+		struct worker *w = ts->workers[i];
 
-	tc = transcript_usage_total(&c->ids.sum);
-	tx = transcript_usage_total(&codex);
-	out->have = c->seen || codex_seen;
-	out->source = (c->seen && tc >= tx) || !codex_seen ? TRANSCRIPT_CLAUDE : TRANSCRIPT_CODEX;
-	out->usage = c->ids.sum;
-	transcript_usage_add(&out->usage, &codex);
-}
-
-/* Forgets everything of the run in slot. */
-static void release(struct tokscan *ts, uint32_t slot)
-{
-	tokfiles_release(ts->files, slot);
-	tokdirs_release(ts->dirs, slot);
-	tokprocs_release(ts->procs, slot);
-	transcript_ids_free(&ts->claude[slot].ids);
-	memset(&ts->claude[slot], 0, sizeof(ts->claude[slot]));
-	memset(&ts->run[slot], 0, sizeof(ts->run[slot]));
+		if (w && !w->runs && !w->busy) {
+			idle[n++] = w;
+			ts->workers[i] = NULL;
+		}
+	}
+	if (n)
+		ts->full_logged = false;
+	pthread_mutex_unlock(&ts->mu);
+	/* Idle: each thread is waiting for its wake-up, and returns at once. */
+	for (size_t i = 0; i < n; i++)
+		if (!worker_end(ts, idle[i], 1000000000LL))
+			log_warn("tokens: uid %u's idle worker did not end", (unsigned)idle[i]->uid);
 }
 
 void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
 		 uid_t owner, const pid_t *pids, size_t n, int64_t mono_ns,
 		 struct tokscan_result *out)
 {
-	struct tokrun *r;
+	struct mailbox *b;
 
 	memset(out, 0, sizeof(*out));
 	if (slot >= TRACKER_MAX_RUNS)
 		return;
-	r = &ts->run[slot];
-	if (!r->active || r->gen != gen) {
-		release(ts, slot);
-		r->active = true;
-		r->slot = slot;
-		r->gen = gen;
-		r->started_ns = started_ns;
-		r->owner = owner;
+	pthread_mutex_lock(&ts->mu);
+	b = box_of(ts, slot, gen, owner);
+	if (b && !b->end_asked_ns) {
+		pid_t *p = n ? buf_grow(b->job.pids, &b->job.cap, n, sizeof(*p)) : b->job.pids;
+
+		if (p) {
+			b->job.pids = p;
+			memcpy(p, pids, n * sizeof(*p));
+			b->job.n = n;
+		} else {
+			b->job.n = 0;
+		}
+		b->job.tick = true;
+		b->job.tick_no = ts->tick;
+		b->job.started_ns = started_ns;
+		b->job.mono_ns = mono_ns;
+		b->job.owner = owner;
+		pthread_cond_signal(&b->w->wake);
 	}
-	r->mono_ns = mono_ns;
-	tokprocs_scan(ts->procs, r, pids, n);
-	tokdirs_tick(ts->dirs, r);
-	tokfiles_read(ts->files, r, false);
-	result(ts, r, out);
+	if (b && b->have)
+		*out = b->res;
+	pthread_mutex_unlock(&ts->mu);
 }
 
 void tokscan_start(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
 		   uid_t owner, pid_t root, int64_t mono_ns, struct tokscan_result *out)
 {
 	/* `agentperf run`'s root is marked before it execs, with the
-	 * environment and directory it will exec with: what it finds now is
-	 * its agent's. Young, it is looked at again at each tick. */
+	 * environment and directory it will exec with. Young, it is looked
+	 * at again at each tick. */
 	tokscan_run(ts, slot, gen, started_ns, owner, &root, 1, mono_ns, out);
 }
 
-bool tokscan_end(struct tokscan *ts, uint32_t slot, uint32_t gen, struct tokscan_result *out)
+enum tokscan_end tokscan_end(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t mono_ns,
+			     struct tokscan_result *out)
 {
-	struct tokrun *r = run_of(ts, slot, gen);
+	enum tokscan_end ret = TOKSCAN_END_PENDING;
+	struct mailbox *b;
+	bool late;
+	uid_t uid;
 
-	if (!r)
-		return false;
-	tokdirs_final(ts->dirs, r);
-	tokfiles_read(ts->files, r, true);
-	result(ts, r, out);
-	release(ts, slot);
-	return true;
+	if (slot >= TRACKER_MAX_RUNS)
+		return TOKSCAN_END_NONE;
+	pthread_mutex_lock(&ts->mu);
+	b = &ts->box[slot];
+	if (!b->w || b->gen != gen) {
+		pthread_mutex_unlock(&ts->mu);
+		return TOKSCAN_END_NONE;
+	}
+	if (!b->end_asked_ns) {
+		b->end_asked_ns = mono_ns ? mono_ns : 1;
+		b->job.end = true;
+		pthread_cond_signal(&b->w->wake);
+	}
+	late = !b->ended && mono_ns - b->end_asked_ns >= TOKSCAN_END_WAIT_NS;
+	uid = b->w->uid;
+	if (b->ended || late) {
+		ret = b->have ? TOKSCAN_END_DONE : TOKSCAN_END_NONE;
+		if (b->have)
+			*out = b->res;
+		let_go(b);
+	}
+	pthread_mutex_unlock(&ts->mu);
+	if (late)
+		log_warn("tokens: the final read of uid %u's run in slot %u did not end in %lld s "
+			 "(a hung path?): its figures are those read before",
+			 (unsigned)uid, slot, TOKSCAN_END_WAIT_NS / 1000000000LL);
+	return ret;
 }
 
 void tokscan_free(struct tokscan *ts)
 {
 	if (!ts)
 		return;
-	for (uint32_t i = 0; i < TRACKER_MAX_RUNS; i++)
-		release(ts, i);
-	tokprocs_free(ts->procs);
-	tokdirs_free(ts->dirs);
-	tokfiles_free(ts->files);
-	free(ts);
-}
+	for (uint32_t i = 0; i < TRACKER_MAX_RUNS; i++) {
+		pthread_mutex_lock(&ts->mu);
+		let_go(&ts->box[i]);
+		pthread_mutex_unlock(&ts->mu);
+	}
+	for (int i = 0; i < TOKSCAN_WORKERS_MAX; i++) {
+		struct worker *w = ts->workers[i];
 
-const struct tokscan_stats *tokscan_stats(const struct tokscan *ts)
-{
-	return tokfiles_stats(ts->files);
+		/* One stuck on a hung path is left to the process's exit. */
+		if (w && !worker_end(ts, w, 1000000000LL)) {
+			log_warn("tokens: uid %u's worker is stuck on a hung path: left behind",
+				 (unsigned)w->uid);
+			return;
+		}
+	}
+	for (uint32_t i = 0; i < TRACKER_MAX_RUNS; i++)
+		free(ts->box[i].job.pids);
+	pthread_mutex_destroy(&ts->mu);
+	free(ts);
 }

@@ -1,8 +1,11 @@
 /* The tokens subsystem's facade, the one header the rest of the daemon
- * includes: the agents' transcripts of each run, found from its processes
- * under PROC_ROOT (working directory, environment, open files) and followed
- * from where they stood when found: the token usage the run's agents wrote.
- * Only usage figures are read; nothing of a line is kept or logged. */
+ * includes: the token usage each run's agents wrote in their transcripts,
+ * read off the loop thread. Discovery and reading touch paths a user
+ * controls (a home on a hung FUSE or NFS mount blocks them), so they run on
+ * worker threads, one per user with live runs, each with its own engine
+ * (tokengine.h); the loop only posts work and takes the figures the workers
+ * left, and never waits for them. Only usage figures are read; nothing of a
+ * line is kept or logged. */
 #ifndef AGENTPERF_TOKSCAN_H
 #define AGENTPERF_TOKSCAN_H
 
@@ -14,27 +17,31 @@
 #include "tokdefs.h"
 #include "transcript.h"
 
-/* A run's tokens so far. */
-struct tokscan_result {
-	bool have; /* some usage line was seen */
-	enum transcript_source source; /* the one with the most tokens */
-	struct transcript_usage usage;
-};
+/* Users whose runs' transcripts are read at once (a worker thread each);
+ * the runs of a user past them have no token figures (logged once). */
+#define TOKSCAN_WORKERS_MAX 32
+/* How long a run's end waits for its final read (a worker stuck on a hung
+ * path): past it, the run keeps the figures read before. */
+#define TOKSCAN_END_WAIT_NS (5 * 1000000000LL)
 
 struct tokscan;
 
 /* proc_root is kept (not copied): it must outlive the scanner. Directories
  * are watched with inotify when asked and the kernel allows; otherwise they
- * are listed each tick. NULL with errno ENOMEM. tokscan_free(NULL) is a no-op. */
+ * are listed each tick. NULL with errno set. tokscan_free(NULL) is a no-op;
+ * tokscan_free waits a second at most for a worker stuck on a hung path. */
 struct tokscan *tokscan_new(const char *proc_root, bool inotify);
 void tokscan_free(struct tokscan *ts);
-/* Before a tick's runs: takes the directory events since the last tick. */
+/* Before a tick's runs: a new tick for the workers (directory events,
+ * budgets); the workers of users with no run left end. */
 void tokscan_begin(struct tokscan *ts);
-/* One tick of the run in slot (generation gen, started at started_ns, unix
+/* A tick of the run in slot (generation gen, started at started_ns, unix
  * time, owned by owner: only processes whose real, effective and filesystem
- * uids are all owner's name transcripts): looks at its processes pids (new ones now, the others every
- * TOKSCAN_RESCAN_NS), reads what its transcripts gained, and gives its
- * figures so far in out. A new gen in the slot starts from nothing. */
+ * uids are all owner's name transcripts), whose processes are pids: handed
+ * to owner's worker, which looks at new processes at once and the others
+ * every TOKSCAN_RESCAN_NS, and reads what the transcripts gained. out: the
+ * figures of the worker's last tick of that run (nothing before its first).
+ * A new gen in the slot starts from nothing. Never blocks on the worker. */
 void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
 		 uid_t owner, const pid_t *pids, size_t n, int64_t mono_ns,
 		 struct tokscan_result *out);
@@ -43,10 +50,17 @@ void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t starte
  * each tick while young). */
 void tokscan_start(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
 		   uid_t owner, pid_t root, int64_t mono_ns, struct tokscan_result *out);
-/* The run has ended: reads its transcripts one last time, gives its final
- * figures in out and lets its files go. Returns false (out untouched) when
- * the scanner holds nothing of that run. */
-bool tokscan_end(struct tokscan *ts, uint32_t slot, uint32_t gen, struct tokscan_result *out);
-const struct tokscan_stats *tokscan_stats(const struct tokscan *ts);
+
+enum tokscan_end {
+	TOKSCAN_END_NONE, /* nothing was read of that run: out untouched */
+	TOKSCAN_END_PENDING, /* the final read is under way: ask again */
+	TOKSCAN_END_DONE, /* out: the final figures; the run is let go */
+};
+/* The run has ended: asks its worker to read its transcripts one last time
+ * (directories made during the run included) and let its files go. DONE
+ * once that is done, or TOKSCAN_END_WAIT_NS after the first call (mono_ns,
+ * CLOCK_MONOTONIC) with the figures read before. */
+enum tokscan_end tokscan_end(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t mono_ns,
+			     struct tokscan_result *out);
 
 #endif
