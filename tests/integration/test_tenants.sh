@@ -196,6 +196,33 @@ umount -l "$T/hang" 2>/dev/null || true
 rmdir "$T/hang" || fail "case 11: the hung mount is still there"
 healthy "case 11"
 
+# 9. Two runs of one user in one working directory each count their own
+# Claude Code session: a session's transcript is the run's whose processes
+# have its id (CLAUDE_CODE_SESSION_ID, which Claude Code gives its tools:
+# here a tool-like child that outlives the line). (Before: 300 and null.)
+w9=$T/ha/w9
+mkdir "$w9"
+chown "$UA:$G" "$w9"
+esc9=$(printf %s "$w9" | sed 's/[^A-Za-z0-9]/-/g')
+agent9() { # agent9 SESSION: the shell of one agent writing 150 tokens in SESSION
+	local msg='{"type":"assistant","message":{"id":"msg_'$1'","model":"claude-x","usage":{"input_tokens":100,"output_tokens":50}}}'
+	echo "cd $w9 && mkdir -p \$HOME/.claude/projects/$esc9 &&
+		{ CLAUDE_CODE_SESSION_ID=$1 sleep 3 & } && sleep 1.5 &&
+		printf '%s\n' '$msg' >\$HOME/.claude/projects/$esc9/$1.jsonl"
+}
+as "$UA" "$AP" run --project a9 -- sh -c "$(agent9 s9a)" >/dev/null 2>&1 &
+a9=$!
+as "$UA" "$AP" run --project a9b -- sh -c "$(agent9 s9b)" >/dev/null 2>&1 &
+a9b=$!
+wait "$a9" || true
+wait "$a9b" || true
+# The records, once the tool-like children have gone too.
+t9a=$(wait_record a9 | jq -r .tokens.total)
+t9b=$(wait_record a9b | jq -r .tokens.total)
+echo "case 9: $t9a and $t9b tokens"
+[ "$t9a" = 150 ] && [ "$t9b" = 150 ] || fail "case 9: $t9a and $t9b tokens, wanted 150 and 150"
+healthy "case 9"
+
 # 7. Quotas: one user's live runs and projects never lock the others out.
 sleeps=()
 for i in $(seq 40); do

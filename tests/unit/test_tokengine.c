@@ -306,24 +306,41 @@ static void test_claude(void **state)
 	assert_int_equal(transcript_usage_total(&r.usage), 2);
 }
 
-/* A directory watched by one run is not another's: the second run of the
- * same working directory gets nothing from it while the first lives. */
-static void test_one_run_per_directory(void **state)
+/* Two runs of one user in one working directory (issue 16, case 9) share
+ * its project directory: each session goes to the run whose processes
+ * claim it (Claude Code gives its tools CLAUDE_CODE_SESSION_ID); one no run
+ * claims waits while the directory is shared, and goes to the first run
+ * once the other has ended. */
+static void test_two_runs_one_directory(void **state)
 {
-	char s[320];
-	pid_t pid = 100;
+	char sa[320], sb[320], sc[320], cwd[128];
+	pid_t a_pid = 100, b_pid = 101;
 	struct tokscan_result a, b;
 	int64_t started = real_ns();
 
-	snprintf(s, sizeof(s), "%s/s.jsonl", proj);
-	tick(1, 1, started, &pid, 1);
-	tick(2, 2, started, &pid, 1);
-	claude_line(s, "m1", 5, 5, 0, 0);
-	tokengine_begin(ts);
-	tokengine_run(ts, 1, 1, started, 0, &pid, 1, mono_ns(), &a);
-	tokengine_run(ts, 2, 2, started, 0, &pid, 1, mono_ns(), &b);
+	snprintf(cwd, sizeof(cwd), "%s/src/demo", T);
+	fake_proc(100, cwd, "HOME=%s;CLAUDE_CODE_SESSION_ID=sess-a", home);
+	fake_proc(101, cwd, "HOME=%s;CLAUDE_CODE_SESSION_ID=sess-b", home);
+	snprintf(sa, sizeof(sa), "%s/sess-a.jsonl", proj);
+	snprintf(sb, sizeof(sb), "%s/sess-b.jsonl", proj);
+	snprintf(sc, sizeof(sc), "%s/sess-c.jsonl", proj);
+	tick(1, 1, started, &a_pid, 1);
+	tick(2, 2, started, &b_pid, 1);
+	claude_line(sa, "a1", 5, 5, 0, 0);
+	claude_line(sb, "b1", 7, 7, 0, 0);
+	claude_line(sc, "c1", 1, 1, 0, 0);
+	for (int i = 0; i < 2; i++) {
+		tokengine_begin(ts);
+		tokengine_run(ts, 1, 1, started, 0, &a_pid, 1, mono_ns(), &a);
+		tokengine_run(ts, 2, 2, started, 0, &b_pid, 1, mono_ns(), &b);
+	}
 	assert_int_equal(transcript_usage_total(&a.usage), 10);
-	assert_false(b.have);
+	assert_int_equal(transcript_usage_total(&b.usage), 14);
+	assert_true(tokengine_end(ts, 2, 2, &b));
+	assert_int_equal(transcript_usage_total(&b.usage), 14);
+	/* Run 1 alone now: the unclaimed session is its. */
+	a = tick(1, 1, started, &a_pid, 1);
+	assert_int_equal(transcript_usage_total(&a.usage), 12);
 }
 
 /* One run's files spend only its own budgets (issue 16, cases 2 and 3):
@@ -465,10 +482,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_run_new_directory, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_short_run_new_directory, listing, teardown),
 		cmocka_unit_test_setup_teardown(test_claude, with_inotify, teardown),
-		cmocka_unit_test_setup_teardown(test_one_run_per_directory, with_inotify, teardown),
+		cmocka_unit_test_setup_teardown(test_two_runs_one_directory, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_codex, with_inotify, teardown),
 		cmocka_unit_test_setup_teardown(test_claude, listing, teardown),
-		cmocka_unit_test_setup_teardown(test_one_run_per_directory, listing, teardown),
+		cmocka_unit_test_setup_teardown(test_two_runs_one_directory, listing, teardown),
 		cmocka_unit_test_setup_teardown(test_codex, listing, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

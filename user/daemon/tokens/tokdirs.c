@@ -37,10 +37,21 @@ struct tokdir {
 	struct known *known;
 	size_t n_known;
 	bool known_full; /* more files than TOKSCAN_KNOWN_MAX */
+	/* Other runs that named it (a project directory): its sessions go to
+	 * the runs that claim them; unclaimed ones wait while it is shared. */
+	struct {
+		uint32_t slot, gen;
+	} others[TOKDIRS_SHARED_MAX];
+	size_t n_others;
+	/* Sessions followed for other runs: never its own run's, even once
+	 * those have ended. */
+	char *taken[TOKDIRS_SHARED_MAX * TOKDIRS_CLAIMS_MAX];
+	size_t n_taken;
 };
 
 struct tokdirs {
 	struct tokfiles *fs;
+	const struct tokrun *runs; /* the scanner's, by slot */
 	int ifd; /* inotify; -1 when refused */
 	struct tokdir **dirs;
 	size_t n_dirs, cap_dirs;
@@ -53,6 +64,9 @@ struct tokdirs {
 		char *wanted[TOKDIRS_WANTED_MAX];
 		uid_t wanted_uid[TOKDIRS_WANTED_MAX];
 		size_t n_wanted;
+		/* Claude Code sessions its processes named (tokdirs_claim). */
+		char *claims[TOKDIRS_CLAIMS_MAX];
+		size_t n_claims;
 	} run[TRACKER_MAX_RUNS];
 };
 
@@ -62,13 +76,14 @@ static const uint32_t dir_mask[] = {
 	[DIR_SUBAGENTS] = IN_MODIFY | IN_CREATE | IN_MOVED_TO,
 };
 
-struct tokdirs *tokdirs_new(struct tokfiles *fs, bool inotify)
+struct tokdirs *tokdirs_new(struct tokfiles *fs, const struct tokrun *runs, bool inotify)
 {
 	struct tokdirs *ds = calloc(1, sizeof(*ds));
 
 	if (!ds)
 		return NULL;
 	ds->fs = fs;
+	ds->runs = runs;
 	/* Events are taken once per tick, never woken for: an agent's thousand
 	 * appends a second cost one read of the queue. */
 	ds->ifd = inotify ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
@@ -140,6 +155,45 @@ static void want(struct tokdirs *ds, const struct tokrun *r, const char *path, u
 static struct tokdir *dir_ensure(struct tokdirs *ds, const struct tokrun *r, const char *path,
 				 uid_t uid, enum dir_kind kind, bool created);
 
+static bool live(const struct tokdirs *ds, uint32_t slot, uint32_t gen)
+{
+	return slot < TRACKER_MAX_RUNS && ds->runs[slot].active && ds->runs[slot].gen == gen;
+}
+
+/* Whether a live run other than d's own named d. */
+static bool shared(const struct tokdirs *ds, const struct tokdir *d)
+{
+	for (size_t i = 0; i < d->n_others; i++)
+		if (live(ds, d->others[i].slot, d->others[i].gen))
+			return true;
+	return false;
+}
+
+static bool taken(const struct tokdir *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_taken; i++)
+		if (!strcmp(d->taken[i], name))
+			return true;
+	return false;
+}
+
+/* The live run of uid's that claimed the session whose transcript is name
+ * (S.jsonl), or NULL. */
+static const struct tokrun *claimer(const struct tokdirs *ds, const char *name, uid_t uid)
+{
+	size_t n = strlen(name) - 6;
+
+	for (uint32_t slot = 0; slot < TRACKER_MAX_RUNS; slot++) {
+		const struct tokrun *r = &ds->runs[slot];
+
+		for (size_t i = 0; r->active && r->owner == uid && i < ds->run[slot].n_claims; i++)
+			if (strlen(ds->run[slot].claims[i]) == n &&
+			    !strncmp(ds->run[slot].claims[i], name, n))
+				return r;
+	}
+	return NULL;
+}
+
 /* Where a transcript of d is followed from: its start if the run created it,
  * else where it stood when d was first listed, or its start if it was not
  * there then, or else its end. */
@@ -167,6 +221,24 @@ static void follow_in(struct tokdirs *ds, const struct tokrun *r, struct tokdir 
 
 	if (d->kind == DIR_SESSION || !is_jsonl(name) || tokfiles_find(ds->fs, d, name))
 		return;
+	/* A project directory's session is the run's that claims it; while
+	 * the directory is shared, one no run claims yet waits (its next
+	 * event, or a listing, asks again). */
+	if (d->kind == DIR_PROJECT) {
+		const struct tokrun *c = claimer(ds, name, d->uid);
+
+		if (c && (c->slot != d->slot || c->gen != d->gen)) {
+			if (!taken(d, name)) {
+				if (d->n_taken == sizeof(d->taken) / sizeof(d->taken[0]) ||
+				    !(d->taken[d->n_taken] = strdup(name)))
+					return;
+				d->n_taken++;
+			}
+			r = c;
+		} else if (!c && (shared(ds, d) || taken(d, name))) {
+			return;
+		}
+	}
 	if ((dfd = useropen_dir(d->path, d->uid)) < 0)
 		return;
 	fd = useropen_file(dfd, name, d->uid, &st);
@@ -285,8 +357,19 @@ static struct tokdir *dir_ensure(struct tokdirs *ds, const struct tokrun *r, con
 	struct tokdir *d;
 	int dfd;
 
-	if ((d = dir_by_path(ds, path)))
-		return d->slot == r->slot && d->gen == r->gen ? d : NULL;
+	if ((d = dir_by_path(ds, path))) {
+		if (d->slot == r->slot && d->gen == r->gen)
+			return d;
+		/* Another run's project directory: r shares it. */
+		if (kind == DIR_PROJECT && d->n_others < TOKDIRS_SHARED_MAX) {
+			for (size_t i = 0; i < d->n_others; i++)
+				if (d->others[i].slot == r->slot && d->others[i].gen == r->gen)
+					return NULL;
+			d->others[d->n_others].slot = r->slot;
+			d->others[d->n_others++].gen = r->gen;
+		}
+		return NULL;
+	}
 	if (ds->run[r->slot].n_dirs >= TOKSCAN_DIRS_MAX ||
 	    (!created && tokneg_has(neg, path, r->mono_ns)))
 		return NULL;
@@ -329,6 +412,10 @@ static void dir_free(struct tokdirs *ds, struct tokdir *d)
 {
 	if (d->wd >= 0)
 		inotify_rm_watch(ds->ifd, d->wd);
+	/* Sessions of runs that shared it are read at each of their ticks. */
+	tokfiles_forget_dir(ds->fs, d);
+	for (size_t i = 0; i < d->n_taken; i++)
+		free(d->taken[i]);
 	free(d->known);
 	free(d->path);
 	free(d);
@@ -364,8 +451,9 @@ static void on_event(struct tokdirs *ds, const struct tokrun *run, struct tokdir
 		follow_in(ds, r, d, ev->name);
 }
 
-void tokdirs_begin(struct tokdirs *ds, const struct tokrun *run)
+void tokdirs_begin(struct tokdirs *ds)
 {
+	const struct tokrun *run = ds->runs;
 	char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct tokdir *last = NULL;
 	ssize_t n;
@@ -400,6 +488,29 @@ void tokdirs_begin(struct tokdirs *ds, const struct tokrun *run)
 void tokdirs_project(struct tokdirs *ds, const struct tokrun *r, const char *path, uid_t uid)
 {
 	dir_ensure(ds, r, path, uid, DIR_PROJECT, false);
+}
+
+void tokdirs_claim(struct tokdirs *ds, const struct tokrun *r, const char *id, size_t len)
+{
+	typeof(ds->run[0]) *w = &ds->run[r->slot];
+	char *c;
+
+	if (!len || len > TOKDIRS_SESSION_MAX || w->n_claims >= TOKDIRS_CLAIMS_MAX)
+		return;
+	for (size_t i = 0; i < len; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
+		      (id[i] >= '0' && id[i] <= '9') || id[i] == '-' || id[i] == '_'))
+			return;
+	for (size_t i = 0; i < w->n_claims; i++)
+		if (strlen(w->claims[i]) == len && !memcmp(w->claims[i], id, len))
+			return;
+	if (!(c = strndup(id, len)))
+		return;
+	w->claims[w->n_claims++] = c;
+	/* A session that waited for its claim is looked at again. */
+	for (size_t i = 0; i < ds->n_dirs; i++)
+		if (ds->dirs[i]->kind == DIR_PROJECT && ds->dirs[i]->n_others)
+			ds->dirs[i]->dirty = true;
 }
 
 bool tokdirs_present(struct tokdirs *ds, const struct tokrun *r, const char *path)
@@ -441,15 +552,29 @@ void tokdirs_release(struct tokdirs *ds, uint32_t slot)
 	size_t kept = 0;
 
 	for (size_t i = 0; i < ds->n_dirs; i++) {
-		if (ds->dirs[i]->slot == slot)
-			dir_free(ds, ds->dirs[i]);
-		else
-			ds->dirs[kept++] = ds->dirs[i];
+		struct tokdir *d = ds->dirs[i];
+		size_t o = 0;
+
+		if (d->slot == slot) {
+			dir_free(ds, d);
+			continue;
+		}
+		ds->dirs[kept++] = d;
+		/* No longer shared by this run: its waiting sessions are looked
+		 * at again. */
+		for (size_t k = 0; k < d->n_others; k++)
+			if (d->others[k].slot != slot)
+				d->others[o++] = d->others[k];
+		if (o != d->n_others)
+			d->dirty = true;
+		d->n_others = o;
 	}
 	ds->n_dirs = kept;
 	if (slot < TRACKER_MAX_RUNS) {
 		for (size_t i = 0; i < ds->run[slot].n_wanted; i++)
 			free(ds->run[slot].wanted[i]);
+		for (size_t i = 0; i < ds->run[slot].n_claims; i++)
+			free(ds->run[slot].claims[i]);
 		memset(&ds->run[slot], 0, sizeof(ds->run[slot]));
 	}
 }
@@ -460,9 +585,12 @@ void tokdirs_free(struct tokdirs *ds)
 		return;
 	for (size_t i = 0; i < ds->n_dirs; i++)
 		dir_free(ds, ds->dirs[i]);
-	for (size_t i = 0; i < TRACKER_MAX_RUNS; i++)
+	for (size_t i = 0; i < TRACKER_MAX_RUNS; i++) {
 		for (size_t k = 0; k < ds->run[i].n_wanted; k++)
 			free(ds->run[i].wanted[k]);
+		for (size_t k = 0; k < ds->run[i].n_claims; k++)
+			free(ds->run[i].claims[k]);
+	}
 	free(ds->dirs);
 	if (ds->ifd >= 0)
 		close(ds->ifd);

@@ -13,22 +13,37 @@
 #include "tokrun.h"
 
 #define TOKDIRS_WANTED_MAX 8
+/* Claude Code names a session's transcript P/<session id>.jsonl and gives
+ * its tools the id (CLAUDE_CODE_SESSION_ID): a process of a run with it
+ * claims that session for the run. Per run, ids of at most this length. */
+#define TOKDIRS_CLAIMS_MAX 8
+#define TOKDIRS_SESSION_MAX 64
+/* Other runs that may name a project directory one run has: two agents of
+ * one user in one working directory write to the same one. */
+#define TOKDIRS_SHARED_MAX 8
 
 struct tokdirs;
 
-/* fs is kept (not copied): it must outlive the directories. Watches with
- * inotify when asked and the kernel allows. NULL with errno ENOMEM.
- * tokdirs_free(NULL) is a no-op. */
-struct tokdirs *tokdirs_new(struct tokfiles *fs, bool inotify);
+/* fs and runs (indexed by slot, TRACKER_MAX_RUNS of them) are kept (not
+ * copied): they must outlive the directories. Watches with inotify when
+ * asked and the kernel allows. NULL with errno ENOMEM. tokdirs_free(NULL)
+ * is a no-op. */
+struct tokdirs *tokdirs_new(struct tokfiles *fs, const struct tokrun *runs, bool inotify);
 void tokdirs_free(struct tokdirs *ds);
 /* Takes the directory events since the last tick, each for its directory's
- * run in run[] (indexed by slot, TRACKER_MAX_RUNS of them). */
-void tokdirs_begin(struct tokdirs *ds, const struct tokrun *run);
+ * run. */
+void tokdirs_begin(struct tokdirs *ds);
 /* Watches and lists path, a Claude Code project directory of uid's
  * (CONFIG/projects/P), for r: its transcripts, and its sessions'
- * subagents'. Nothing when some run has it already, when it is not there
- * (or was found missing lately), or past TOKSCAN_DIRS_MAX for r. */
+ * subagents'. Nothing when it is not there (or was found missing lately),
+ * or past TOKSCAN_DIRS_MAX for r. When another run has it, r shares it: a
+ * session goes to the run that claims it (tokdirs_claim); one no run claims
+ * waits while the directory is shared, and goes to its first run once not. */
 void tokdirs_project(struct tokdirs *ds, const struct tokrun *r, const char *path, uid_t uid);
+/* One of r's processes has CLAUDE_CODE_SESSION_ID=id (len bytes): that
+ * session's transcript is r's. Ids that are not 1 to TOKDIRS_SESSION_MAX
+ * letters, digits, '-' or '_' are ignored. */
+void tokdirs_claim(struct tokdirs *ds, const struct tokrun *r, const char *id, size_t len);
 /* Whether path is there: false without looking when it was found missing
  * within TOKSCAN_RESCAN_NS (r's clock), as directories are. */
 bool tokdirs_present(struct tokdirs *ds, const struct tokrun *r, const char *path);

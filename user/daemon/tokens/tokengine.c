@@ -54,7 +54,7 @@ struct tokengine *tokengine_new(const char *proc_root, bool inotify)
 	if (!ts)
 		return NULL;
 	if (!(ts->files = tokfiles_new(on_claude, ts)) ||
-	    !(ts->dirs = tokdirs_new(ts->files, inotify)) ||
+	    !(ts->dirs = tokdirs_new(ts->files, ts->run, inotify)) ||
 	    !(ts->procs = tokprocs_new(proc_root, ts->dirs, ts->files))) {
 		tokdirs_free(ts->dirs);
 		tokfiles_free(ts->files);
@@ -69,7 +69,7 @@ void tokengine_begin(struct tokengine *ts)
 {
 	tokfiles_begin(ts->files);
 	tokprocs_begin(ts->procs);
-	tokdirs_begin(ts->dirs, ts->run);
+	tokdirs_begin(ts->dirs);
 }
 
 static void result(const struct tokengine *ts, const struct tokrun *r, struct tokscan_result *out)

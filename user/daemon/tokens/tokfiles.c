@@ -102,6 +102,13 @@ void tokfiles_touch_dir(struct tokfiles *fs, const struct tokdir *dir)
 			fs->files[i]->dirty = true;
 }
 
+void tokfiles_forget_dir(struct tokfiles *fs, const struct tokdir *dir)
+{
+	for (size_t i = 0; i < fs->n_files; i++)
+		if (fs->files[i]->dir == dir)
+			fs->files[i]->dir = NULL;
+}
+
 static void file_free(struct tokfiles *fs, struct tokfile *f)
 {
 	fs->carry[f->slot] -= f->carry;

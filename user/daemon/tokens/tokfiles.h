@@ -48,6 +48,9 @@ off_t tokfiles_offset(const struct tokfile *f);
 void tokfiles_touch(struct tokfile *f);
 /* Every file followed in dir is read at its run's next read. */
 void tokfiles_touch_dir(struct tokfiles *fs, const struct tokdir *dir);
+/* dir is going (its run ended): files of other runs followed in it are read
+ * at each of their runs' reads from now on, as open ones are. */
+void tokfiles_forget_dir(struct tokfiles *fs, const struct tokdir *dir);
 /* Reads what the run's files gained: those touched, and those found open in
  * a process (no directory events tell of them); all of them when all. */
 void tokfiles_read(struct tokfiles *fs, const struct tokrun *r, bool all);

@@ -133,6 +133,9 @@ static void proc_learn(struct tokprocs *ps, const struct tokrun *r, struct tproc
 		p->claude[0] = join(home, hlen, "/.claude");
 		p->claude[1] = join(home, hlen, "/.config/claude");
 	}
+	/* A Claude Code tool's shell: its session is this run's. */
+	if ((v = transcript_env_get(ps->buf, n, "CLAUDE_CODE_SESSION_ID", &vlen)))
+		tokdirs_claim(ps->ds, r, v, vlen);
 	if ((v = transcript_env_get(ps->buf, n, "CODEX_HOME", &vlen)) && vlen && v[0] == '/')
 		p->codex = join(v, vlen, "");
 	else if (home)
