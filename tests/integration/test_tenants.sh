@@ -223,6 +223,57 @@ echo "case 9: $t9a and $t9b tokens"
 [ "$t9a" = 150 ] && [ "$t9b" = 150 ] || fail "case 9: $t9a and $t9b tokens, wanted 150 and 150"
 healthy "case 9"
 
+# claude_dir DIR: the Claude Code project directory, under the user's HOME,
+# of an agent working in DIR (every character but letters and digits '-').
+claude_dir() { echo ".claude/projects/$(printf %s "$1" | sed 's/[^A-Za-z0-9]/-/g')"; }
+line150='{"type":"assistant","message":{"id":"msg_MSG","model":"claude-x","usage":{"input_tokens":100,"output_tokens":50}}}'
+
+# 2 and 3. One user's transcripts cost only that user's budgets: UB's run
+# makes six sparse 200 GB transcripts and 64 of one 600 KB unterminated
+# line each; UA's run meanwhile writes its line in two halves, 1.2 s apart.
+# (Before: null instead of 150, for either.)
+wb=$T/hb/w2
+wa=$T/ha/w2
+mkdir "$wb" "$wa"
+chown "$UB:$G" "$wb"
+chown "$UA:$G" "$wa"
+pb=$(claude_dir "$wb")
+pa=$(claude_dir "$wa")
+as "$UB" "$AP" run --project b2 -- sh -c "cd $wb && mkdir -p \$HOME/$pb && cd \$HOME/$pb &&
+	for i in 1 2 3 4 5 6; do truncate -s 200G big\$i.jsonl; done &&
+	for i in \$(seq 64); do head -c 600000 /dev/zero | tr '\\0' x >long\$i.jsonl; done && sleep 5" >/dev/null 2>&1 &
+b2=$!
+msg=${line150/MSG/a2}
+as "$UA" "$AP" run --project a2 -- sh -c "cd $wa && mkdir -p \$HOME/$pa && sleep 1 &&
+	printf %s '${msg:0:60}' >\$HOME/$pa/s.jsonl && sleep 1.2 &&
+	printf '%s\n' '${msg:60}' >>\$HOME/$pa/s.jsonl && sleep 1" >/dev/null 2>&1 &
+a2=$!
+wait "$a2" || true
+t2=$(wait_record a2 | jq -r .tokens.total)
+echo "cases 2 and 3: $UA's run: $t2 tokens"
+[ "$t2" = 150 ] || fail "cases 2 and 3: $UA's run has $t2 tokens, wanted 150"
+wait "$b2" || true
+rm -rf "$T/hb/.claude"
+healthy "cases 2 and 3"
+
+# 10 and 12. A run of 2 s whose agent makes its project directory has its
+# tokens, written just before its end; a FIFO named like a transcript there
+# is never opened. (Before: null in 6 of 6 runs of 1-3.6 s; a device node
+# opened by root.)
+w10=$T/ha/w10
+mkdir "$w10"
+chown "$UA:$G" "$w10"
+p10=$(claude_dir "$w10")
+msg=${line150/MSG/a10}
+as "$UA" "$AP" run --project a10 --summary "$T/ha/a10.json" -- sh -c "cd $w10 &&
+	mkdir -p \$HOME/$p10 && mkfifo \$HOME/$p10/x.jsonl && sleep 2 &&
+	printf '%s\n' '$msg' >\$HOME/$p10/s.jsonl" >/dev/null 2>&1 ||
+	fail "cases 10 and 12: the run failed"
+t10=$(jq -r .tokens.total "$T/ha/a10.json")
+echo "cases 10 and 12: a run of $(jq -r .wall_seconds "$T/ha/a10.json") s: $t10 tokens"
+[ "$t10" = 150 ] || fail "cases 10 and 12: $t10 tokens, wanted 150"
+healthy "cases 10 and 12"
+
 # 7. Quotas: one user's live runs and projects never lock the others out.
 sleeps=()
 for i in $(seq 40); do
@@ -284,6 +335,37 @@ awk -v g="$gap" 'BEGIN { exit !(g <= 1.5) }' || fail "case 8: the bystander wait
 awk -v h="$slow" 'BEGIN { exit !(h < 0.1) }' || fail "case 8: /healthz took $slow s during the flood"
 echo "case 8: longest gap ${gap} s, slowest /healthz ${slow} s"
 healthy "case 8"
+
+# 15. Host: the strict grammar; anything else that names the loopback is
+# refused. (Before: each passed as loopback.)
+for h in '[::1]/' 'localhost/x' '127.0.0.1?x' '[::1]#f' '[127.0.0.1]'; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $h" "http://$AGENTPERF_SERVER/metrics")
+	[ "$code" = 403 ] || fail "case 15: Host: $h answered $code, wanted 403"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: [::1]:$PORT" "http://$AGENTPERF_SERVER/metrics")
+[ "$code" = 200 ] || fail "case 15: Host: [::1]:$PORT answered $code"
+healthy "case 15"
+
+# 16. A journal entry with times out of range (an ended run from 1970 to
+# INT64_MAX) is refused like a damaged one: the daemon starts, and no
+# record has a wall time out of range. (Before: the sanitized daemon
+# stopped; the plain one recorded -9223372036.854 s.)
+as "$UA" "$AP" run --project a16 -- sleep 60 >/dev/null 2>&1 &
+a16=$!
+r16=$(wait_run a16)
+daemon_stop
+jq '(.runs[] | select(.project == "a16")) |= (.ended = true | .started_ns = "0" |
+	.ended_ns = "9223372036854775807")' "$T/state/live.json" >"$T/live.json" &&
+	mv "$T/live.json" "$T/state/live.json"
+daemon_start --control-group "$G"
+grep -q "1 damaged run(s) not taken over (first: run \"$r16-.*\": started_ns missing or out of range)" \
+	"$T/daemon.log" ||
+	fail "case 16: no refusal logged: $(cat "$T/daemon.log")"
+jq -e 'select(.wall_seconds != null and (.wall_seconds < 0 or .wall_seconds > 1e9))' \
+	"$T/state/runs.jsonl" >/dev/null && fail "case 16: a record's wall time out of range"
+kill "$r16" 2>/dev/null || true
+wait "$a16" 2>/dev/null || true
+healthy "case 16"
 
 # 13. Stopping with no live run leaves nothing behind: no pin, no program.
 "$AP" detach --project a4 >/dev/null 2>&1 || true

@@ -49,9 +49,15 @@ struct tokdir {
 	size_t n_taken;
 };
 
+/* Sessions claimed by runs that have ended, the newest kept: never another
+ * run's, even where that run finds their directory again. */
+#define TOKDIRS_GONE_MAX 64
+
 struct tokdirs {
 	struct tokfiles *fs;
 	const struct tokrun *runs; /* the scanner's, by slot */
+	char *gone[TOKDIRS_GONE_MAX];
+	size_t gone_next;
 	int ifd; /* inotify; -1 when refused */
 	struct tokdir **dirs;
 	size_t n_dirs, cap_dirs;
@@ -169,10 +175,15 @@ static bool shared(const struct tokdirs *ds, const struct tokdir *d)
 	return false;
 }
 
-static bool taken(const struct tokdir *d, const char *name)
+static bool taken(const struct tokdirs *ds, const struct tokdir *d, const char *name)
 {
+	size_t n = strlen(name) - 6;
+
 	for (size_t i = 0; i < d->n_taken; i++)
 		if (!strcmp(d->taken[i], name))
+			return true;
+	for (size_t i = 0; i < TOKDIRS_GONE_MAX; i++)
+		if (ds->gone[i] && strlen(ds->gone[i]) == n && !strncmp(ds->gone[i], name, n))
 			return true;
 	return false;
 }
@@ -228,14 +239,14 @@ static void follow_in(struct tokdirs *ds, const struct tokrun *r, struct tokdir 
 		const struct tokrun *c = claimer(ds, name, d->uid);
 
 		if (c && (c->slot != d->slot || c->gen != d->gen)) {
-			if (!taken(d, name)) {
+			if (!taken(ds, d, name)) {
 				if (d->n_taken == sizeof(d->taken) / sizeof(d->taken[0]) ||
 				    !(d->taken[d->n_taken] = strdup(name)))
 					return;
 				d->n_taken++;
 			}
 			r = c;
-		} else if (!c && (shared(ds, d) || taken(d, name))) {
+		} else if (!c && (shared(ds, d) || taken(ds, d, name))) {
 			return;
 		}
 	}
@@ -542,6 +553,13 @@ void tokdirs_tick(struct tokdirs *ds, const struct tokrun *r)
 
 void tokdirs_final(struct tokdirs *ds, const struct tokrun *r)
 {
+	/* What came since the run's last tick: the events, and a listing of
+	 * its directories (events may have been lost, or never be). */
+	tokdirs_begin(ds);
+	for (size_t i = 0; i < ds->n_dirs; i++)
+		if (ds->dirs[i]->slot == r->slot && ds->dirs[i]->gen == r->gen &&
+		    ds->dirs[i]->wd != -2)
+			dir_list(ds, r, ds->dirs[i], -1, false);
 	for (size_t i = 0; i < ds->run[r->slot].n_wanted; i++)
 		dir_ensure(ds, r, ds->run[r->slot].wanted[i], ds->run[r->slot].wanted_uid[i],
 			   DIR_PROJECT, true);
@@ -573,8 +591,11 @@ void tokdirs_release(struct tokdirs *ds, uint32_t slot)
 	if (slot < TRACKER_MAX_RUNS) {
 		for (size_t i = 0; i < ds->run[slot].n_wanted; i++)
 			free(ds->run[slot].wanted[i]);
-		for (size_t i = 0; i < ds->run[slot].n_claims; i++)
-			free(ds->run[slot].claims[i]);
+		for (size_t i = 0; i < ds->run[slot].n_claims; i++) {
+			free(ds->gone[ds->gone_next]);
+			ds->gone[ds->gone_next] = ds->run[slot].claims[i];
+			ds->gone_next = (ds->gone_next + 1) % TOKDIRS_GONE_MAX;
+		}
 		memset(&ds->run[slot], 0, sizeof(ds->run[slot]));
 	}
 }
@@ -591,6 +612,8 @@ void tokdirs_free(struct tokdirs *ds)
 		for (size_t k = 0; k < ds->run[i].n_claims; k++)
 			free(ds->run[i].claims[k]);
 	}
+	for (size_t i = 0; i < TOKDIRS_GONE_MAX; i++)
+		free(ds->gone[i]);
 	free(ds->dirs);
 	if (ds->ifd >= 0)
 		close(ds->ifd);

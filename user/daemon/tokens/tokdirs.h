@@ -50,9 +50,11 @@ bool tokdirs_present(struct tokdirs *ds, const struct tokrun *r, const char *pat
 /* A tick of r: its directories whose events were lost or that have no watch
  * are listed, and the files of the latter are to be read. */
 void tokdirs_tick(struct tokdirs *ds, const struct tokrun *r);
-/* The run has ended: the project directories its processes named that were
- * missing (some of TOKDIRS_WANTED_MAX) are looked for once more, whatever
- * was found missing lately: an agent that made its own in a short run. */
+/* The run has ended: the directory events since its last tick are taken,
+ * its directories listed for files made since, and the project directories
+ * its processes named that were missing (some of TOKDIRS_WANTED_MAX) are
+ * looked for once more, whatever was found missing lately: an agent that
+ * made its own in a short run. */
 void tokdirs_final(struct tokdirs *ds, const struct tokrun *r);
 /* Lets go of every directory of the run in slot, and of the paths it found
  * missing. */
