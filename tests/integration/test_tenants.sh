@@ -274,6 +274,36 @@ echo "cases 10 and 12: a run of $(jq -r .wall_seconds "$T/ha/a10.json") s: $t10 
 [ "$t10" = 150 ] || fail "cases 10 and 12: $t10 tokens, wanted 150"
 healthy "cases 10 and 12"
 
+# 14. A hash flood from a transcript: 300 000 lines (37 MB) whose message
+# ids all fell in one probe cluster under the unkeyed FNV-1a the daemon
+# used (helpers/fnvids). Keyed hashing: the daemon reads them in a few CPU
+# seconds at most, every token counted, /healthz and a bystander unmoved.
+# (Before: 12.75 CPU-s and /healthz stalled 7.1 s for 31 MB.)
+w14=$T/ha/w14
+mkdir "$w14"
+chown "$UA:$G" "$w14"
+p14=$(claude_dir "$w14")
+as "$UA" "$AP" run --project a6 -- sleep 20 >/dev/null 2>&1 &
+a6b=$!
+wait_run a6 >/dev/null
+cpu0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+as "$UA" "$AP" run --project a14 -- sh -c "cd $w14 && mkdir -p \$HOME/$p14 &&
+	$H/fnvids 300000 >\$HOME/$p14/s.jsonl && sleep 3" >/dev/null 2>&1 &
+a14=$!
+read -r gap slow < <("$PY" "$TEN" gaps "$AGENTPERF_SERVER" a6 6) || fail "case 14: no bystander reading"
+wait "$a14" || true
+t14=$(wait_record a14 | jq -r .tokens.total)
+cpu=$(( $(awk '{ print $14 + $15 }' "/proc/$DPID/stat") - cpu0 ))
+echo "case 14: $t14 tokens, daemon CPU $((cpu * 10)) ms, longest gap ${gap} s, slowest /healthz ${slow} s"
+[ "$t14" = 300000 ] || fail "case 14: $t14 tokens, wanted 300000"
+[ "$cpu" -lt 400 ] || fail "case 14: the daemon burnt $((cpu * 10)) ms of CPU"
+awk -v g="$gap" 'BEGIN { exit !(g <= 1.5) }' || fail "case 14: the bystander waited $gap s between messages"
+awk -v h="$slow" 'BEGIN { exit !(h < 0.1) }' || fail "case 14: /healthz took $slow s"
+"$AP" detach --project a6 >/dev/null 2>&1 || true
+wait "$a6b" 2>/dev/null || true
+rm -rf "$T/ha/.claude"
+healthy "case 14"
+
 # 7. Quotas: one user's live runs and projects never lock the others out.
 sleeps=()
 for i in $(seq 40); do
