@@ -136,7 +136,7 @@ $(UNIT_LIB): $(UNIT_OBJS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_LIB) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser/common $(DAEMON_INC) $(PART_INC) -Iuser/client $(LDFLAGS) $< $(UNIT_LIB) \
-		$(SQLITE_LIBS) $(JSON_LIBS) $(CMOCKA_LIBS) -o $@
+		$(SQLITE_LIBS) $(JSON_LIBS) $(CAP_LIBS) $(CMOCKA_LIBS) -o $@
 
 # Test workloads; static so that their own start-up costs as little as possible.
 $(BUILD)/helpers/%: tests/integration/helpers/%.c | $(BUILD)/helpers

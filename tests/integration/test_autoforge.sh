@@ -79,6 +79,21 @@ for _ in $(seq 20); do
 	sleep 0.3
 done
 grep -q "registry $DB: database is locked" "$T/daemon.log" || fail "the registry was never busy: test the test"
+# Clients asking for unknown names while it is locked never stall the loop.
+asking=()
+for i in $(seq 10); do
+	$PY "$WS" registry "$AGENTPERF_SERVER" "nosuch$i" "$AGENT" >/dev/null 2>&1 &
+	asking+=($!)
+done
+t=0
+for _ in $(seq 10); do # the slowest of ten: a forced read each 250 ms at most
+	t=$(curl -s -o /dev/null -w '%{time_total}\n' "http://$AGENTPERF_SERVER/healthz" |
+		awk -v m="$t" '{ print ($1 > m ? $1 : m) }')
+done
+wait "${asking[@]}" 2>/dev/null || true
+echo "slowest /healthz while the registry was locked: $t s"
+# (A read that waited for the lock stalled the loop 200 ms each time.)
+awk -v t="$t" 'BEGIN { exit !(t < 0.2) }' || fail "/healthz took $t s while the registry was locked"
 echo "COMMIT;" >&3
 exec 3>&-
 wait "$WRITER" || fail "the registry writer failed"

@@ -210,9 +210,13 @@ agent9() { # agent9 SESSION: the shell of one agent writing 150 tokens in SESSIO
 		{ CLAUDE_CODE_SESSION_ID=$1 sleep 3 & } && sleep 1.5 &&
 		printf '%s\n' '$msg' >\$HOME/.claude/projects/$esc9/$1.jsonl"
 }
-as "$UA" "$AP" run --project a9 -- sh -c "$(agent9 s9a)" >/dev/null 2>&1 &
+# Both started from the working directory, whose project directory exists
+# (an earlier session's), as a user starts agents: each run has it from its
+# start.
+as "$UA" mkdir -p "$T/ha/.claude/projects/$esc9"
+(cd "$w9" && as "$UA" "$AP" run --project a9 -- sh -c "$(agent9 s9a)" >/dev/null 2>&1) &
 a9=$!
-as "$UA" "$AP" run --project a9b -- sh -c "$(agent9 s9b)" >/dev/null 2>&1 &
+(cd "$w9" && as "$UA" "$AP" run --project a9b -- sh -c "$(agent9 s9b)" >/dev/null 2>&1) &
 a9b=$!
 wait "$a9" || true
 wait "$a9b" || true

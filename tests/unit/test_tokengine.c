@@ -309,8 +309,8 @@ static void test_claude(void **state)
 /* Two runs of one user in one working directory (issue 16, case 9) share
  * its project directory: each session goes to the run whose processes
  * claim it (Claude Code gives its tools CLAUDE_CODE_SESSION_ID); one no run
- * claims waits while the directory is shared, and goes to the first run
- * once the other has ended. */
+ * claims waits while the directory is shared and, once a run that shared
+ * it has ended, is counted by none (it could be either's). */
 static void test_two_runs_one_directory(void **state)
 {
 	char sa[320], sb[320], sc[320], cwd[128];
@@ -338,7 +338,13 @@ static void test_two_runs_one_directory(void **state)
 	assert_int_equal(transcript_usage_total(&b.usage), 14);
 	assert_true(tokengine_end(ts, 2, 2, &b));
 	assert_int_equal(transcript_usage_total(&b.usage), 14);
-	/* Run 1 alone now: the unclaimed session is its. */
+	/* The session no run claimed could have been either's: no run's. A
+	 * session after that, with run 1 alone, is its. */
+	a = tick(1, 1, started, &a_pid, 1);
+	assert_int_equal(transcript_usage_total(&a.usage), 10);
+	snprintf(sc, sizeof(sc), "%s/sess-d.jsonl", proj);
+	claude_line(sc, "d1", 1, 1, 0, 0);
+	a = tick(1, 1, started, &a_pid, 1);
 	a = tick(1, 1, started, &a_pid, 1);
 	assert_int_equal(transcript_usage_total(&a.usage), 12);
 }

@@ -408,6 +408,10 @@ int lifecycle_shutdown(struct lifecycle *l)
 	/* The kernel goes on tracking: the journal gets the latest figures and
 	 * the next daemon takes every run over. */
 	sampler_sample(l->p.sampler, 0);
+	/* Every final read asked for first: they run (and give up) together. */
+	runs_for_each(l->p.runs, r)
+		if (!runs_is_open(r))
+			sampler_run_done(l->p.sampler, r);
 	runs_for_each(l->p.runs, r)
 		if (!runs_is_open(r))
 			pending += finalize_now(l, r) != 0;
@@ -433,6 +437,9 @@ int lifecycle_cleanup(struct lifecycle *l)
 	runs_for_each(l->p.runs, r) {
 		lifecycle_read_top(l, r);
 		runs_detach(r, now);
+		sampler_run_done(l->p.sampler, r); /* asked for, all together */
+	}
+	runs_for_each(l->p.runs, r) {
 		if (finalize_now(l, r)) {
 			log_err("run %s was not recorded", r->run_id);
 			lost++;

@@ -47,6 +47,9 @@ struct tokdir {
 	 * those have ended. */
 	char *taken[TOKDIRS_SHARED_MAX * TOKDIRS_CLAIMS_MAX];
 	size_t n_taken;
+	/* Sessions (S.jsonl) waiting for a claim while it is shared. */
+	char *pending[TOKDIRS_SHARED_MAX * TOKDIRS_CLAIMS_MAX];
+	size_t n_pending;
 };
 
 /* Sessions claimed by runs that have ended, the newest kept: never another
@@ -189,9 +192,12 @@ static bool taken(const struct tokdirs *ds, const struct tokdir *d, const char *
 }
 
 /* The live run of uid's that claimed the session whose transcript is name
- * (S.jsonl), or NULL. */
+ * (S.jsonl), or NULL. The id passes to every child of a tool's shell: a run
+ * started inside another's tool claims the outer session too, and the run
+ * that started first (the outer one) has it. */
 static const struct tokrun *claimer(const struct tokdirs *ds, const char *name, uid_t uid)
 {
+	const struct tokrun *best = NULL;
 	size_t n = strlen(name) - 6;
 
 	for (uint32_t slot = 0; slot < TRACKER_MAX_RUNS; slot++) {
@@ -199,10 +205,74 @@ static const struct tokrun *claimer(const struct tokdirs *ds, const char *name, 
 
 		for (size_t i = 0; r->active && r->owner == uid && i < ds->run[slot].n_claims; i++)
 			if (strlen(ds->run[slot].claims[i]) == n &&
-			    !strncmp(ds->run[slot].claims[i], name, n))
-				return r;
+			    !strncmp(ds->run[slot].claims[i], name, n) &&
+			    (!best || r->started_ns < best->started_ns))
+				best = r;
 	}
-	return NULL;
+	return best;
+}
+
+/* Remembers a session of d that waits for a claim (its name), once. */
+static void pend(struct tokdir *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_pending; i++)
+		if (!strcmp(d->pending[i], name))
+			return;
+	if (d->n_pending < sizeof(d->pending) / sizeof(d->pending[0]) &&
+	    (d->pending[d->n_pending] = strdup(name)))
+		d->n_pending++;
+}
+
+/* A run that shared d has ended: the sessions still waiting for a claim
+ * could be its or another's, and are counted by no run (never the wrong
+ * one). */
+static void pending_gone(struct tokdirs *ds, struct tokdir *d)
+{
+	for (size_t i = 0; i < d->n_pending; i++) {
+		char *name = d->pending[i];
+
+		if (tokfiles_find(ds->fs, d, name)) {
+			free(name);
+			continue;
+		}
+		name[strlen(name) - 6] = '\0'; /* the session id */
+		free(ds->gone[ds->gone_next]);
+		ds->gone[ds->gone_next] = name;
+		ds->gone_next = (ds->gone_next + 1) % TOKDIRS_GONE_MAX;
+	}
+	d->n_pending = 0;
+}
+
+/* The run session name (S.jsonl, or a session's directory S) of project
+ * directory d counts for: the run that claims it, else d's own (own) unless
+ * d is shared or the session was another run's. NULL: none yet. */
+static const struct tokrun *session_run(struct tokdirs *ds, struct tokdir *d, const char *name,
+					const struct tokrun *own)
+{
+	char jsonl[NAME_MAX + 8];
+	const struct tokrun *c;
+
+	if (!is_jsonl(name)) {
+		if (snprintf(jsonl, sizeof(jsonl), "%s.jsonl", name) >= (int)sizeof(jsonl))
+			return NULL;
+		name = jsonl;
+	}
+	c = claimer(ds, name, d->uid);
+	if (c && (c->slot != d->slot || c->gen != d->gen)) {
+		if (!taken(ds, d, name)) {
+			if (d->n_taken == sizeof(d->taken) / sizeof(d->taken[0]) ||
+			    !(d->taken[d->n_taken] = strdup(name)))
+				return NULL;
+			d->n_taken++;
+		}
+		return c;
+	}
+	if (!c && (shared(ds, d) || taken(ds, d, name))) {
+		if (!taken(ds, d, name))
+			pend(d, name);
+		return NULL;
+	}
+	return own;
 }
 
 /* Where a transcript of d is followed from: its start if the run created it,
@@ -235,21 +305,8 @@ static void follow_in(struct tokdirs *ds, const struct tokrun *r, struct tokdir 
 	/* A project directory's session is the run's that claims it; while
 	 * the directory is shared, one no run claims yet waits (its next
 	 * event, or a listing, asks again). */
-	if (d->kind == DIR_PROJECT) {
-		const struct tokrun *c = claimer(ds, name, d->uid);
-
-		if (c && (c->slot != d->slot || c->gen != d->gen)) {
-			if (!taken(ds, d, name)) {
-				if (d->n_taken == sizeof(d->taken) / sizeof(d->taken[0]) ||
-				    !(d->taken[d->n_taken] = strdup(name)))
-					return;
-				d->n_taken++;
-			}
-			r = c;
-		} else if (!c && (shared(ds, d) || taken(ds, d, name))) {
-			return;
-		}
-	}
+	if (d->kind == DIR_PROJECT && !(r = session_run(ds, d, name, r)))
+		return;
 	if ((dfd = useropen_dir(d->path, d->uid)) < 0)
 		return;
 	fd = useropen_file(dfd, name, d->uid, &st);
@@ -310,10 +367,13 @@ static void dir_list(struct tokdirs *ds, const struct tokrun *r, struct tokdir *
 			/* Subagents of sessions before the run: followed from
 			 * their sizes now, in case the session goes on (and,
 			 * without events, those of sessions since). */
+			const struct tokrun *sr;
+
 			if (snprintf(sub, sizeof(sub), "%s/%s/subagents", d->path, de->d_name) <
 				    (int)sizeof(sub) &&
-			    !dir_by_path(ds, sub) && !access(sub, F_OK))
-				dir_ensure(ds, r, sub, d->uid, DIR_SUBAGENTS, true);
+			    !dir_by_path(ds, sub) && !access(sub, F_OK) &&
+			    (sr = session_run(ds, d, de->d_name, r)))
+				dir_ensure(ds, sr, sub, d->uid, DIR_SUBAGENTS, true);
 			continue;
 		}
 		if (!is_jsonl(de->d_name) ||
@@ -424,6 +484,10 @@ static void dir_free(struct tokdirs *ds, struct tokdir *d)
 	if (d->wd >= 0)
 		inotify_rm_watch(ds->ifd, d->wd);
 	/* Sessions of runs that shared it are read at each of their ticks. */
+	if (shared(ds, d))
+		pending_gone(ds, d);
+	for (size_t i = 0; i < d->n_pending; i++)
+		free(d->pending[i]);
 	tokfiles_forget_dir(ds->fs, d);
 	for (size_t i = 0; i < d->n_taken; i++)
 		free(d->taken[i]);
@@ -448,9 +512,14 @@ static void on_event(struct tokdirs *ds, const struct tokrun *run, struct tokdir
 		    (int)sizeof(path) - 11)
 			return;
 		if (d->kind == DIR_PROJECT) {
-			dir_ensure(ds, r, path, d->uid, DIR_SESSION, true);
+			/* A session's subagents count where the session does. */
+			const struct tokrun *sr = session_run(ds, d, ev->name, r);
+
+			if (!sr)
+				return;
+			dir_ensure(ds, sr, path, d->uid, DIR_SESSION, true);
 			strcat(path, "/subagents");
-			dir_ensure(ds, r, path, d->uid, DIR_SUBAGENTS, true);
+			dir_ensure(ds, sr, path, d->uid, DIR_SUBAGENTS, true);
 		} else if (d->kind == DIR_SESSION && !strcmp(ev->name, "subagents")) {
 			dir_ensure(ds, r, path, d->uid, DIR_SUBAGENTS, true);
 		}
@@ -583,8 +652,10 @@ void tokdirs_release(struct tokdirs *ds, uint32_t slot)
 		for (size_t k = 0; k < d->n_others; k++)
 			if (d->others[k].slot != slot)
 				d->others[o++] = d->others[k];
-		if (o != d->n_others)
+		if (o != d->n_others) {
+			pending_gone(ds, d);
 			d->dirty = true;
+		}
 		d->n_others = o;
 	}
 	ds->n_dirs = kept;

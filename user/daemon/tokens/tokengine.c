@@ -136,6 +136,12 @@ bool tokengine_end(struct tokengine *ts, uint32_t slot, uint32_t gen, struct tok
 	return true;
 }
 
+void tokengine_forget(struct tokengine *ts, uint32_t slot, uint32_t gen)
+{
+	if (run_of(ts, slot, gen))
+		release(ts, slot);
+}
+
 void tokengine_free(struct tokengine *ts)
 {
 	if (!ts)

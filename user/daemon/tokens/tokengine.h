@@ -38,6 +38,9 @@ void tokengine_run(struct tokengine *e, uint32_t slot, uint32_t gen, int64_t sta
  * files go. Returns false (out untouched) when the engine holds nothing of
  * that run. */
 bool tokengine_end(struct tokengine *e, uint32_t slot, uint32_t gen, struct tokscan_result *out);
+/* Lets the run go without a last read (it was given up on): its files are
+ * closed, its directories no longer watched. */
+void tokengine_forget(struct tokengine *e, uint32_t slot, uint32_t gen);
 const struct tokscan_stats *tokengine_stats(const struct tokengine *e);
 
 #endif

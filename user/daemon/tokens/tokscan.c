@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "buf.h"
@@ -36,6 +38,12 @@ struct worker {
 	uint32_t next; /* the slot it looks at first: runs take turns */
 	pid_t *pids; /* the job in hand's (its thread's) */
 	size_t pids_cap;
+	/* Runs given up on (their end came too late): forgotten by its engine
+	 * once it is free again. */
+	struct {
+		uint32_t slot, gen;
+	} drops[TRACKER_MAX_RUNS];
+	size_t n_drops;
 };
 
 /* A run's request to its worker. */
@@ -59,7 +67,7 @@ struct mailbox {
 };
 
 struct tokscan {
-	const char *proc_root;
+	char *proc_root; /* a copy: a worker stuck at exit may outlive the config */
 	bool inotify;
 	pthread_mutex_t mu;
 	uint64_t tick;
@@ -116,6 +124,29 @@ static void deliver(struct tokscan *ts, struct worker *w, uint32_t slot, uint32_
 		b->ended = true;
 }
 
+/* The thread's capabilities: what reading users' transcripts and /proc
+ * needs (CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE), where it has them, and no
+ * more; no new privileges. Capabilities are each thread's own: one started
+ * before the daemon dropped its own (while it takes runs over) would keep
+ * root's whole set. */
+static void worker_privs(void)
+{
+	const cap_value_t keep[] = { CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE };
+	cap_t now = cap_get_proc(), want = cap_init();
+	cap_flag_value_t v;
+
+	for (size_t i = 0; now && want && i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (!cap_get_flag(now, keep[i], CAP_PERMITTED, &v) && v == CAP_SET) {
+			cap_set_flag(want, CAP_PERMITTED, 1, &keep[i], CAP_SET);
+			cap_set_flag(want, CAP_EFFECTIVE, 1, &keep[i], CAP_SET);
+		}
+	if (!now || !want || cap_set_proc(want))
+		log_warn("tokens: a worker thread could not drop its capabilities");
+	cap_free(now);
+	cap_free(want);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -125,8 +156,19 @@ static void *worker_main(void *arg)
 	uint32_t slot, gen;
 	bool have;
 
+	worker_privs();
 	pthread_mutex_lock(&ts->mu);
 	for (;;) {
+		if (w->n_drops) {
+			slot = w->drops[--w->n_drops].slot;
+			gen = w->drops[w->n_drops].gen;
+			w->busy = true;
+			pthread_mutex_unlock(&ts->mu);
+			tokengine_forget(w->engine, slot, gen);
+			pthread_mutex_lock(&ts->mu);
+			w->busy = false;
+			continue;
+		}
 		if (!take(ts, w, &slot, &gen, &job)) {
 			if (w->stop)
 				break;
@@ -154,6 +196,10 @@ static void *worker_main(void *arg)
 		deliver(ts, w, slot, gen, &job, have, &res);
 	}
 	pthread_mutex_unlock(&ts->mu);
+	/* Its files are closed here, not by the loop that joins it: closing
+	 * a file on a hung FUSE mount waits for it. */
+	tokengine_free(w->engine);
+	w->engine = NULL;
 	return NULL;
 }
 
@@ -191,16 +237,11 @@ static struct worker *worker_new(struct tokscan *ts, uid_t uid)
 	return w;
 }
 
-/* Ends an idle worker (the mutex not held): its thread returns at once.
- * Returns false, leaving it, when it is stuck past wait_ns in its engine. */
-static bool worker_end(struct tokscan *ts, struct worker *w, int64_t wait_ns)
+/* CLOCK_REALTIME wait_ns from now, for pthread_timedjoin_np. */
+static struct timespec deadline(int64_t wait_ns)
 {
 	struct timespec until;
 
-	pthread_mutex_lock(&ts->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&ts->mu);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += wait_ns / 1000000000LL;
 	until.tv_nsec += wait_ns % 1000000000LL;
@@ -208,10 +249,26 @@ static bool worker_end(struct tokscan *ts, struct worker *w, int64_t wait_ns)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	if (pthread_timedjoin_np(w->thread, NULL, &until))
+	return until;
+}
+
+/* Tells a worker to end (the mutex not held): an idle one returns at once,
+ * freeing its engine on its own thread. */
+static void worker_stop(struct tokscan *ts, struct worker *w)
+{
+	pthread_mutex_lock(&ts->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&ts->mu);
+}
+
+/* Waits for a stopped worker until *until; false, leaving it, when it is
+ * stuck in its engine on a hung path. */
+static bool worker_join(struct worker *w, const struct timespec *until)
+{
+	if (pthread_timedjoin_np(w->thread, NULL, until))
 		return false;
 	pthread_cond_destroy(&w->wake);
-	tokengine_free(w->engine);
 	free(w->pids);
 	free(w);
 	return true;
@@ -281,7 +338,12 @@ struct tokscan *tokscan_new(const char *proc_root, bool inotify)
 		errno = err;
 		return NULL;
 	}
-	ts->proc_root = proc_root;
+	if (!(ts->proc_root = strdup(proc_root))) {
+		pthread_mutex_destroy(&ts->mu);
+		free(ts);
+		errno = ENOMEM;
+		return NULL;
+	}
 	ts->inotify = inotify;
 	ts->tick = 1;
 	return ts;
@@ -297,7 +359,7 @@ void tokscan_begin(struct tokscan *ts)
 	for (int i = 0; i < TOKSCAN_WORKERS_MAX; i++) {
 		struct worker *w = ts->workers[i];
 
-		if (w && !w->runs && !w->busy) {
+		if (w && !w->runs && !w->busy && !w->n_drops) {
 			idle[n++] = w;
 			ts->workers[i] = NULL;
 		}
@@ -305,10 +367,18 @@ void tokscan_begin(struct tokscan *ts)
 	if (n)
 		ts->full_logged = false;
 	pthread_mutex_unlock(&ts->mu);
-	/* Idle: each thread is waiting for its wake-up, and returns at once. */
-	for (size_t i = 0; i < n; i++)
-		if (!worker_end(ts, idle[i], 1000000000LL))
-			log_warn("tokens: uid %u's idle worker did not end", (unsigned)idle[i]->uid);
+	/* Idle: each thread is waiting for its wake-up, and returns at once
+	 * (its engine holds no run's files). */
+	for (size_t i = 0; i < n; i++) {
+		struct timespec until = deadline(1000000000LL);
+
+		worker_stop(ts, idle[i]);
+		if (!worker_join(idle[i], &until)) {
+			log_warn("tokens: uid %u's idle worker did not end: left behind",
+				 (unsigned)idle[i]->uid);
+			pthread_detach(idle[i]->thread);
+		}
+	}
 }
 
 void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
@@ -380,6 +450,11 @@ enum tokscan_end tokscan_end(struct tokscan *ts, uint32_t slot, uint32_t gen, in
 		ret = b->have ? TOKSCAN_END_DONE : TOKSCAN_END_NONE;
 		if (b->have)
 			*out = b->res;
+		/* Given up on: its engine forgets it once free, files and all. */
+		if (late && b->w->n_drops < TRACKER_MAX_RUNS) {
+			b->w->drops[b->w->n_drops].slot = slot;
+			b->w->drops[b->w->n_drops++].gen = gen;
+		}
 		let_go(b);
 	}
 	pthread_mutex_unlock(&ts->mu);
@@ -399,18 +474,28 @@ void tokscan_free(struct tokscan *ts)
 		let_go(&ts->box[i]);
 		pthread_mutex_unlock(&ts->mu);
 	}
+	for (int i = 0; i < TOKSCAN_WORKERS_MAX; i++)
+		if (ts->workers[i])
+			worker_stop(ts, ts->workers[i]);
+	/* A second in all. One stuck on a hung path is left to the process's
+	 * exit, and what it uses with it (ts, its proc_root copy). */
+	struct timespec until = deadline(1000000000LL);
+	bool stuck = false;
+
 	for (int i = 0; i < TOKSCAN_WORKERS_MAX; i++) {
 		struct worker *w = ts->workers[i];
 
-		/* One stuck on a hung path is left to the process's exit. */
-		if (w && !worker_end(ts, w, 1000000000LL)) {
+		if (w && !worker_join(w, &until)) {
 			log_warn("tokens: uid %u's worker is stuck on a hung path: left behind",
 				 (unsigned)w->uid);
-			return;
+			stuck = true;
 		}
 	}
+	if (stuck)
+		return;
 	for (uint32_t i = 0; i < TRACKER_MAX_RUNS; i++)
 		free(ts->box[i].job.pids);
 	pthread_mutex_destroy(&ts->mu);
+	free(ts->proc_root);
 	free(ts);
 }

@@ -26,7 +26,7 @@
 
 struct tokscan;
 
-/* proc_root is kept (not copied): it must outlive the scanner. Directories
+/* proc_root is copied. Directories
  * are watched with inotify when asked and the kernel allows; otherwise they
  * are listed each tick. NULL with errno set. tokscan_free(NULL) is a no-op;
  * tokscan_free waits a second at most for a worker stuck on a hung path. */
