@@ -49,7 +49,7 @@ DAEMON_PURE := config exporter history host journal lifecycle log perfmsg procfs
 	gpu/drmmath gpu/fdinfo gpu/gpu gpu/gpudevs gpu/gpufig gpu/gpuscan gpu/nvml gpu/nvmlmath \
 	registry/agentlock http/wsrules \
 	tokens/jscan tokens/tokdirs tokens/tokfiles tokens/tokneg tokens/tokprocs tokens/tokrun \
-	tokens/tokengine tokens/tokscan tokens/transcript tokens/transcript_ids tokens/transcript_lines tokens/useropen
+	tokens/tokengine tokens/tokscan tokens/toksess tokens/transcript tokens/transcript_ids tokens/transcript_lines tokens/useropen
 DAEMON_IO := agentperfd commands control daemon privs startup http/http http/wssession \
 	registry/registry registry/reglocks tracker/pins tracker/tracker tracker/trackerinfo
 CLIENT_PURE := runenv topview

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,31 @@ static void test_end_right_after_start(void **state)
 	assert_int_equal(transcript_usage_total(&r.usage), 10);
 }
 
+/* Whether a thread of this process waits in a FIFO's open (for a writer):
+ * the hung worker, seen from the kernel's side. */
+static bool thread_in_fifo_open(void)
+{
+	char path[300], wchan[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir("/proc/self/task");
+
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/wchan", de->d_name);
+		if ((f = fopen(path, "r"))) {
+			found = fgets(wchan, sizeof(wchan), f) && !strcmp(wchan, "wait_for_partner");
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 /* uid 4242's worker is stuck on its process's environ: the loop's calls
  * return at once, uid 0's run is read meanwhile, 4242's end gives up after
  * TOKSCAN_END_WAIT_NS; once the path answers, the idle worker ends. */
@@ -189,6 +215,10 @@ static void test_hung_user_stalls_only_itself(void **state)
 	/* 20 ticks in well under a second, whatever the worker does (a busy
 	 * host's scheduler may still delay this thread). */
 	assert_true(clock_ns(CLOCK_MONOTONIC) - t0 < 2000000000LL);
+	/* The worker is stuck in the FIFO's open (10 s at most to get there). */
+	for (int i = 0; i < 5000 && !thread_in_fifo_open(); i++)
+		usleep(2000);
+	assert_true(thread_in_fifo_open());
 
 	snprintf(sess, sizeof(sess), "%s/s3.jsonl", proj);
 	claude_line(sess, "h1", 40, 2);

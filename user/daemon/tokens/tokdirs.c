@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "tokdirs.h"
 #include "tokneg.h"
+#include "toksess.h"
 #include "tracker_abi.h"
 #include "useropen.h"
 
@@ -37,30 +38,14 @@ struct tokdir {
 	struct known *known;
 	size_t n_known;
 	bool known_full; /* more files than TOKSCAN_KNOWN_MAX */
-	/* Other runs that named it (a project directory): its sessions go to
-	 * the runs that claim them; unclaimed ones wait while it is shared. */
-	struct {
-		uint32_t slot, gen;
-	} others[TOKDIRS_SHARED_MAX];
-	size_t n_others;
-	/* Sessions followed for other runs: never its own run's, even once
-	 * those have ended. */
-	char *taken[TOKDIRS_SHARED_MAX * TOKDIRS_CLAIMS_MAX];
-	size_t n_taken;
-	/* Sessions (S.jsonl) waiting for a claim while it is shared. */
-	char *pending[TOKDIRS_SHARED_MAX * TOKDIRS_CLAIMS_MAX];
-	size_t n_pending;
+	/* A project directory other runs named too: whose its sessions are. */
+	struct toksess_dir share;
 };
-
-/* Sessions claimed by runs that have ended, the newest kept: never another
- * run's, even where that run finds their directory again. */
-#define TOKDIRS_GONE_MAX 64
 
 struct tokdirs {
 	struct tokfiles *fs;
 	const struct tokrun *runs; /* the scanner's, by slot */
-	char *gone[TOKDIRS_GONE_MAX];
-	size_t gone_next;
+	struct toksess *ss; /* which run a shared directory's session is */
 	int ifd; /* inotify; -1 when refused */
 	struct tokdir **dirs;
 	size_t n_dirs, cap_dirs;
@@ -73,9 +58,6 @@ struct tokdirs {
 		char *wanted[TOKDIRS_WANTED_MAX];
 		uid_t wanted_uid[TOKDIRS_WANTED_MAX];
 		size_t n_wanted;
-		/* Claude Code sessions its processes named (tokdirs_claim). */
-		char *claims[TOKDIRS_CLAIMS_MAX];
-		size_t n_claims;
 	} run[TRACKER_MAX_RUNS];
 };
 
@@ -93,6 +75,10 @@ struct tokdirs *tokdirs_new(struct tokfiles *fs, const struct tokrun *runs, bool
 		return NULL;
 	ds->fs = fs;
 	ds->runs = runs;
+	if (!(ds->ss = toksess_new(runs))) {
+		free(ds);
+		return NULL;
+	}
 	/* Events are taken once per tick, never woken for: an agent's thousand
 	 * appends a second cost one read of the queue. */
 	ds->ifd = inotify ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
@@ -164,115 +150,25 @@ static void want(struct tokdirs *ds, const struct tokrun *r, const char *path, u
 static struct tokdir *dir_ensure(struct tokdirs *ds, const struct tokrun *r, const char *path,
 				 uid_t uid, enum dir_kind kind, bool created);
 
-static bool live(const struct tokdirs *ds, uint32_t slot, uint32_t gen)
+struct followed_ctx {
+	const struct tokfiles *fs;
+	const struct tokdir *d;
+};
+
+/* toksess_followed_fn: whether a session of d is followed (for any run). */
+static bool followed(void *ctx, const char *name)
 {
-	return slot < TRACKER_MAX_RUNS && ds->runs[slot].active && ds->runs[slot].gen == gen;
+	const struct followed_ctx *f = ctx;
+
+	return tokfiles_find(f->fs, f->d, name) != NULL;
 }
 
-/* Whether a live run other than d's own named d. */
-static bool shared(const struct tokdirs *ds, const struct tokdir *d)
-{
-	for (size_t i = 0; i < d->n_others; i++)
-		if (live(ds, d->others[i].slot, d->others[i].gen))
-			return true;
-	return false;
-}
-
-static bool taken(const struct tokdirs *ds, const struct tokdir *d, const char *name)
-{
-	size_t n = strlen(name) - 6;
-
-	for (size_t i = 0; i < d->n_taken; i++)
-		if (!strcmp(d->taken[i], name))
-			return true;
-	for (size_t i = 0; i < TOKDIRS_GONE_MAX; i++)
-		if (ds->gone[i] && strlen(ds->gone[i]) == n && !strncmp(ds->gone[i], name, n))
-			return true;
-	return false;
-}
-
-/* The live run of uid's that claimed the session whose transcript is name
- * (S.jsonl), or NULL. The id passes to every child of a tool's shell: a run
- * started inside another's tool claims the outer session too, and the run
- * that started first (the outer one) has it. */
-static const struct tokrun *claimer(const struct tokdirs *ds, const char *name, uid_t uid)
-{
-	const struct tokrun *best = NULL;
-	size_t n = strlen(name) - 6;
-
-	for (uint32_t slot = 0; slot < TRACKER_MAX_RUNS; slot++) {
-		const struct tokrun *r = &ds->runs[slot];
-
-		for (size_t i = 0; r->active && r->owner == uid && i < ds->run[slot].n_claims; i++)
-			if (strlen(ds->run[slot].claims[i]) == n &&
-			    !strncmp(ds->run[slot].claims[i], name, n) &&
-			    (!best || r->started_ns < best->started_ns))
-				best = r;
-	}
-	return best;
-}
-
-/* Remembers a session of d that waits for a claim (its name), once. */
-static void pend(struct tokdir *d, const char *name)
-{
-	for (size_t i = 0; i < d->n_pending; i++)
-		if (!strcmp(d->pending[i], name))
-			return;
-	if (d->n_pending < sizeof(d->pending) / sizeof(d->pending[0]) &&
-	    (d->pending[d->n_pending] = strdup(name)))
-		d->n_pending++;
-}
-
-/* A run that shared d has ended: the sessions still waiting for a claim
- * could be its or another's, and are counted by no run (never the wrong
- * one). */
-static void pending_gone(struct tokdirs *ds, struct tokdir *d)
-{
-	for (size_t i = 0; i < d->n_pending; i++) {
-		char *name = d->pending[i];
-
-		if (tokfiles_find(ds->fs, d, name)) {
-			free(name);
-			continue;
-		}
-		name[strlen(name) - 6] = '\0'; /* the session id */
-		free(ds->gone[ds->gone_next]);
-		ds->gone[ds->gone_next] = name;
-		ds->gone_next = (ds->gone_next + 1) % TOKDIRS_GONE_MAX;
-	}
-	d->n_pending = 0;
-}
-
-/* The run session name (S.jsonl, or a session's directory S) of project
- * directory d counts for: the run that claims it, else d's own (own) unless
- * d is shared or the session was another run's. NULL: none yet. */
+/* The run a session (S.jsonl, or its directory S) of project directory d,
+ * d's own run r, counts for; NULL: none now. */
 static const struct tokrun *session_run(struct tokdirs *ds, struct tokdir *d, const char *name,
-					const struct tokrun *own)
+					const struct tokrun *r)
 {
-	char jsonl[NAME_MAX + 8];
-	const struct tokrun *c;
-
-	if (!is_jsonl(name)) {
-		if (snprintf(jsonl, sizeof(jsonl), "%s.jsonl", name) >= (int)sizeof(jsonl))
-			return NULL;
-		name = jsonl;
-	}
-	c = claimer(ds, name, d->uid);
-	if (c && (c->slot != d->slot || c->gen != d->gen)) {
-		if (!taken(ds, d, name)) {
-			if (d->n_taken == sizeof(d->taken) / sizeof(d->taken[0]) ||
-			    !(d->taken[d->n_taken] = strdup(name)))
-				return NULL;
-			d->n_taken++;
-		}
-		return c;
-	}
-	if (!c && (shared(ds, d) || taken(ds, d, name))) {
-		if (!taken(ds, d, name))
-			pend(d, name);
-		return NULL;
-	}
-	return own;
+	return toksess_run(ds->ss, &d->share, name, r, d->uid);
 }
 
 /* Where a transcript of d is followed from: its start if the run created it,
@@ -432,13 +328,8 @@ static struct tokdir *dir_ensure(struct tokdirs *ds, const struct tokrun *r, con
 		if (d->slot == r->slot && d->gen == r->gen)
 			return d;
 		/* Another run's project directory: r shares it. */
-		if (kind == DIR_PROJECT && d->n_others < TOKDIRS_SHARED_MAX) {
-			for (size_t i = 0; i < d->n_others; i++)
-				if (d->others[i].slot == r->slot && d->others[i].gen == r->gen)
-					return NULL;
-			d->others[d->n_others].slot = r->slot;
-			d->others[d->n_others++].gen = r->gen;
-		}
+		if (kind == DIR_PROJECT)
+			toksess_share(&d->share, r);
 		return NULL;
 	}
 	if (ds->run[r->slot].n_dirs >= TOKSCAN_DIRS_MAX ||
@@ -483,14 +374,11 @@ static void dir_free(struct tokdirs *ds, struct tokdir *d)
 {
 	if (d->wd >= 0)
 		inotify_rm_watch(ds->ifd, d->wd);
+	struct followed_ctx f = { ds->fs, d };
+
+	toksess_dir_free(ds->ss, &d->share, followed, &f);
 	/* Sessions of runs that shared it are read at each of their ticks. */
-	if (shared(ds, d))
-		pending_gone(ds, d);
-	for (size_t i = 0; i < d->n_pending; i++)
-		free(d->pending[i]);
 	tokfiles_forget_dir(ds->fs, d);
-	for (size_t i = 0; i < d->n_taken; i++)
-		free(d->taken[i]);
 	free(d->known);
 	free(d->path);
 	free(d);
@@ -572,24 +460,11 @@ void tokdirs_project(struct tokdirs *ds, const struct tokrun *r, const char *pat
 
 void tokdirs_claim(struct tokdirs *ds, const struct tokrun *r, const char *id, size_t len)
 {
-	typeof(ds->run[0]) *w = &ds->run[r->slot];
-	char *c;
-
-	if (!len || len > TOKDIRS_SESSION_MAX || w->n_claims >= TOKDIRS_CLAIMS_MAX)
+	if (!toksess_claim(ds->ss, r, id, len))
 		return;
-	for (size_t i = 0; i < len; i++)
-		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
-		      (id[i] >= '0' && id[i] <= '9') || id[i] == '-' || id[i] == '_'))
-			return;
-	for (size_t i = 0; i < w->n_claims; i++)
-		if (strlen(w->claims[i]) == len && !memcmp(w->claims[i], id, len))
-			return;
-	if (!(c = strndup(id, len)))
-		return;
-	w->claims[w->n_claims++] = c;
 	/* A session that waited for its claim is looked at again. */
 	for (size_t i = 0; i < ds->n_dirs; i++)
-		if (ds->dirs[i]->kind == DIR_PROJECT && ds->dirs[i]->n_others)
+		if (ds->dirs[i]->kind == DIR_PROJECT && ds->dirs[i]->share.n_others)
 			ds->dirs[i]->dirty = true;
 }
 
@@ -640,7 +515,7 @@ void tokdirs_release(struct tokdirs *ds, uint32_t slot)
 
 	for (size_t i = 0; i < ds->n_dirs; i++) {
 		struct tokdir *d = ds->dirs[i];
-		size_t o = 0;
+		struct followed_ctx f = { ds->fs, d };
 
 		if (d->slot == slot) {
 			dir_free(ds, d);
@@ -649,24 +524,14 @@ void tokdirs_release(struct tokdirs *ds, uint32_t slot)
 		ds->dirs[kept++] = d;
 		/* No longer shared by this run: its waiting sessions are looked
 		 * at again. */
-		for (size_t k = 0; k < d->n_others; k++)
-			if (d->others[k].slot != slot)
-				d->others[o++] = d->others[k];
-		if (o != d->n_others) {
-			pending_gone(ds, d);
+		if (toksess_unshare(ds->ss, &d->share, slot, followed, &f))
 			d->dirty = true;
-		}
-		d->n_others = o;
 	}
 	ds->n_dirs = kept;
+	toksess_release(ds->ss, slot);
 	if (slot < TRACKER_MAX_RUNS) {
 		for (size_t i = 0; i < ds->run[slot].n_wanted; i++)
 			free(ds->run[slot].wanted[i]);
-		for (size_t i = 0; i < ds->run[slot].n_claims; i++) {
-			free(ds->gone[ds->gone_next]);
-			ds->gone[ds->gone_next] = ds->run[slot].claims[i];
-			ds->gone_next = (ds->gone_next + 1) % TOKDIRS_GONE_MAX;
-		}
 		memset(&ds->run[slot], 0, sizeof(ds->run[slot]));
 	}
 }
@@ -677,14 +542,10 @@ void tokdirs_free(struct tokdirs *ds)
 		return;
 	for (size_t i = 0; i < ds->n_dirs; i++)
 		dir_free(ds, ds->dirs[i]);
-	for (size_t i = 0; i < TRACKER_MAX_RUNS; i++) {
+	for (size_t i = 0; i < TRACKER_MAX_RUNS; i++)
 		for (size_t k = 0; k < ds->run[i].n_wanted; k++)
 			free(ds->run[i].wanted[k]);
-		for (size_t k = 0; k < ds->run[i].n_claims; k++)
-			free(ds->run[i].claims[k]);
-	}
-	for (size_t i = 0; i < TOKDIRS_GONE_MAX; i++)
-		free(ds->gone[i]);
+	toksess_free(ds->ss);
 	free(ds->dirs);
 	if (ds->ifd >= 0)
 		close(ds->ifd);

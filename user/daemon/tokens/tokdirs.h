@@ -13,14 +13,6 @@
 #include "tokrun.h"
 
 #define TOKDIRS_WANTED_MAX 8
-/* Claude Code names a session's transcript P/<session id>.jsonl and gives
- * its tools the id (CLAUDE_CODE_SESSION_ID): a process of a run with it
- * claims that session for the run. Per run, ids of at most this length. */
-#define TOKDIRS_CLAIMS_MAX 8
-#define TOKDIRS_SESSION_MAX 64
-/* Other runs that may name a project directory one run has: two agents of
- * one user in one working directory write to the same one. */
-#define TOKDIRS_SHARED_MAX 8
 
 struct tokdirs;
 
@@ -41,8 +33,7 @@ void tokdirs_begin(struct tokdirs *ds);
  * waits while the directory is shared, and goes to its first run once not. */
 void tokdirs_project(struct tokdirs *ds, const struct tokrun *r, const char *path, uid_t uid);
 /* One of r's processes has CLAUDE_CODE_SESSION_ID=id (len bytes): that
- * session's transcript is r's. Ids that are not 1 to TOKDIRS_SESSION_MAX
- * letters, digits, '-' or '_' are ignored. */
+ * session's transcript is r's (toksess.h). */
 void tokdirs_claim(struct tokdirs *ds, const struct tokrun *r, const char *id, size_t len);
 /* Whether path is there: false without looking when it was found missing
  * within TOKSCAN_RESCAN_NS (r's clock), as directories are. */
