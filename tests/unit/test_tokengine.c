@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tokengine.h"
+#include "unit_sh.h"
 
 static char T[64], proc[128], home[128], proj[256], codex_day[256];
 static struct tokengine *ts;
@@ -44,17 +45,6 @@ static void sleep_ms(long ms)
 	struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 
 	nanosleep(&t, NULL);
-}
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
 }
 
 static void append(const char *path, const char *text)

@@ -23,6 +23,7 @@
 #include "tracker.h"
 #include "fake_tracker.h"
 #include "fake_http.h"
+#include "unit_sh.h"
 
 #define PID 100
 
@@ -38,17 +39,6 @@ static struct {
 	struct lifecycle *lifecycle;
 } w;
 
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
 
 /* A line in the session file, or in file (a name beside it) when not NULL. */
 static void claude_line_in(const char *file, const char *id, int in, int out, int cr, int cc)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tokscan.h"
+#include "unit_sh.h"
 
 static char T[64], proc[128], proj[320];
 static struct tokscan *ts;
@@ -30,17 +31,6 @@ static int64_t clock_ns(clockid_t c)
 
 	clock_gettime(c, &t);
 	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
 }
 
 static void claude_line(const char *path, const char *id, int in, int out)
