@@ -103,6 +103,9 @@ gamma_run() { [ "$(run_pid gamma)" = "$g" ]; }
 wait_until 20 gamma_run || fail "project gamma, added later, was not picked up"
 $PY "$WS" registry "$AGENTPERF_SERVER" gamma "$g" || fail "gamma on the WebSocket"
 kill "$g"
+# Its slot is free once its run is recorded (after the run's final token
+# read): until then it would free up in the middle of the check below.
+wait_record gamma >/dev/null
 
 # An agent that starts while every run slot is taken: its lock is refused
 # once, out loud, then tried again each second until a slot is free.
