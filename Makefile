@@ -44,14 +44,14 @@ CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
 # cannot include a daemon header (its -I does not name user/daemon/).
 COMMON := addr buf clock control_proto names number record timefmt
 # The daemon: its parts with no libbpf, lws or sqlite are unit-tested directly.
-DAEMON_PURE := config exporter history host journal lifecycle log perfmsg procfs projects \
+DAEMON_PURE := config exporter history host journal lifecycle log perfmsg privs procfs projects \
 	promtext readfile runs sampler schedule stream top waiters \
 	gpu/drmmath gpu/fdinfo gpu/gpu gpu/gpudevs gpu/gpufig gpu/gpuscan gpu/nvml gpu/nvmlmath \
 	registry/agentlock http/wsrules \
 	tokens/jscan tokens/tokdirs tokens/tokfiles tokens/tokneg tokens/tokprocs tokens/tokrun \
 	tokens/tokengine tokens/tokscan tokens/toksess tokens/transcript tokens/transcript_ids tokens/transcript_lines tokens/useropen
-DAEMON_IO := agentperfd commands control daemon privs startup http/http http/wssession \
-	registry/registry registry/reglocks tracker/pins tracker/tracker tracker/trackerinfo
+DAEMON_IO := agentperfd commands control daemon startup http/http http/wssession \
+	registry/regengine registry/reglocks registry/registry tracker/pins tracker/tracker tracker/trackerinfo
 CLIENT_PURE := runenv topview
 CLIENT_IO := agentperf cli client runcmd runwait topui watch
 
@@ -68,7 +68,7 @@ CLIENT_OBJS := $(COMMON_OBJS) $(CLIENT_PURE_OBJS) $(patsubst %,$(BUILD)/user/cli
 # What a unit test links: an archive of every module that needs no kernel or
 # socket, so that a test pulls in only what it calls (a test of the
 # lifecycle or the sampler brings its own fake tracker).
-UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(BUILD)/user/daemon/registry/registry.o $(BUILD)/user/daemon/registry/reglocks.o $(CLIENT_PURE_OBJS)
+UNIT_OBJS := $(COMMON_OBJS) $(DAEMON_PURE_OBJS) $(BUILD)/user/daemon/registry/regengine.o $(BUILD)/user/daemon/registry/reglocks.o $(BUILD)/user/daemon/registry/registry.o $(CLIENT_PURE_OBJS)
 UNIT_LIB := $(BUILD)/libunit.a
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))

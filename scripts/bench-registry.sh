@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What a large agent-harness registry costs the daemon: writes a registry.db
 # of N projects (default 100000) with the sqlite3 CLI, then times, in a small
-# driver linked with registry.o, the first read (registry_refresh), a second
-# one (every project kept, with its lock's state), registry_has for every name
-# and one missing, and one look at every lock (registry_watch). With DIRS=1
+# driver linked with the registry engine (regengine.o, reglocks.o: what each
+# registry's worker thread runs), the first read (regengine_refresh), a second
+# one (every project kept, with its lock's state), regengine_has for every name
+# and one missing, and one look at every lock (regengine_watch). With DIRS=1
 # each project's .autoforge directory exists (and gets an inotify watch).
 # Usage: scripts/bench-registry.sh [N]; BUILD=DIR for another (unsanitized) build.
 set -euo pipefail
@@ -13,7 +14,7 @@ BUILD=${BUILD:-build}
 T=$(mktemp -d /tmp/agentperf-benchregistry.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-objs=(daemon/registry/registry daemon/registry/reglocks daemon/log daemon/registry/agentlock daemon/procfs daemon/readfile common/names common/buf)
+objs=(daemon/registry/regengine daemon/registry/reglocks daemon/log daemon/registry/agentlock daemon/procfs daemon/readfile common/names common/buf)
 make -s $(printf "$BUILD/user/%s.o " "${objs[@]}")
 cat >"$T/drv.c" <<'EOF'
 /* Times the registry's read, lookups and lock look: DB N. */
@@ -22,13 +23,7 @@ cat >"$T/drv.c" <<'EOF'
 #include <sys/resource.h>
 #include <time.h>
 
-#include "registry.h"
-
-/* The driver looks by registry_watch: no loop. */
-int http_watch_fd(struct http *h, int fd, void (*fn)(void *ctx), void *ctx)
-{
-	return -1;
-}
+#include "regengine.h"
 
 static int attach(void *ctx, const char *project, pid_t pid, bool again)
 {
@@ -48,29 +43,28 @@ static double ms_since(struct timespec *a)
 
 int main(int argc, char **argv)
 {
-	const char *paths[] = { argv[1] };
 	long n = atol(argv[2]), found = 0;
-	struct registry *r = registry_new(paths, 1);
+	struct regengine *r = regengine_new(argv[1]);
 	struct rusage ru;
 	struct timespec t;
 	char name[32];
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	registry_refresh(r, 0, true);
-	printf("first read (registry_refresh)        %9.1f ms\n", ms_since(&t));
-	registry_refresh(r, 1, true);
+	regengine_refresh(r, 0, true);
+	printf("first read (regengine_refresh)       %9.1f ms\n", ms_since(&t));
+	regengine_refresh(r, 1, true);
 	printf("second read, all projects kept       %9.1f ms\n", ms_since(&t));
 	for (long i = 1; i <= n; i++) {
 		snprintf(name, sizeof(name), "p%06ld", i);
-		found += registry_has(r, name);
+		found += regengine_has(r, name);
 	}
-	found += registry_has(r, "missing");
-	printf("registry_has x %-8ld               %9.1f ms\n", n + 1, ms_since(&t));
-	registry_watch(r, "/proc", attach, NULL);
-	printf("one look at every lock (registry_watch) %6.1f ms\n", ms_since(&t));
+	found += regengine_has(r, "missing");
+	printf("regengine_has x %-8ld              %9.1f ms\n", n + 1, ms_since(&t));
+	regengine_watch(r, "/proc", attach, NULL);
+	printf("one look at every lock (regengine_watch) %5.1f ms\n", ms_since(&t));
 	getrusage(RUSAGE_SELF, &ru);
 	printf("max RSS %ld KiB\n", ru.ru_maxrss);
-	registry_free(r);
+	regengine_free(r);
 	if (found != n) {
 		fprintf(stderr, "bench-registry: %ld of %ld names found\n", found, n);
 		return 1;

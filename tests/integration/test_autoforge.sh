@@ -4,6 +4,9 @@
 # locks and reused PIDs are ignored (and said so at -v); projects added to
 # the registry later are picked up, even while the harness holds a write lock;
 # a lock refused for want of a run slot is tried again; other names get 4004.
+# A name two registries hold is the first one's. Each registry has a worker
+# thread of its own: one whose project directory is on a hung mount blocks
+# there, and the loop and the other registries go on as if it were not.
 . "$(dirname "$0")/lib.sh"
 need_root
 PY=/usr/bin/python3
@@ -11,9 +14,27 @@ WS=$ROOT/tests/integration/ws_rules.py
 
 DB=$T/home/.autoforge/registry.db
 mkdir -p "$T/home/.autoforge" "$T/alpha/.autoforge" "$T/beta/.autoforge" "$T/gamma/.autoforge"
-sqlite3 "$DB" "CREATE TABLE projects (name TEXT PRIMARY KEY, path TEXT NOT NULL, created_at TEXT);
+SCHEMA="CREATE TABLE projects (name TEXT PRIMARY KEY, path TEXT NOT NULL, created_at TEXT);"
+sqlite3 "$DB" "$SCHEMA
 	INSERT INTO projects VALUES ('alpha', '$T/alpha', datetime()), ('beta', '$T/beta', datetime());" >/dev/null
-daemon_start -v --autoforge-registry "$DB"
+# A second registry names alpha too, elsewhere; a third names a project on
+# a FUSE mount of the test's own whose every lookup blocks (hangfs.py), as a
+# hung FUSE or NFS home does. Its server is killed at exit, which fails the
+# blocked lookups, and the mount point is let go.
+DB2=$T/home2/registry.db
+DB3=$T/home3/registry.db
+mkdir -p "$T/home2" "$T/home3" "$T/alpha2/.autoforge" "$T/hang"
+sqlite3 "$DB2" "$SCHEMA INSERT INTO projects VALUES ('alpha', '$T/alpha2', datetime());" >/dev/null
+sqlite3 "$DB3" "$SCHEMA INSERT INTO projects VALUES ('stuck', '$T/hang/stuck', datetime());" >/dev/null
+"$PY" "$ROOT/tests/integration/hangfs.py" "$T/hang" -f -o allow_other >"$T/hang.out" 2>&1 &
+hang=$!
+trap '{ kill -KILL "$hang"; umount -l "$T/hang"; } 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 100); do mountpoint -q "$T/hang" && grep -q mounted "$T/hang.out" && break; sleep 0.1; done
+mountpoint -q "$T/hang" || fail "hangfs did not mount: $(cat "$T/hang.out")"
+daemon_start -v --autoforge-registry "$DB" --autoforge-registry "$DB2" --autoforge-registry "$DB3"
+# The third registry's worker looks at its lock, and blocks for good.
+wait_hung() { grep -q "^blocked: /stuck" "$T/hang.out"; }
+wait_until 20 wait_hung || fail "the daemon never looked in the hung mount"
 
 # CREATE_TIME as the harness computes it (psutil): btime + starttime / CLK_TCK.
 create_time() {
@@ -47,6 +68,13 @@ in_metrics() { curl -sf "http://$AGENTPERF_SERVER/metrics" | grep -q "^agentperf
 wait_until 20 in_metrics alpha || fail "alpha's run is not in /metrics"
 $PY "$WS" registry "$AGENTPERF_SERVER" alpha "$AGENT" || fail "registry WebSocket rules"
 "$AP" top | grep -Eq "^alpha +running " || fail "alpha's run is not in agentperf top: $("$AP" top)"
+
+# The second registry's alpha is not the project alpha: its lock starts nothing.
+sleep 60 & dup=$!
+lock alpha2 "$dup" "$(create_time "$dup")"
+wait_log "project alpha: lock of registry $DB2 ignored: an earlier registry holds the name"
+[ "$(run_pid alpha)" = "$AGENT" ] || fail "the second registry's alpha took the run: $("$AP" status)"
+kill "$dup"
 
 # A stale lock: its process is gone.
 true & dead=$!
@@ -129,6 +157,9 @@ wait_until 20 beta_run || fail "the refused lock was not tried again once a slot
 	fail "the refusal was warned more than once"
 kill "${fillers[@]}" "$late" 2>/dev/null || true
 
+# All this while, the third registry's worker was blocked in the hung mount.
+grep -q "^blocked: /stuck" "$T/hang.out" || fail "the hung mount was never looked in"
+
 # The agent stops: its run ends and the history says where the CPU went.
 kill "$AGENT"
 alpha_ended() { [ -z "$(run_pid alpha)" ]; }
@@ -137,4 +168,17 @@ rec=$("$AP" runs --json --project alpha | jq '.[0]')
 [ "$(jq -r .pid <<<"$rec")" = "$AGENT" ] || fail "alpha's run is not in the history: $rec"
 [ "$(jq -r '.top[0].comm' <<<"$rec")" = burn ] || fail "alpha's top is not burn: $rec"
 echo "agent run: $(jq -c '{run_id, status, cpu_seconds, tasks_started, top}' <<<"$rec")"
-daemon_stop
+# Stopping: the stuck worker is let go after a second. A thread whose FUSE
+# request the server has taken cannot be killed, so the process ends only
+# when the server answers or goes; by then the daemon has let go of
+# everything else: its port is free at once.
+kill -TERM "$DPID"
+wait_log "registry $DB3: its worker is stuck on a hung path: left behind"
+port_free() { ! ss -Hltn "sport = :$PORT" | grep -q .; }
+wait_until 5 port_free || fail "the daemon's port is still held with a worker stuck"
+kill -KILL "$hang"
+wait "$hang" 2>/dev/null || true
+rc=0
+wait "$DPID" || rc=$?
+DPID=
+[ "$rc" = 0 ] || fail "agentperfd exited $rc on SIGTERM"

@@ -1,6 +1,7 @@
-/* Agent-harness registries: which names they hold, the first registry's
- * project winning a name, projects added and removed, a busy registry kept,
- * a lock's state kept across reads, and a read of many projects in time. */
+/* The registry engine: which names a registry holds, projects added and
+ * removed, a busy registry kept, a lock's state kept across reads, and a
+ * read of many projects in time. (The facade's workers, and the earlier
+ * registry winning a name, are test_autoforge.sh's.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,14 +17,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
-#include "registry.h"
-
-/* registry_serve's loop is the integration tests' (test_autoforge.sh);
- * these tests look at the locks by registry_watch. */
-int http_watch_fd(struct http *h, int fd, void (*fn)(void *ctx), void *ctx)
-{
-	return -ENOSYS;
-}
+#include "regengine.h"
 
 static char dir[64];
 
@@ -73,13 +67,12 @@ static void sql(const char *db, const char *fmt, ...)
 	free(q);
 }
 
-static struct registry *open_dbs(const char *a, const char *b)
+static struct regengine *open_db(const char *name)
 {
-	const char *paths[] = { at(a), b ? at(b) : NULL };
-	struct registry *r = registry_new(paths, b ? 2 : 1);
+	struct regengine *e = regengine_new(at(name));
 
-	assert_non_null(r);
-	return r;
+	assert_non_null(e);
+	return e;
 }
 
 struct attached {
@@ -116,122 +109,104 @@ static void lock(const char *sub)
 
 static void test_has(void **state)
 {
-	struct registry *r;
+	struct regengine *e, *later;
 
 	sql("a.db", "INSERT INTO projects VALUES ('alpha', '%s', NULL), ('beta', '%s', NULL), "
 		    "('bad name', '/x', NULL), ('relative', 'x', NULL)",
 	    at("alpha"), at("beta"));
-	r = open_dbs("a.db", "missing.db");
-	assert_false(registry_has(r, "alpha"));
-	registry_refresh(r, 0, false);
-	assert_true(registry_has(r, "alpha"));
-	assert_true(registry_has(r, "beta"));
-	assert_false(registry_has(r, "bad name"));
-	assert_false(registry_has(r, "relative"));
-	assert_false(registry_has(r, "alph"));
-	assert_false(registry_has(r, "alphaa"));
-	assert_false(registry_has(r, ""));
+	e = open_db("a.db");
+	assert_false(regengine_has(e, "alpha"));
+	regengine_refresh(e, 0, false);
+	assert_true(regengine_has(e, "alpha"));
+	assert_true(regengine_has(e, "beta"));
+	assert_false(regengine_has(e, "bad name"));
+	assert_false(regengine_has(e, "relative"));
+	assert_false(regengine_has(e, "alph"));
+	assert_false(regengine_has(e, "alphaa"));
+	assert_false(regengine_has(e, ""));
+	assert_int_equal(e->gen, 1);
 
+	/* Unchanged: not read again (the list stays the same list). */
+	regengine_refresh(e, 1, false);
+	assert_int_equal(e->gen, 1);
 	/* Added, removed: seen at the next read. */
 	sql("a.db", "INSERT INTO projects VALUES ('gamma', '%s', NULL); "
 		    "DELETE FROM projects WHERE name = 'beta'",
 	    at("gamma"));
-	registry_refresh(r, 1, true);
-	assert_true(registry_has(r, "gamma"));
-	assert_false(registry_has(r, "beta"));
-	assert_true(registry_has(r, "alpha"));
-	/* A registry that appears later is read too. */
+	regengine_refresh(e, 2, false);
+	assert_int_equal(e->gen, 2);
+	assert_true(regengine_has(e, "gamma"));
+	assert_false(regengine_has(e, "beta"));
+	assert_true(regengine_has(e, "alpha"));
+	regengine_free(e);
+	regengine_free(NULL);
+
+	/* A registry that appears later is read then. */
+	later = open_db("missing.db");
+	regengine_refresh(later, 0, false);
+	assert_false(regengine_has(later, "delta"));
 	sql("missing.db", "INSERT INTO projects VALUES ('delta', '%s', NULL)", at("delta"));
-	registry_refresh(r, 2, false);
-	assert_true(registry_has(r, "delta"));
-	registry_free(r);
-	registry_free(NULL);
-}
-
-/* A name in two registries is the first registry's project: its lock
- * starts runs, the other's does not. */
-static void test_first_registry_wins(void **state)
-{
-	struct attached a = { 0 };
-	struct registry *r;
-
-	sql("a.db", "INSERT INTO projects VALUES ('dup', '%s', NULL)", at("one"));
-	sql("b.db", "INSERT INTO projects VALUES ('dup', '%s', NULL), ('other', '%s', NULL)",
-	    at("two"), at("other"));
-	r = open_dbs("a.db", "b.db");
-	registry_refresh(r, 0, true);
-	assert_true(registry_has(r, "dup"));
-	assert_true(registry_has(r, "other"));
-	lock("two");
-	registry_watch(r, "/proc", attach, &a);
-	assert_int_equal(a.calls, 0);
-	lock("one");
-	registry_watch(r, "/proc", attach, &a);
-	assert_int_equal(a.calls, 1);
-	assert_string_equal(a.project, "dup");
-	registry_free(r);
+	regengine_refresh(later, 1, false);
+	assert_true(regengine_has(later, "delta"));
+	regengine_free(later);
 }
 
 /* A lock acted on stays acted on across reads: no second run. */
 static void test_state_kept(void **state)
 {
 	struct attached a = { 0 };
-	struct registry *r;
+	struct regengine *e;
 
 	sql("a.db", "INSERT INTO projects VALUES ('alpha', '%s', NULL)", at("alpha"));
-	r = open_dbs("a.db", NULL);
-	registry_refresh(r, 0, true);
+	e = open_db("a.db");
+	regengine_refresh(e, 0, true);
 	lock("alpha");
-	registry_watch(r, "/proc", attach, &a);
+	regengine_watch(e, "/proc", attach, &a);
 	assert_int_equal(a.calls, 1);
 	sql("a.db", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200) "
 		    "INSERT INTO projects SELECT printf('p%%03d', x), '%s', NULL FROM c",
 	    at("x"));
-	registry_refresh(r, 1, true);
-	registry_watch(r, "/proc", attach, &a);
+	regengine_refresh(e, 1, true);
+	regengine_watch(e, "/proc", attach, &a);
 	assert_int_equal(a.calls, 1);
 	/* Its path changed: a project of its own, whose lock is new. */
 	sql("a.db", "UPDATE projects SET path = '%s' WHERE name = 'alpha'", at("alpha2"));
 	lock("alpha2");
-	registry_refresh(r, 2, true);
-	registry_watch(r, "/proc", attach, &a);
+	regengine_refresh(e, 2, true);
+	regengine_watch(e, "/proc", attach, &a);
 	assert_int_equal(a.calls, 2);
-	registry_free(r);
+	regengine_free(e);
 }
 
-/* While the harness holds the write lock, the last list stays, and its
- * projects keep their names against a later registry's. */
+/* While the harness holds the write lock, the last list stays, with its
+ * locks' state. */
 static void test_busy_kept(void **state)
 {
 	struct attached a = { 0 };
-	struct registry *r;
+	struct regengine *e;
 	sqlite3 *h;
 
 	sql("a.db", "INSERT INTO projects VALUES ('alpha', '%s', NULL)", at("alpha"));
-	sql("b.db", "INSERT INTO projects VALUES ('beta', '%s', NULL)", at("beta"));
-	r = open_dbs("a.db", "b.db");
-	registry_refresh(r, 0, true);
+	e = open_db("a.db");
+	regengine_refresh(e, 0, true);
 	sql("a.db", "INSERT INTO projects VALUES ('gamma', '%s', NULL)", at("gamma"));
-	sql("b.db", "INSERT INTO projects VALUES ('alpha', '%s', NULL)", at("alpha-b"));
 	assert_int_equal(sqlite3_open(at("a.db"), &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, "BEGIN EXCLUSIVE; DELETE FROM projects", NULL, NULL, NULL),
 			 SQLITE_OK);
-	registry_refresh(r, 1, true);
-	assert_false(registry_has(r, "gamma")); /* a.db was not read */
-	assert_true(registry_has(r, "alpha"));
-	assert_true(registry_has(r, "beta"));
-	lock("alpha-b");
-	registry_watch(r, "/proc", attach, &a);
-	assert_int_equal(a.calls, 0);
+	regengine_refresh(e, 1, true);
+	assert_int_equal(e->gen, 1); /* not read */
+	assert_false(regengine_has(e, "gamma"));
+	assert_true(regengine_has(e, "alpha"));
+	lock("alpha");
+	regengine_watch(e, "/proc", attach, &a);
+	assert_int_equal(a.calls, 1);
+	assert_string_equal(a.project, "alpha");
 	assert_int_equal(sqlite3_exec(h, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
-	registry_refresh(r, 2, true);
-	/* Now b's alpha. */
-	assert_false(registry_has(r, "gamma"));
-	assert_true(registry_has(r, "alpha"));
-	registry_watch(r, "/proc", attach, &a);
-	assert_int_equal(a.calls, 1);
-	registry_free(r);
+	regengine_refresh(e, 2, false);
+	assert_false(regengine_has(e, "gamma"));
+	assert_false(regengine_has(e, "alpha"));
+	regengine_free(e);
 }
 
 static double since(const struct timespec *a)
@@ -248,7 +223,7 @@ static void test_many(void **state)
 {
 	const int n = 50000;
 	struct timespec t;
-	struct registry *r;
+	struct regengine *e;
 	char name[16];
 	int found = 0;
 
@@ -256,18 +231,18 @@ static void test_many(void **state)
 		    "INSERT INTO projects SELECT printf('p%%06d', x), printf('%s/p%%06d', x), NULL "
 		    "FROM c",
 	    n, dir);
-	r = open_dbs("a.db", NULL);
+	e = open_db("a.db");
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	registry_refresh(r, 0, true);
-	registry_refresh(r, 1, true);
+	regengine_refresh(e, 0, true);
+	regengine_refresh(e, 1, true);
 	for (int i = 1; i <= n; i++) {
 		snprintf(name, sizeof(name), "p%06d", i);
-		found += registry_has(r, name);
+		found += regengine_has(e, name);
 	}
 	assert_int_equal(found, n);
-	assert_false(registry_has(r, "p000000"));
+	assert_false(regengine_has(e, "p000000"));
 	assert_true(since(&t) < 5.0);
-	registry_free(r);
+	regengine_free(e);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -275,7 +250,7 @@ static void test_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_has), T(test_first_registry_wins), T(test_state_kept), T(test_busy_kept),
+		T(test_has), T(test_state_kept), T(test_busy_kept),
 		T(test_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,3 +26,10 @@ int64_t clock_boot_to_real_ns(uint64_t boot_ns)
 {
 	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME) + (int64_t)boot_ns;
 }
+
+struct timespec clock_real_after(int64_t wait_ns)
+{
+	int64_t at = clock_real_ns() + wait_ns;
+
+	return (struct timespec){ .tv_sec = at / 1000000000, .tv_nsec = at % 1000000000 };
+}

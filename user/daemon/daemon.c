@@ -45,15 +45,12 @@ struct daemon {
 	int64_t trimmed_ns; /* the latest malloc_trim */
 };
 
-/* The bookkeeping tick: idle control connections, the registries' locks,
- * then the runs. */
+/* The bookkeeping tick: idle control connections, then the runs. */
 static void on_tick(void *ctx)
 {
 	struct daemon *a = ctx;
 
 	commands_sweep(a->commands, clock_mono_ns());
-	if (a->registry)
-		registry_tick(a->registry, clock_mono_ns());
 	lifecycle_tick(a->lifecycle);
 	http_timer_arm(a->tick_timer, LIFECYCLE_TICK_MS * 1000000LL);
 	/* A burst of connections (thousands of clients that come and go) leaves

@@ -9,10 +9,11 @@
 #include "log.h"
 #include "privs.h"
 
+static const cap_value_t keep[] = { CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH };
+static const int n_keep = 2;
+
 int privs_drop(char *err, size_t errlen)
 {
-	cap_value_t keep[] = { CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH };
-	int n_keep = 2;
 	cap_t caps = NULL;
 	char *text;
 	int e = 0;
@@ -55,4 +56,21 @@ int privs_drop(char *err, size_t errlen)
 	cap_free(text);
 	cap_free(caps);
 	return 0;
+}
+
+void privs_thread(const char *who)
+{
+	cap_t now = cap_get_proc(), want = cap_init();
+	cap_flag_value_t v;
+
+	for (int i = 0; now && want && i < n_keep; i++)
+		if (!cap_get_flag(now, keep[i], CAP_PERMITTED, &v) && v == CAP_SET) {
+			cap_set_flag(want, CAP_PERMITTED, 1, &keep[i], CAP_SET);
+			cap_set_flag(want, CAP_EFFECTIVE, 1, &keep[i], CAP_SET);
+		}
+	if (!now || !want || cap_set_proc(want))
+		log_warn("%s: a worker thread could not drop its capabilities", who);
+	cap_free(now);
+	cap_free(want);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }

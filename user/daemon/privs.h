@@ -12,4 +12,10 @@
  * reason in err. */
 int privs_drop(char *err, size_t errlen);
 
+/* For a worker thread that reads users' paths: keeps only those two
+ * capabilities in its own sets (capabilities are each thread's: one started
+ * before privs_drop would keep root's whole set) and sets no_new_privs.
+ * who names the thread in the warning if they cannot be dropped. */
+void privs_thread(const char *who);
+
 #endif

@@ -1,48 +1,69 @@
-/* The agent harness's project registries (SQLite, read-only) and the lock
- * files of their projects: runs start when an agent does, with no wiring.
- * Projects are kept sorted by name: a read, a lookup and the carrying of
- * each project's state across reads stay n log n with 100 000 projects. */
+/* The registries, each read by a worker thread of its own, never by the
+ * loop: the registry's SQLite file and its projects' lock files are under
+ * users' directories, where a hung mount blocks whoever touches them.
+ *
+ * How the loop and the workers share state: one mutex guards, per worker,
+ * the names of its registry's latest read (what registry_knows answers
+ * from), its "read now" and "stop" requests, and the attach request it
+ * waits on. It is never held across an engine call or a system call on a
+ * user's path. Each worker owns its engine, touched by its thread alone.
+ * A lock to attach goes the other way: the worker posts it, wakes the loop
+ * (an eventfd on the loop) and waits for the answer, which the loop gives
+ * after calling the attach function: the engine's "refused, offer again"
+ * bookkeeping stays as it is, and the loop never waits for a worker. */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <sqlite3.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "log.h"
-#include "names.h"
+#include "clock.h"
 #include "http/http.h"
+#include "log.h"
+#include "privs.h"
+#include "regengine.h"
 #include "registry.h"
-#include "registry_int.h"
 
-int registry_cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
+typedef char registry_name[NAMES_PROJECT_MAX + 1];
 
-	return (x > y) - (x < y);
-}
+struct worker {
+	struct registry *r;
+	size_t k; /* its place on the command line: an earlier one wins a name */
+	char path[PATH_MAX];
+	pthread_t thread;
+	bool started;
+	int wake_fd; /* eventfd: read now, or stop */
+	struct regengine *engine; /* its thread's alone, once started */
+	/* Under r->mu: */
+	registry_name *names; /* the latest read's, sorted */
+	size_t n_names;
+	bool force; /* read the registry at once (registry_knows) */
+	bool stop;
+	bool asking; /* an attach request below waits for the loop */
+	bool answered;
+	registry_name project;
+	pid_t pid;
+	bool again;
+	int answer;
+};
 
-struct seen registry_look(const char *path)
-{
-	struct stat st;
-	struct seen s = { 0 };
-
-	if (stat(path, &st) == 0)
-		s = (struct seen){ true, st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_uid };
-	return s;
-}
-
-bool registry_same(const struct seen *a, const struct seen *b)
-{
-	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
+struct registry {
+	struct worker w[REGISTRY_MAX];
+	size_t n;
+	pthread_mutex_t mu;
+	pthread_cond_t answered;
+	int ask_fd; /* eventfd on the loop: a worker asks for an attach */
+	int64_t forced_ns; /* the latest read asked for by registry_knows */
+	/* Given to registry_serve. */
+	const char *proc_root;
+	registry_attach_fn attach;
+	void *attach_ctx;
+};
 
 struct registry *registry_new(const char *const *paths, size_t n)
 {
@@ -55,279 +76,334 @@ struct registry *registry_new(const char *const *paths, size_t n)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		snprintf(r->db[i].path, sizeof(r->db[i].path), "%s", paths[i]);
-	r->n_db = n;
-	/* Without inotify, the once-a-second look still finds every lock. */
-	r->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (r->inotify_fd < 0)
-		log_warn("inotify: %s; agent locks are looked at once a second", strerror(errno));
+	r->ask_fd = -1;
+	for (size_t k = 0; k < REGISTRY_MAX; k++)
+		r->w[k].wake_fd = -1;
+	if (pthread_mutex_init(&r->mu, NULL)) {
+		free(r);
+		return NULL;
+	}
+	if (pthread_cond_init(&r->answered, NULL)) {
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return NULL;
+	}
+	r->n = n;
+	r->forced_ns = INT64_MIN / 2;
+	for (size_t k = 0; k < n; k++) {
+		struct worker *w = &r->w[k];
+
+		w->r = r;
+		w->k = k;
+		snprintf(w->path, sizeof(w->path), "%s", paths[k]);
+		if ((w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+		    !(w->engine = regengine_new(paths[k]))) {
+			registry_free(r);
+			return NULL;
+		}
+	}
+	if ((r->ask_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		registry_free(r);
+		return NULL;
+	}
 	return r;
 }
 
-static void free_projects(struct registry_project *p, size_t n)
+static void poke(int fd)
 {
-	for (size_t i = 0; i < n; i++)
-		free(p[i].lock);
-	free(p);
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("registry: eventfd: %s", strerror(errno));
 }
 
-void registry_free(struct registry *r)
+static void drain_fd(int fd)
 {
-	if (!r)
-		return;
-	if (r->inotify_fd >= 0)
-		close(r->inotify_fd);
-	free_projects(r->p, r->n);
-	free(r);
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) > 0)
+		;
 }
 
-/* A lock directory changed: look now. */
-static void on_locks_changed(void *ctx)
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Whether one of the first k workers' latest reads holds name (r->mu held). */
+static bool held_before(const struct registry *r, size_t k, const char *name)
+{
+	for (size_t j = 0; j < k; j++)
+		if (r->w[j].n_names && bsearch(name, r->w[j].names, r->w[j].n_names,
+					       sizeof(registry_name), cmp_name))
+			return true;
+	return false;
+}
+
+/* The engine's attach function, on the worker's thread: hands the lock to
+ * the loop and waits for its answer (-ECANCELED once stopping). */
+static int ask_loop(void *ctx, const char *project, pid_t pid, bool again)
+{
+	struct worker *w = ctx;
+	struct registry *r = w->r;
+	int answer = -ECANCELED;
+
+	pthread_mutex_lock(&r->mu);
+	if (!w->stop) {
+		snprintf(w->project, sizeof(w->project), "%s", project);
+		w->pid = pid;
+		w->again = again;
+		w->answered = false;
+		w->asking = true;
+		poke(r->ask_fd);
+		while (!w->answered && !w->stop)
+			pthread_cond_wait(&r->answered, &r->mu);
+		if (w->answered)
+			answer = w->answer;
+		w->asking = false;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return answer;
+}
+
+/* On the loop: answers every waiting worker. A name an earlier registry
+ * holds is that registry's: the lock is refused, quietly. */
+static void on_ask(void *ctx)
 {
 	struct registry *r = ctx;
 
-	if (registry_drain(r))
-		registry_watch(r, r->proc_root, r->attach, r->attach_ctx);
+	drain_fd(r->ask_fd);
+	for (size_t k = 0; k < r->n; k++) {
+		struct worker *w = &r->w[k];
+		registry_name project;
+		bool again, earlier;
+		pid_t pid;
+		int answer;
+
+		pthread_mutex_lock(&r->mu);
+		if (!w->asking || w->answered) {
+			pthread_mutex_unlock(&r->mu);
+			continue;
+		}
+		memcpy(project, w->project, sizeof(project));
+		pid = w->pid;
+		again = w->again;
+		earlier = held_before(r, k, project);
+		pthread_mutex_unlock(&r->mu);
+
+		if (earlier) {
+			if (!again)
+				log_info("project %s: lock of registry %s ignored: an earlier registry "
+					 "holds the name",
+					 project, w->path);
+			answer = -EEXIST;
+		} else {
+			answer = r->attach(r->attach_ctx, project, pid, again);
+		}
+		pthread_mutex_lock(&r->mu);
+		w->answer = answer;
+		w->answered = true;
+		pthread_cond_broadcast(&r->answered);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+/* The latest read's names, for registry_knows (on the worker's thread). */
+static void publish(struct worker *w)
+{
+	const struct regengine *e = w->engine;
+	registry_name *names = e->n ? malloc(e->n * sizeof(*names)) : NULL;
+	registry_name *old;
+
+	if (e->n && !names) {
+		log_warn("registry %s: out of memory: its names are those of an earlier read",
+			 w->path);
+		return;
+	}
+	for (size_t i = 0; i < e->n; i++)
+		memcpy(names[i], e->p[i].name, sizeof(names[i]));
+	pthread_mutex_lock(&w->r->mu);
+	old = w->names;
+	w->names = names;
+	w->n_names = e->n;
+	pthread_mutex_unlock(&w->r->mu);
+	free(old);
+}
+
+/* Watches the registry's directory, once it exists: a write to the
+ * registry (or its WAL) has it read at once, not at the next look. */
+static void watch_registry_dir(struct worker *w, int ino_fd, bool *watching)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (ino_fd < 0 || *watching)
+		return;
+	snprintf(dir, sizeof(dir), "%s", w->path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	*watching = inotify_add_watch(ino_fd, dir,
+				      IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
+					      IN_DELETE | IN_ONLYDIR) >= 0;
+}
+
+/* Whether the registry's directory watch reported anything; false (and
+ * watching again later) when the directory went away. */
+static bool drain_registry_dir(int ino_fd, bool *watching)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	ssize_t n;
+
+	while (ino_fd >= 0 && (n = read(ino_fd, buf, sizeof(buf))) > 0) {
+		any = true;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->mask & IN_IGNORED)
+				*watching = false;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return any;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct registry *r = w->r;
+	int ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	int64_t next_look = 0;
+	bool watching = false;
+	uint64_t gen = 0;
+
+	privs_thread("registry");
+	for (;;) {
+		int64_t now = clock_mono_ns();
+		struct pollfd fds[3] = {
+			{ .fd = w->wake_fd, .events = POLLIN },
+			{ .fd = ino_fd, .events = POLLIN },
+			{ .fd = w->engine->inotify_fd, .events = POLLIN },
+		};
+		bool force, db_changed, locks_changed, look, listed = false;
+
+		if (next_look > now)
+			poll(fds, 3, (int)((next_look - now + 999999) / 1000000));
+		pthread_mutex_lock(&r->mu);
+		force = w->force;
+		w->force = false;
+		if (w->stop) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		pthread_mutex_unlock(&r->mu);
+		drain_fd(w->wake_fd);
+		db_changed = drain_registry_dir(ino_fd, &watching);
+		locks_changed = regengine_drain(w->engine);
+		now = clock_mono_ns();
+		look = now >= next_look;
+		if (look || force || db_changed) {
+			watch_registry_dir(w, ino_fd, &watching);
+			regengine_refresh(w->engine, now, force);
+			if ((listed = w->engine->gen != gen)) {
+				gen = w->engine->gen;
+				publish(w);
+			}
+		}
+		if (look || locks_changed || listed)
+			regengine_watch(w->engine, r->proc_root, ask_loop, w);
+		if (look)
+			next_look = clock_mono_ns() + REGISTRY_LOOK_NS;
+	}
+	if (ino_fd >= 0)
+		close(ino_fd);
+	/* Its watches go here, not on the loop that joins it. */
+	regengine_free(w->engine);
+	w->engine = NULL;
+	return NULL;
 }
 
 int registry_serve(struct registry *r, struct http *h, const char *proc_root,
 		   registry_attach_fn fn, void *ctx)
 {
+	sigset_t all, old;
+	int err;
+
 	r->proc_root = proc_root;
 	r->attach = fn;
 	r->attach_ctx = ctx;
-	return r->inotify_fd >= 0 ? http_watch_fd(h, r->inotify_fd, on_locks_changed, r) : 0;
-}
-
-void registry_tick(struct registry *r, int64_t mono_ns)
-{
-	registry_refresh(r, mono_ns, false);
-	if (r->attach)
-		registry_watch(r, r->proc_root, r->attach, r->attach_ctx);
-}
-
-/* The order of a read's rows before duplicates go: by name, then the
- * earlier registry, then the earlier row. */
-static int cmp_project(const void *a, const void *b)
-{
-	const struct registry_project *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c)
-		return c;
-	if (x->db != y->db)
-		return x->db < y->db ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static int cmp_name(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct registry_project *)elem)->name);
-}
-
-/* In p, sorted by name and without duplicates. */
-static struct registry_project *find(struct registry_project *p, size_t n, const char *name)
-{
-	return n ? bsearch(name, p, n, sizeof(*p), cmp_name) : NULL;
-}
-
-/* Appends e, whose lock it then owns (freed here on failure). 0 or -ENOMEM. */
-static int append(struct registry_project **p, size_t *n, size_t *cap,
-		  const struct registry_project *e)
-{
-	struct registry_project *q = buf_grow(*p, cap, *n + 1, sizeof(*q));
-
-	if (!q) {
-		free(e->lock);
-		return -ENOMEM;
+	if ((err = http_watch_fd(h, r->ask_fd, on_ask, r)))
+		return err;
+	/* Every signal blocked: the loop takes them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (size_t k = 0; k < r->n && !err; k++) {
+		err = -pthread_create(&r->w[k].thread, NULL, worker_main, &r->w[k]);
+		r->w[k].started = !err;
 	}
-	*p = q;
-	(*p)[*n] = *e;
-	(*p)[*n].seq = *n;
-	(*n)++;
-	return 0;
-}
-
-/* Sorts a read's rows by name and keeps the first of each name: that of the
- * earliest registry, as listed on the command line. */
-static size_t sort_unique(struct registry_project *p, size_t n)
-{
-	size_t out = 0;
-
-	if (n)
-		qsort(p, n, sizeof(*p), cmp_project);
-	for (size_t i = 0; i < n; i++) {
-		if (out && !strcmp(p[out - 1].name, p[i].name)) {
-			free(p[i].lock);
-			continue;
-		}
-		p[out++] = p[i];
-	}
-	return out;
-}
-
-/* Reads registry k's projects into *out (appending). Returns 0, or an SQLite
- * error code (SQLITE_BUSY while the harness holds a write lock). */
-static int read_db(struct registry *r, size_t k, struct registry_project **out, size_t *n,
-		   size_t *cap)
-{
-	struct registry_db *db = &r->db[k];
-	sqlite3_stmt *st = NULL;
-	sqlite3 *h = NULL;
-	int rc;
-
-	/* Read-only, never creating the file; the harness may be writing. On
-	 * the loop thread: a locked registry is never waited for (SQLite's
-	 * default, no busy timeout), its projects are kept until a later
-	 * read. (A 200 ms wait, forced every 250 ms by WebSocket clients
-	 * asking for unknown names, stalled the loop 80 % of the time.) */
-	rc = sqlite3_open_v2(db->path, &h, SQLITE_OPEN_READONLY, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(h, "SELECT name, path FROM projects", -1, &st, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *path = (const char *)sqlite3_column_text(st, 1);
-		struct registry_project e = { .db = k, .wd = -1 };
-
-		rc = SQLITE_OK;
-		if (!name || !path || !names_project_valid(name) || path[0] != '/') {
-			log_debug("registry %s: project \"%s\" skipped (name or path not usable)",
-				  db->path, name ? name : "(null)");
-			continue;
-		}
-		/* Names an earlier registry (or row) holds go in sort_unique. */
-		snprintf(e.name, sizeof(e.name), "%s", name);
-		if (strlen(path) + strlen(AGENTLOCK_PATH) >= PATH_MAX)
-			continue;
-		if (asprintf(&e.lock, "%s%s", path, AGENTLOCK_PATH) < 0 ||
-		    append(out, n, cap, &e)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	}
-	if (rc == SQLITE_DONE)
-		rc = SQLITE_OK;
-	if (rc != SQLITE_OK)
-		log_debug("registry %s: %s", db->path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return rc;
-}
-
-/* Removes the watches of r's old projects that none in np uses: np took
- * over those of the projects that stayed, and one directory may hold the
- * locks of two projects, one gone and one staying. */
-static void drop_watches(struct registry *r, const struct registry_project *np, size_t n)
-{
-	int *wds = malloc((n ? n : 1) * sizeof(*wds));
-	size_t n_wds = 0;
-
-	/* Out of memory: an unneeded watch costs less than a missing one. */
-	if (!wds)
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (np[i].wd >= 0)
-			wds[n_wds++] = np[i].wd;
-	qsort(wds, n_wds, sizeof(*wds), registry_cmp_int);
-	for (size_t i = 0; i < r->n; i++)
-		if (r->p[i].wd >= 0 && !bsearch(&r->p[i].wd, wds, n_wds, sizeof(*wds), registry_cmp_int))
-			inotify_rm_watch(r->inotify_fd, r->p[i].wd);
-	free(wds);
-}
-
-void registry_refresh(struct registry *r, int64_t mono_ns, bool force)
-{
-	struct seen dbs[REGISTRY_MAX], wals[REGISTRY_MAX];
-	struct registry_project *np = NULL;
-	size_t n = 0, cap = 0, added = 0;
-	bool changed = force;
-	char wal[PATH_MAX + 8];
-
-	for (size_t k = 0; k < r->n_db; k++) {
-		struct registry_db *db = &r->db[k];
-
-		snprintf(wal, sizeof(wal), "%s-wal", db->path);
-		dbs[k] = registry_look(db->path);
-		wals[k] = registry_look(wal);
-		if (!db->read_once || !registry_same(&dbs[k], &db->db) || !registry_same(&wals[k], &db->wal) ||
-		    mono_ns - db->read_mono >= REGISTRY_REREAD_NS)
-			changed = true;
-	}
-	if (!changed)
-		return;
-	for (size_t k = 0; k < r->n_db; k++) {
-		struct registry_db *db = &r->db[k];
-		struct seen s = dbs[k], w = wals[k];
-		size_t before = n;
-
-		if (!s.exists) {
-			if (db->db.exists || !db->read_once)
-				log_info("registry %s does not exist (yet)", db->path);
-			db->db = s;
-			db->read_once = true;
-			db->read_mono = mono_ns;
-			continue;
-		}
-		db->owner = s.uid;
-		if (read_db(r, k, &np, &n, &cap) != SQLITE_OK) {
-			/* Busy or mid-write: keep what this registry held, try again next tick. */
-			while (n > before)
-				free(np[--n].lock);
-			for (size_t i = 0; i < r->n; i++) {
-				struct registry_project e = r->p[i];
-
-				if (e.db == k && (e.lock = strdup(e.lock)))
-					append(&np, &n, &cap, &e);
-			}
-			continue;
-		}
-		db->db = s;
-		db->wal = w;
-		db->read_once = true;
-		db->read_mono = mono_ns;
-	}
-	n = sort_unique(np, n);
-	/* Projects that stay keep what their lock looked like, and its watch. */
-	for (size_t i = 0; i < n; i++) {
-		struct registry_project *old = find(r->p, r->n, np[i].name);
-
-		np[i].wd = -1;
-		if (old && !strcmp(old->lock, np[i].lock)) {
-			np[i].seen = old->seen;
-			np[i].handled = old->handled;
-			np[i].refused = old->refused;
-			np[i].last = old->last;
-			np[i].wd = old->wd;
-			old->wd = -1;
-		} else if (!old && added++ < REGISTRY_LOG_NEW) {
-			log_info("registry: watching project %s (%s)", np[i].name, np[i].lock);
-		} else if (!old) {
-			log_debug("registry: watching project %s (%s)", np[i].name, np[i].lock);
-		}
-	}
-	if (added > REGISTRY_LOG_NEW)
-		log_info("registry: watching %zu more new projects (-v names them)",
-			 added - REGISTRY_LOG_NEW);
-	drop_watches(r, np, n);
-	free_projects(r->p, r->n);
-	r->p = np;
-	r->n = n;
-	r->cap = cap;
-}
-
-bool registry_has(const struct registry *r, const char *name)
-{
-	return find(r->p, r->n, name) != NULL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
 }
 
 bool registry_knows(struct registry *r, const char *name, int64_t mono_ns)
 {
-	if (registry_has(r, name))
-		return true;
-	if (mono_ns - r->forced_ns < REGISTRY_FORCE_NS)
-		return false;
-	r->forced_ns = mono_ns;
-	registry_refresh(r, mono_ns, true);
-	return registry_has(r, name);
+	bool known;
+
+	pthread_mutex_lock(&r->mu);
+	known = held_before(r, r->n, name);
+	if (!known && mono_ns - r->forced_ns >= REGISTRY_FORCE_NS) {
+		r->forced_ns = mono_ns;
+		for (size_t k = 0; k < r->n; k++) {
+			r->w[k].force = true;
+			poke(r->w[k].wake_fd);
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return known;
+}
+
+void registry_free(struct registry *r)
+{
+	struct timespec until = clock_real_after(1000000000LL);
+	bool stuck = false;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	for (size_t k = 0; k < r->n; k++) {
+		r->w[k].stop = true;
+		if (r->w[k].wake_fd >= 0)
+			poke(r->w[k].wake_fd);
+	}
+	pthread_cond_broadcast(&r->answered);
+	pthread_mutex_unlock(&r->mu);
+	/* A second in all. One stuck on a hung path is left to the process's
+	 * exit, and what it uses with it (r). */
+	for (size_t k = 0; k < r->n; k++) {
+		struct worker *w = &r->w[k];
+
+		if (w->started && pthread_timedjoin_np(w->thread, NULL, &until)) {
+			log_warn("registry %s: its worker is stuck on a hung path: left behind",
+				 w->path);
+			stuck = true;
+		}
+	}
+	if (stuck)
+		return;
+	for (size_t k = 0; k < r->n; k++) {
+		regengine_free(r->w[k].engine); /* one never started */
+		free(r->w[k].names);
+		if (r->w[k].wake_fd >= 0)
+			close(r->w[k].wake_fd);
+	}
+	if (r->ask_fd >= 0)
+		close(r->ask_fd);
+	pthread_cond_destroy(&r->answered);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
 }

@@ -1,5 +1,5 @@
-/* The lock files of the registries' projects: watched with inotify, read
- * when they change, a run started for each new lock of a live agent. */
+/* The lock files of a registry's projects: watched with inotify, read when
+ * they change, each new lock of a live agent offered to start a run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,18 +13,16 @@
 #include "agentlock.h"
 #include "log.h"
 #include "procfs.h"
-#include "registry.h"
-#include "registry_int.h"
+#include "regengine.h"
 
-
-bool registry_drain(struct registry *r)
+bool regengine_drain(struct regengine *e)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	int gone[sizeof(buf) / sizeof(struct inotify_event)];
 	bool any = false;
 	ssize_t n;
 
-	while (r->inotify_fd >= 0 && (n = read(r->inotify_fd, buf, sizeof(buf))) > 0) {
+	while (e->inotify_fd >= 0 && (n = read(e->inotify_fd, buf, sizeof(buf))) > 0) {
 		size_t n_gone = 0;
 
 		any = true;
@@ -33,10 +31,10 @@ bool registry_drain(struct registry *r)
 
 			if (ev->mask & IN_IGNORED)
 				gone[n_gone++] = ev->wd;
-			else if (r->n_dirty < REGISTRY_DIRTY_MAX)
-				r->dirty[r->n_dirty++] = ev->wd;
+			else if (e->n_dirty < REGENGINE_DIRTY_MAX)
+				e->dirty[e->n_dirty++] = ev->wd;
 			else
-				r->all_dirty = true;
+				e->all_dirty = true;
 			p += sizeof(*ev) + ev->len;
 		}
 		/* Directories that went away: watch them again once they are back.
@@ -44,36 +42,36 @@ bool registry_drain(struct registry *r)
 		 * sends one event each. */
 		if (!n_gone)
 			continue;
-		qsort(gone, n_gone, sizeof(gone[0]), registry_cmp_int);
-		for (size_t i = 0; i < r->n; i++)
-			if (r->p[i].wd >= 0 &&
-			    bsearch(&r->p[i].wd, gone, n_gone, sizeof(gone[0]), registry_cmp_int))
-				r->p[i].wd = -1;
+		qsort(gone, n_gone, sizeof(gone[0]), regengine_cmp_int);
+		for (size_t i = 0; i < e->n; i++)
+			if (e->p[i].wd >= 0 &&
+			    bsearch(&e->p[i].wd, gone, n_gone, sizeof(gone[0]), regengine_cmp_int))
+				e->p[i].wd = -1;
 	}
 	return any;
 }
 
 /* Watches the directory of p's lock, once it exists: a lock written there
  * is seen at once instead of at the next look. */
-void registry_watch_dir(struct registry *r, struct registry_project *p)
+static void watch_dir(struct regengine *e, struct regengine_project *p)
 {
 	char dir[PATH_MAX];
 	char *slash;
 
-	if (r->inotify_fd < 0 || p->wd >= 0)
+	if (e->inotify_fd < 0 || p->wd >= 0)
 		return;
 	snprintf(dir, sizeof(dir), "%s", p->lock);
 	slash = strrchr(dir, '/');
 	if (!slash)
 		return;
 	*slash = '\0';
-	p->wd = inotify_add_watch(r->inotify_fd, dir,
+	p->wd = inotify_add_watch(e->inotify_fd, dir,
 				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_DELETE |
 					  IN_ONLYDIR);
 }
 
 /* Reads the lock at p->lock if it changed; true with *out for a new one. */
-static bool new_lock(struct registry_project *p, struct stat *st, struct agentlock *out)
+static bool new_lock(struct regengine_project *p, struct stat *st, struct agentlock *out)
 {
 	char buf[AGENTLOCK_MAX + 1];
 	struct seen s;
@@ -95,7 +93,7 @@ static bool new_lock(struct registry_project *p, struct stat *st, struct agentlo
 		return false;
 	}
 	s = (struct seen){ true, st->st_dev, st->st_ino, st->st_size, st->st_mtim, st->st_uid };
-	if (registry_same(&s, &p->seen)) {
+	if (regengine_same(&s, &p->seen)) {
 		close(fd);
 		return false;
 	}
@@ -115,26 +113,26 @@ static bool new_lock(struct registry_project *p, struct stat *st, struct agentlo
 
 /* Whether the look at project i is due: its directory changed, its lock
  * was refused, or it is in this look's round-robin window. Each look reads
- * at most REGISTRY_LOOK_MAX locks besides those: a registry of 100 000
- * projects never stalls the loop, and a lock whose directory inotify
+ * at most REGENGINE_LOOK_MAX locks besides those: a registry of 100 000
+ * projects never keeps its worker long, and a lock whose directory inotify
  * reports is still read at once. */
-static bool look_due(const struct registry *r, size_t i)
+static bool look_due(const struct regengine *e, size_t i)
 {
-	const struct registry_project *p = &r->p[i];
+	const struct regengine_project *p = &e->p[i];
 
-	if (r->n <= REGISTRY_LOOK_MAX || p->refused || r->all_dirty)
+	if (e->n <= REGENGINE_LOOK_MAX || p->refused || e->all_dirty)
 		return true;
-	if ((i + r->n - r->cursor) % r->n < REGISTRY_LOOK_MAX)
+	if ((i + e->n - e->cursor) % e->n < REGENGINE_LOOK_MAX)
 		return true;
-	return p->wd >= 0 && bsearch(&p->wd, r->dirty, r->n_dirty, sizeof(int), registry_cmp_int);
+	return p->wd >= 0 && bsearch(&p->wd, e->dirty, e->n_dirty, sizeof(int), regengine_cmp_int);
 }
 
-void registry_watch(struct registry *r, const char *proc_root, registry_attach_fn fn, void *ctx)
+void regengine_watch(struct regengine *e, const char *proc_root, regengine_attach_fn fn, void *ctx)
 {
-	qsort(r->dirty, r->n_dirty, sizeof(int), registry_cmp_int);
-	for (size_t i = 0; i < r->n; i++) {
-		struct registry_project *p = &r->p[i];
-		uid_t owner = r->db[p->db].owner;
+	qsort(e->dirty, e->n_dirty, sizeof(int), regengine_cmp_int);
+	for (size_t i = 0; i < e->n; i++) {
+		struct regengine_project *p = &e->p[i];
+		uid_t owner = e->owner;
 		struct agentlock prev = p->last;
 		bool refused = p->refused;
 		struct procfs_status ps;
@@ -143,9 +141,9 @@ void registry_watch(struct registry *r, const char *proc_root, registry_attach_f
 		double start;
 		int err;
 
-		if (!look_due(r, i))
+		if (!look_due(e, i))
 			continue;
-		registry_watch_dir(r, p);
+		watch_dir(e, p);
 		if (!new_lock(p, &st, &l))
 			continue;
 		p->refused = false;
@@ -189,7 +187,7 @@ void registry_watch(struct registry *r, const char *proc_root, registry_attach_f
 			p->refused = true;
 		}
 	}
-	r->cursor = r->n ? (r->cursor + REGISTRY_LOOK_MAX) % r->n : 0;
-	r->n_dirty = 0;
-	r->all_dirty = false;
+	e->cursor = e->n ? (e->cursor + REGENGINE_LOOK_MAX) % e->n : 0;
+	e->n_dirty = 0;
+	e->all_dirty = false;
 }

@@ -13,12 +13,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
+#include "privs.h"
 #include "tokengine.h"
 #include "tokscan.h"
 #include "tracker_abi.h"
@@ -124,29 +124,6 @@ static void deliver(struct tokscan *ts, struct worker *w, uint32_t slot, uint32_
 		b->ended = true;
 }
 
-/* The thread's capabilities: what reading users' transcripts and /proc
- * needs (CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE), where it has them, and no
- * more; no new privileges. Capabilities are each thread's own: one started
- * before the daemon dropped its own (while it takes runs over) would keep
- * root's whole set. */
-static void worker_privs(void)
-{
-	const cap_value_t keep[] = { CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE };
-	cap_t now = cap_get_proc(), want = cap_init();
-	cap_flag_value_t v;
-
-	for (size_t i = 0; now && want && i < sizeof(keep) / sizeof(keep[0]); i++)
-		if (!cap_get_flag(now, keep[i], CAP_PERMITTED, &v) && v == CAP_SET) {
-			cap_set_flag(want, CAP_PERMITTED, 1, &keep[i], CAP_SET);
-			cap_set_flag(want, CAP_EFFECTIVE, 1, &keep[i], CAP_SET);
-		}
-	if (!now || !want || cap_set_proc(want))
-		log_warn("tokens: a worker thread could not drop its capabilities");
-	cap_free(now);
-	cap_free(want);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -156,7 +133,7 @@ static void *worker_main(void *arg)
 	uint32_t slot, gen;
 	bool have;
 
-	worker_privs();
+	privs_thread("tokens");
 	pthread_mutex_lock(&ts->mu);
 	for (;;) {
 		if (w->n_drops) {
@@ -235,21 +212,6 @@ static struct worker *worker_new(struct tokscan *ts, uid_t uid)
 		return NULL;
 	}
 	return w;
-}
-
-/* CLOCK_REALTIME wait_ns from now, for pthread_timedjoin_np. */
-static struct timespec deadline(int64_t wait_ns)
-{
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ns / 1000000000LL;
-	until.tv_nsec += wait_ns % 1000000000LL;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	return until;
 }
 
 /* Tells a worker to end (the mutex not held): an idle one returns at once,
@@ -370,7 +332,7 @@ void tokscan_begin(struct tokscan *ts)
 	/* Idle: each thread is waiting for its wake-up, and returns at once
 	 * (its engine holds no run's files). */
 	for (size_t i = 0; i < n; i++) {
-		struct timespec until = deadline(1000000000LL);
+		struct timespec until = clock_real_after(1000000000LL);
 
 		worker_stop(ts, idle[i]);
 		if (!worker_join(idle[i], &until)) {
@@ -479,7 +441,7 @@ void tokscan_free(struct tokscan *ts)
 			worker_stop(ts, ts->workers[i]);
 	/* A second in all. One stuck on a hung path is left to the process's
 	 * exit, and what it uses with it (ts, its proc_root copy). */
-	struct timespec until = deadline(1000000000LL);
+	struct timespec until = clock_real_after(1000000000LL);
 	bool stuck = false;
 
 	for (int i = 0; i < TOKSCAN_WORKERS_MAX; i++) {
