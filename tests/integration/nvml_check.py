@@ -6,8 +6,11 @@ utilization from samples, accounting of a process that exits, a device
 error, per-device figures in `status --gpus` and /metrics, and the run's
 gpu_seconds against the integral of the fixture. Usage:
   nvml_check.py HOST:PORT PROJECT STATE DAEMON_LOG AGENTPERF PARENT A B OTHER
-(A and B are the parent's children; OTHER is outside the run.) Prints the
-figures it needs for the record check as one JSON line on success."""
+(A and B are the parent's children; OTHER is outside the run.) FAKENVML_MODE
+says how the fake answers nvmlDeviceGetProcessUtilization: "all" (every busy
+period's sample) or "one" (NVIDIA's one sample per process, its mean since
+lastSeenTimeStamp). Prints the figures it needs for the record check as one
+JSON line on success."""
 import asyncio
 import json
 import os
@@ -45,7 +48,8 @@ class Fixture:
 
     def write(self):
         lines = ["devices 1", "name 0 NVIDIA H200", f"memory 0 {TOTAL} {10 * GIB}", "util 0 37",
-                 "accounting 0 1", f"error 0 {self.error}"]
+                 "accounting 0 1", f"error 0 {self.error}",
+                 f"samples 0 {os.environ.get('FAKENVML_MODE', 'all')}"]
         lines += [f"proc 0 {lst} {pid} {mem}" for lst, pid, mem in self.procs]
         lines += [f"busy 0 {pid} {sm} {a} {b}" for pid, sm, a, b in self.busy]
         lines += [f"acct 0 {pid} {u} {s} {ms} 0" for pid, u, s, ms in self.acct]
@@ -162,10 +166,11 @@ async def main():
                 fail(f"/metrics lacks {line}")
         devs = gpus(ap)
         if devs.get("nvidia0") != {"device": "nvidia0", "name": "NVIDIA H200", "backend": "nvml",
-                                   "memory_total_bytes": TOTAL, "memory_used_bytes": 10 * GIB,
+                                   "method": "samples+accounting", "memory_total_bytes": TOTAL, "memory_used_bytes": 10 * GIB,
                                    "utilization_percent": 37}:
             fail(f"status --gpus nvidia0: {devs.get('nvidia0')}")
-        if devs.get("renderD128", {}).get("utilization_percent") != 12:
+        if devs.get("renderD128", {}).get("utilization_percent") != 12 or \
+                devs["renderD128"].get("method") != "fdinfo":
             fail(f"status --gpus renderD128: {devs.get('renderD128')}")
         await asyncio.sleep((t2 - now_us()) / 1e6 + 1.2)
 

@@ -21,6 +21,7 @@ static void two(struct gpu_devices *d)
 	snprintf(x->id, sizeof(x->id), "nvidia0");
 	snprintf(x->name, sizeof(x->name), "NVIDIA \"H200\"");
 	snprintf(x->backend, sizeof(x->backend), "nvml");
+	snprintf(x->method, sizeof(x->method), "samples+accounting");
 	x->have_mem_total = x->have_mem_used = x->have_util = true;
 	x->mem_total_bytes = 150754820096ULL;
 	x->mem_used_bytes = 2147483648ULL;
@@ -29,6 +30,7 @@ static void two(struct gpu_devices *d)
 	snprintf(x->id, sizeof(x->id), "renderD128");
 	snprintf(x->name, sizeof(x->name), "amdgpu 0000:04:00.0");
 	snprintf(x->backend, sizeof(x->backend), "drm");
+	snprintf(x->method, sizeof(x->method), "fdinfo");
 }
 
 static void test_json(void **state)
@@ -42,10 +44,11 @@ static void test_json(void **state)
 	s = cJSON_PrintUnformatted(arr);
 	assert_string_equal(
 		s, "[{\"device\":\"nvidia0\",\"name\":\"NVIDIA \\\"H200\\\"\",\"backend\":\"nvml\","
+		   "\"method\":\"samples+accounting\","
 		   "\"memory_total_bytes\":150754820096,\"memory_used_bytes\":2147483648,"
 		   "\"utilization_percent\":37},"
 		   "{\"device\":\"renderD128\",\"name\":\"amdgpu 0000:04:00.0\","
-		   "\"backend\":\"drm\","
+		   "\"backend\":\"drm\",\"method\":\"fdinfo\","
 		   "\"memory_total_bytes\":null,\"memory_used_bytes\":null,"
 		   "\"utilization_percent\":null}]");
 	free(s);

@@ -1,4 +1,4 @@
-/* GPU arithmetic: NVML utilization from samples, exited processes'
+/* GPU arithmetic: NVML utilization from samples by NVIDIA's rules, exited processes'
  * accounting, a run's figures over devices, two backends together and
  * gpu_seconds integrated over readings. */
 #include <setjmp.h>
@@ -12,22 +12,41 @@
 
 #define EPS 1e-9
 
-/* A process busy 60 %, then 20 %: its mean without the period; with a
- * 100 ms period over a 1 s window, what its samples cover of the window. */
-static void test_proc_util(void **state)
+/* NVIDIA's rules: a sample at or before lastSeenTimeStamp, or over 100 %,
+ * does not count. */
+static void test_keep(void **state)
 {
-	const struct nvmlmath_sample s[] = {
-		{ 7, 100000, 60 }, { 7, 200000, 60 }, { 7, 300000, 20 }, { 9, 300000, 100 },
+	struct nvmlmath_sample s[] = {
+		{ 1, 900, 50 }, { 1, 1000, 50 }, { 1, 1100, 101 }, { 2, 1200, 100 }, { 3, 1300, 0 },
 	};
 
-	assert_true(fabs(nvmlmath_proc_util(s, 4, 7, 0, 0) - 140.0 / 3) < EPS);
-	assert_true(fabs(nvmlmath_proc_util(s, 4, 7, 100000, 1000000) - 14.0) < EPS);
-	assert_true(fabs(nvmlmath_proc_util(s, 4, 9, 0, 1000000) - 100) < EPS);
-	assert_true(nvmlmath_proc_util(s, 4, 8, 100000, 1000000) < 0);
-	/* A sample past 100 % says no more than busy throughout. */
-	const struct nvmlmath_sample over[] = { { 1, 5, 250 } };
+	assert_int_equal(nvmlmath_keep(s, 5, 1000), 2);
+	assert_int_equal(s[0].pid, 2);
+	assert_int_equal(s[1].pid, 3);
+	assert_int_equal(nvmlmath_keep(s, 0, 0), 0);
+}
 
-	assert_true(fabs(nvmlmath_proc_util(over, 1, 1, 0, 0) - 100) < EPS);
+/* Each sample covers the time since the one before it (the first: since
+ * lastSeenTimeStamp); with the period known, one period at most. */
+static void test_proc_busy(void **state)
+{
+	/* One sample per process (NVIDIA's answer): the mean since lastSeen. */
+	const struct nvmlmath_sample one[] = { { 7, 2000000, 60 }, { 9, 1500000, 20 } };
+	/* Every period's sample: 7 busy at 60 % for two periods, idle for
+	 * three (no samples), then 20 % for one. */
+	const struct nvmlmath_sample all[] = {
+		{ 7, 1100000, 60 }, { 7, 1200000, 60 }, { 7, 1600000, 20 },
+	};
+
+	assert_true(fabs(nvmlmath_proc_busy_us(one, 2, 7, 1000000, 0) - 600000) < EPS);
+	assert_true(fabs(nvmlmath_proc_busy_us(one, 2, 9, 1000000, 0) - 100000) < EPS);
+	assert_true(nvmlmath_proc_busy_us(one, 2, 8, 1000000, 0) < 0);
+	/* 60 + 60 + 20 % of 100 ms: the idle periods are not the last sample's. */
+	assert_true(fabs(nvmlmath_proc_busy_us(all, 3, 7, 1000000, 100000) - 140000) < EPS);
+	/* Unknown period: each covers the time since the previous one. */
+	assert_true(fabs(nvmlmath_proc_busy_us(all, 3, 7, 1000000, 0) - 200000) < EPS);
+	/* Nothing before lastSeen: a sample not after it covers nothing. */
+	assert_true(fabs(nvmlmath_proc_busy_us(all, 1, 7, 1100000, 0)) < EPS);
 }
 
 static void test_period(void **state)
@@ -63,17 +82,17 @@ static const struct nvmlmath_proc procs0[] = {
 	{ 10, true, 1000 }, { 11, true, 2000 }, { 99, true, 1 << 30 } };
 static const struct nvmlmath_proc procs1[] = { { 12, true, 4000 } };
 static const struct nvmlmath_sample samples0[] = {
-	{ 10, 100, 30 }, { 10, 200, 50 }, { 11, 200, 25 }, { 99, 200, 100 } };
-static const struct nvmlmath_sample samples1[] = { { 12, 150, 70 } };
+	{ 10, 500000, 30 }, { 10, 1000000, 50 }, { 11, 1000000, 25 }, { 99, 1000000, 100 } };
+static const struct nvmlmath_sample samples1[] = { { 12, 1000000, 70 } };
 
 static void devs_init(struct nvmlmath_dev d[2])
 {
 	d[0] = (struct nvmlmath_dev){ .procs_ok = true, .procs = procs0, .n_procs = 3,
 				     .util_ok = true, .util_window = true, .since_us = 0,
-				     .until_us = 1000, .samples = samples0, .n_samples = 4 };
+				     .until_us = 1000000, .samples = samples0, .n_samples = 4 };
 	d[1] = (struct nvmlmath_dev){ .procs_ok = true, .procs = procs1, .n_procs = 1,
 				     .util_ok = true, .util_window = true, .since_us = 0,
-				     .until_us = 1000, .samples = samples1, .n_samples = 1 };
+				     .until_us = 1000000, .samples = samples1, .n_samples = 1 };
 }
 
 static void test_run(void **state)
@@ -86,7 +105,8 @@ static void test_run(void **state)
 
 	devs_init(d);
 	nvmlmath_run(d, 2, members, 4, NULL, 0, &r, found, 8, &n_found);
-	/* Device 0: 40 (mean of 30, 50) + 25; device 1: 70: the busiest. */
+	/* Device 0: 40 (30 % of its first half second, 50 % of the second) +
+	 * 25; device 1: 70: the busiest. */
 	assert_true(r.have_percent && fabs(r.percent - 70) < EPS);
 	assert_true(r.have_vram);
 	assert_int_equal(r.vram_bytes, 7000);
@@ -100,7 +120,7 @@ static void test_run(void **state)
 	nvmlmath_run(d, 2, members, 4, NULL, 0, &r, found, 2, &n_found);
 	assert_int_equal(n_found, 2);
 	/* Summed past 100: clamped. */
-	const struct nvmlmath_sample hot[] = { { 10, 1, 80 }, { 11, 1, 90 } };
+	const struct nvmlmath_sample hot[] = { { 10, 1000000, 80 }, { 11, 1000000, 90 } };
 
 	d[0].samples = hot;
 	d[0].n_samples = 2;
@@ -156,8 +176,8 @@ static void test_run_accounting(void **state)
 {
 	const uint32_t members[] = { 10, 11, 12, 20 };
 	const struct nvmlmath_acct acct[] = {
-		{ .dev = 0, .pid = 20, .util = 80, .start_us = 0, .end_us = 500 },
-		{ .dev = 1, .pid = 12, .util = 100, .start_us = 0, .end_us = 1000 },
+		{ .dev = 0, .pid = 20, .util = 80, .start_us = 0, .end_us = 500000 },
+		{ .dev = 1, .pid = 12, .util = 100, .start_us = 0, .end_us = 1000000 },
 	};
 	struct nvmlmath_dev d[2];
 	struct gpufig r;
@@ -221,7 +241,8 @@ static void test_busy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_proc_util),     cmocka_unit_test(test_period),
+		cmocka_unit_test(test_keep),	      cmocka_unit_test(test_proc_busy),
+		cmocka_unit_test(test_period),
 		cmocka_unit_test(test_acct),	      cmocka_unit_test(test_run),
 		cmocka_unit_test(test_run_unknown),   cmocka_unit_test(test_run_accounting),
 		cmocka_unit_test(test_combine),	      cmocka_unit_test(test_busy),

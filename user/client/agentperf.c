@@ -166,23 +166,26 @@ static void print_gpus(const cJSON *gpus, bool json)
 		printf("no GPU reports usage\n");
 		return;
 	}
-	printf("%-12s %-7s %6s %10s %10s  %s\n", "DEVICE", "BACKEND", "UTIL", "MEM USED",
-	       "MEM TOTAL", "NAME");
+	printf("%-12s %-7s %-18s %6s %10s %10s  %s\n", "DEVICE", "BACKEND", "METHOD", "UTIL",
+	       "MEM USED", "MEM TOTAL", "NAME");
 	cJSON_ArrayForEach(dev, gpus)
 	{
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(dev, "device");
 		const cJSON *be = cJSON_GetObjectItemCaseSensitive(dev, "backend");
+		const cJSON *me = cJSON_GetObjectItemCaseSensitive(dev, "method");
 		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(dev, "name");
-		char name[128], idb[32], beb[16], u[16], used[16], total[16];
+		char name[128], idb[32], beb[16], meb[24], u[16], used[16], total[16];
 
 		/* What the driver calls its device is shown, never its escapes. */
 		snprintf(idb, sizeof(idb), "%s", cJSON_IsString(id) ? id->valuestring : "?");
 		snprintf(beb, sizeof(beb), "%s", cJSON_IsString(be) ? be->valuestring : "?");
+		snprintf(meb, sizeof(meb), "%s", cJSON_IsString(me) ? me->valuestring : "?");
 		snprintf(name, sizeof(name), "%s", cJSON_IsString(nm) ? nm->valuestring : "?");
 		names_sanitize(idb);
 		names_sanitize(beb);
+		names_sanitize(meb);
 		names_sanitize(name);
-		printf("%-12s %-7s %6s %10s %10s  %s\n", idb, beb,
+		printf("%-12s %-7s %-18s %6s %10s %10s  %s\n", idb, beb, meb,
 		       dev_figure(dev, "utilization_percent", 1, "%.0f%%", u, sizeof(u)),
 		       dev_figure(dev, "memory_used_bytes", gib, "%.1fGiB", used, sizeof(used)),
 		       dev_figure(dev, "memory_total_bytes", gib, "%.1fGiB", total, sizeof(total)),

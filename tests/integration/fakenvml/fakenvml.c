@@ -12,8 +12,14 @@
  *   error D CODE                   every call on D fails with CODE
  *   accounting D 0|1               accounting mode
  *   proc D compute|graphics PID MEM|na
- *   busy D PID SM FROM TO          one sample of SM % every 100 ms, on the
- *                                  grid of multiples of 100 ms in (FROM, TO]
+ *   busy D PID SM FROM TO          PID is SM % busy in each 100 ms sample
+ *                                  period ending on the grid of multiples
+ *                                  of 100 ms in (FROM, TO] (rows add up)
+ *   samples D all|one              what nvmlDeviceGetProcessUtilization
+ *                                  answers: every busy period's sample
+ *                                  (default), or NVIDIA's one sample per
+ *                                  process: stamped with its latest busy
+ *                                  period, its mean SM % since lastSeen
  *   acct D PID UTIL START TIME_MS RUNNING
  * Samples are made when asked for, for grid points up to now and at most
  * 10 s back, after the caller's lastSeenTimeStamp, like the driver's ring. */
@@ -44,7 +50,7 @@ static struct {
 	char name[MAX_DEV][NVML_DEVICE_NAME_BUFFER_SIZE];
 	unsigned long long total[MAX_DEV], used[MAX_DEV];
 	unsigned util[MAX_DEV];
-	int error[MAX_DEV], accounting[MAX_DEV];
+	int error[MAX_DEV], accounting[MAX_DEV], one[MAX_DEV];
 	struct row proc[MAX_ROWS], busy[MAX_ROWS], acct[MAX_ROWS];
 	int n_proc, n_busy, n_acct;
 } st;
@@ -84,6 +90,8 @@ static int load(void)
 			sscanf(line + n, "%u", &st.util[d]);
 		} else if (!strcmp(kind, "error")) {
 			sscanf(line + n, "%d", &st.error[d]);
+		} else if (!strcmp(kind, "samples")) {
+			st.one[d] = !strncmp(line + n, "one", 3);
 		} else if (!strcmp(kind, "accounting")) {
 			sscanf(line + n, "%d", &st.accounting[d]);
 		} else if (!strcmp(kind, "proc") && st.n_proc < MAX_ROWS) {
@@ -257,31 +265,72 @@ nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t h, unsigned i
 	return processes(h, 1, count, infos);
 }
 
+/* PID's SM % on device d in the period ending at grid point g. */
+static unsigned busy_at(int d, unsigned pid, unsigned long long g)
+{
+	unsigned sm = 0;
+
+	for (int i = 0; i < st.n_busy; i++)
+		if (st.busy[i].dev == d && st.busy[i].pid == pid && st.busy[i].b < g &&
+		    g <= st.busy[i].c)
+			sm += (unsigned)st.busy[i].a;
+	return sm > 100 ? 100 : sm;
+}
+
+/* Whether row i is the first busy row of its pid on its device. */
+static int first_row(int i)
+{
+	for (int j = 0; j < i; j++)
+		if (st.busy[j].dev == st.busy[i].dev && st.busy[j].pid == st.busy[i].pid)
+			return 0;
+	return 1;
+}
+
 /* Fills out (when not NULL) with the samples after last; returns how many there are. */
 static unsigned make_samples(int d, unsigned long long last, nvmlProcessUtilizationSample_t *out,
 			     unsigned cap)
 {
-	unsigned long long now = now_us(), from, to, g;
+	unsigned long long now = now_us(), from = last, g0, g;
 	unsigned n = 0;
 
+	if (now > KEEP_US && from < now - KEEP_US)
+		from = now - KEEP_US;
+	g0 = (from / PERIOD_US + 1) * PERIOD_US;
 	for (int i = 0; i < st.n_busy; i++) {
 		const struct row *r = &st.busy[i];
+		unsigned long long latest = 0, sum = 0, periods = 0, sum_latest = 0, periods_latest = 0;
 
-		if (r->dev != d)
+		if (r->dev != d || !first_row(i))
 			continue;
-		from = r->b > last ? r->b : last;
-		if (now > KEEP_US && from < now - KEEP_US)
-			from = now - KEEP_US;
-		to = r->c < now ? r->c : now;
-		for (g = (from / PERIOD_US + 1) * PERIOD_US; g <= to; g += PERIOD_US) {
-			if (out && n < cap) {
-				memset(&out[n], 0, sizeof(out[n]));
-				out[n].pid = r->pid;
-				out[n].timeStamp = g;
-				out[n].smUtil = (unsigned)r->a;
+		for (g = g0; g <= now; g += PERIOD_US) {
+			unsigned sm = busy_at(d, r->pid, g);
+
+			sum += sm;
+			periods++;
+			if (sm && !st.one[d]) {
+				if (out && n < cap) {
+					memset(&out[n], 0, sizeof(out[n]));
+					out[n].pid = r->pid;
+					out[n].timeStamp = g;
+					out[n].smUtil = sm;
+				}
+				n++;
+			} else if (sm) {
+				latest = g;
+				sum_latest = sum;
+				periods_latest = periods;
 			}
-			n++;
 		}
+		if (!latest)
+			continue;
+		/* One sample: the mean over the periods since last, to the latest busy one. */
+		if (out && n < cap) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].pid = r->pid;
+			out[n].timeStamp = latest;
+			out[n].smUtil = (unsigned)((sum_latest + periods_latest / 2) / periods_latest);
+		}
+		n++;
 	}
 	return n;
 }

@@ -32,6 +32,7 @@ cJSON *gpudevs_json(const struct gpu_devices *d)
 		if (!o || !cJSON_AddStringToObject(o, "device", x->id) ||
 		    !cJSON_AddStringToObject(o, "name", x->name) ||
 		    !cJSON_AddStringToObject(o, "backend", x->backend) ||
+		    !cJSON_AddStringToObject(o, "method", x->method) ||
 		    !cJSON_AddItemToObject(o, "memory_total_bytes",
 					   num_or_null(x->have_mem_total, x->mem_total_bytes)) ||
 		    !cJSON_AddItemToObject(o, "memory_used_bytes",

@@ -16,6 +16,11 @@ struct gpu_device {
 	char id[24]; /* the `device` label: nvidia0, renderD128 */
 	char name[96]; /* "NVIDIA H200", "amdgpu 0000:03:00.0" */
 	char backend[8]; /* "nvml" or "drm" */
+	/* How its per-process utilization is read: "samples" (NVML's process
+	 * samples), "samples+accounting" (and accounting of processes that
+	 * exited with no sample: accounting mode on), "accounting", "none"
+	 * (NVML with neither), "fdinfo" (DRM clients' engine time). */
+	char method[24];
 	int index; /* the backend's own: NVML's index, the DRM card's number */
 	bool have_mem_total, have_mem_used, have_util;
 	uint64_t mem_total_bytes, mem_used_bytes;
@@ -29,7 +34,7 @@ struct gpu_devices {
 
 /* A free entry at the end of d, zeroed; NULL when d is full. */
 struct gpu_device *gpudevs_add(struct gpu_devices *d);
-/* The list as the status reply gives it: [{"device","name","backend",
+/* The list as the status reply gives it: [{"device","name","backend","method",
  * "memory_total_bytes","memory_used_bytes","utilization_percent"}], each
  * figure null while unknown. NULL on ENOMEM. */
 cJSON *gpudevs_json(const struct gpu_devices *d);

@@ -317,6 +317,7 @@ void gpuscan_devices(const char *sys_root, struct gpu_devices *out)
 			continue;
 		snprintf(x->id, sizeof(x->id), "%.*s", (int)sizeof(x->id) - 1, de->d_name);
 		snprintf(x->backend, sizeof(x->backend), "drm");
+		snprintf(x->method, sizeof(x->method), "fdinfo");
 		x->index = atoi(de->d_name + 7);
 		/* The device's PCI address is where its link leads. */
 		snprintf(path, sizeof(path), "%s/class/drm/%s/device", sys_root, de->d_name);

@@ -22,7 +22,9 @@ struct nvml_dev {
 	nvmlMemory_t mem;
 	unsigned util;
 	bool read_once;
-	uint64_t last_ts; /* newest sample timestamp seen: the next read's lastSeenTimeStamp */
+	uint64_t last_ts; /* newest sample timestamp kept: the next read's lastSeenTimeStamp */
+	uint64_t seen_us; /* the lastSeenTimeStamp the latest read passed */
+	bool util_lost; /* the latest read of its samples failed */
 	uint64_t period_us; /* the driver's sample period, as the samples show it */
 	uint64_t prev_us; /* when it was read last */
 	nvmlReturn_t err, logged_err; /* this read's first failure; the last one logged */
@@ -222,6 +224,9 @@ void nvml_list(const struct nvml *n, struct gpu_devices *d)
 		snprintf(x->id, sizeof(x->id), "nvidia%d", i);
 		snprintf(x->name, sizeof(x->name), "%s", n->dev[i].name);
 		snprintf(x->backend, sizeof(x->backend), "nvml");
+		snprintf(x->method, sizeof(x->method), "%s",
+			 n->api.samples ? (n->dev[i].accounting ? "samples+accounting" : "samples")
+					: (n->dev[i].accounting ? "accounting" : "none"));
 		x->index = i;
 		x->have_mem_total = n->dev[i].have_total;
 		x->mem_total_bytes = n->dev[i].total_bytes;
@@ -305,7 +310,10 @@ static bool read_samples(struct nvml *n, struct nvml_dev *d, size_t *ns)
 	unsigned count = 0;
 	nvmlReturn_t rc = NVML_ERROR_INSUFFICIENT_SIZE;
 
+	uint64_t seen = d->last_ts;
+
 	*ns = 0;
+	d->seen_us = seen;
 	if (!n->api.samples)
 		return false;
 	for (int tries = 0; tries < 2 && rc == NVML_ERROR_INSUFFICIENT_SIZE; tries++) {
@@ -326,12 +334,14 @@ static bool read_samples(struct nvml *n, struct nvml_dev *d, size_t *ns)
 		const nvmlProcessUtilizationSample_t *u = &n->usamples[i];
 
 		d->samples[i] = (struct nvmlmath_sample){ u->pid, u->timeStamp, u->smUtil };
-		if (u->timeStamp > d->last_ts)
-			d->last_ts = u->timeStamp;
 	}
-	*ns = count;
-	qsort(d->samples, count, sizeof(*d->samples), cmp_sample);
-	d->period_us = nvmlmath_period(d->samples, count, d->period_us);
+	/* Only what NVIDIA's rules count, and the next read starts after it. */
+	*ns = nvmlmath_keep(d->samples, count, seen);
+	for (size_t i = 0; i < *ns; i++)
+		if (d->samples[i].ts_us > d->last_ts)
+			d->last_ts = d->samples[i].ts_us;
+	qsort(d->samples, *ns, sizeof(*d->samples), cmp_sample);
+	d->period_us = nvmlmath_period(d->samples, *ns, d->period_us);
 	return true;
 }
 
@@ -379,6 +389,11 @@ void nvml_read(struct nvml *n, uint64_t real_us)
 		r->samples = d->samples;
 		r->n_samples = ns;
 		r->period_us = d->period_us;
+		/* After reads that failed (a lost GPU), a sample's mean since
+		 * lastSeenTimeStamp is counted from the previous read only: the
+		 * time in between had no figure, and gets none now. */
+		r->seen_us = d->util_lost && d->prev_us > d->seen_us ? d->prev_us : d->seen_us;
+		d->util_lost = !r->util_ok;
 		/* The first read only sets where the next one starts: the
 		 * driver's buffer before it may hold seconds of samples. */
 		r->util_window = d->read_once;

@@ -5,25 +5,37 @@
 
 #include "nvmlmath.h"
 
-double nvmlmath_proc_util(const struct nvmlmath_sample *s, size_t n, uint32_t pid,
-			 uint64_t period_us, uint64_t window_us)
+size_t nvmlmath_keep(struct nvmlmath_sample *s, size_t n, uint64_t seen_us)
 {
-	double sum = 0;
 	size_t k = 0;
 
+	for (size_t i = 0; i < n; i++)
+		if (s[i].ts_us > seen_us && s[i].sm <= 100)
+			s[k++] = s[i];
+	return k;
+}
+
+double nvmlmath_proc_busy_us(const struct nvmlmath_sample *s, size_t n, uint32_t pid,
+			     uint64_t seen_us, uint64_t period_us)
+{
+	uint64_t from = seen_us;
+	double busy = 0;
+	bool any = false;
+
 	for (size_t i = 0; i < n; i++) {
+		uint64_t cover;
+
 		if (s[i].pid != pid)
 			continue;
-		/* A percent past 100 is the driver's rounding: one sample
-		 * cannot say more than that the SMs were busy throughout. */
-		sum += s[i].sm > 100 ? 100 : s[i].sm;
-		k++;
+		cover = s[i].ts_us > from ? s[i].ts_us - from : 0;
+		if (period_us && cover > period_us)
+			cover = period_us;
+		busy += (s[i].sm > 100 ? 100 : s[i].sm) / 100.0 * (double)cover;
+		if (s[i].ts_us > from)
+			from = s[i].ts_us;
+		any = true;
 	}
-	if (!k)
-		return -1;
-	if (period_us && window_us)
-		return sum * (double)period_us / (double)window_us;
-	return sum / (double)k;
+	return any ? busy : -1;
 }
 
 uint64_t nvmlmath_period(const struct nvmlmath_sample *s, size_t n, uint64_t prev)
@@ -83,8 +95,9 @@ static bool has_sample(const struct nvmlmath_sample *s, size_t n, uint32_t pid)
 	return false;
 }
 
-/* One device's utilization by the run (percent, clamped), from its members'
- * samples (sorted by pid) and the accounting of those that exited with none. */
+/* One device's utilization by the run (percent of the time between the
+ * reads, clamped), from its members' samples (sorted by pid) and the
+ * accounting of those that exited with none. */
 static double dev_util(const struct nvmlmath_dev *d, int dev, const uint32_t *members,
 		       size_t n_members, const struct nvmlmath_acct *acct, size_t n_acct,
 		       uint32_t *found, size_t max_found, size_t *n_found)
@@ -100,7 +113,10 @@ static double dev_util(const struct nvmlmath_dev *d, int dev, const uint32_t *me
 			j++;
 		if (!is_member(members, n_members, pid))
 			continue;
-		util += nvmlmath_proc_util(&d->samples[i], j - i, pid, d->period_us, window);
+		if (window)
+			util += nvmlmath_proc_busy_us(&d->samples[i], j - i, pid, d->seen_us,
+						      d->period_us) /
+				(double)window * 100;
 		note_found(pid, found, max_found, n_found);
 	}
 	for (i = 0; i < n_acct; i++) {

@@ -32,7 +32,8 @@ struct nvmlmath_dev {
 	bool util_ok; /* its samples were read (none since the last read is a read) */
 	bool util_window; /* and a read came before: they cover [since_us, until_us] */
 	uint64_t since_us, until_us;
-	const struct nvmlmath_sample *samples; /* sorted by pid, then time */
+	uint64_t seen_us; /* the lastSeenTimeStamp the read passed: the previous newest sample */
+	const struct nvmlmath_sample *samples; /* kept (nvmlmath_keep), sorted by pid, then time */
 	size_t n_samples;
 	uint64_t period_us; /* the driver's sample period (nvmlmath_period); 0: unknown */
 };
@@ -46,14 +47,22 @@ struct nvmlmath_acct {
 	uint64_t start_us, end_us;
 };
 
-/* pid's SM utilization (percent) over a window of window_us from its
- * samples in it. NVML gives a sample only for a sample period in which the
- * process was busy, each the percent of that period: with the period known,
- * the busy time is the sum of percent × period over the window's length.
- * Without it (period_us or window_us 0), the mean of its samples. -1 when it
- * has none. */
-double nvmlmath_proc_util(const struct nvmlmath_sample *s, size_t n, uint32_t pid,
-			 uint64_t period_us, uint64_t window_us);
+/* Keeps, in place and in order, the samples NVIDIA's rules count: newer
+ * than seen_us (the lastSeenTimeStamp passed) and at most 100 % (a larger
+ * value is the driver's garbage, as nvtop finds: dropped, not clamped).
+ * Returns how many. */
+size_t nvmlmath_keep(struct nvmlmath_sample *s, size_t n, uint64_t seen_us);
+/* pid's busy time (microseconds) in one read's samples (sorted by pid then
+ * time). Each sample is the process's utilization since the one before it,
+ * the first since seen_us: nvml.h's "utilization since the previous query",
+ * whether the driver gives one sample per process (its latest, the mean
+ * since lastSeenTimeStamp) or every sample period's. Where the period is
+ * known (period_us > 0: several samples of one process in one read), no
+ * sample covers more than one period: a process idle between two busy
+ * periods has no samples there. Nothing before seen_us, nothing after its
+ * last sample. -1 when it has no sample. */
+double nvmlmath_proc_busy_us(const struct nvmlmath_sample *s, size_t n, uint32_t pid,
+			     uint64_t seen_us, uint64_t period_us);
 /* The driver's sample period from samples sorted by pid then time: the
  * smallest step (of 1 ms or more) between one process's consecutive samples.
  * prev when no process has two. */
@@ -65,8 +74,9 @@ double nvmlmath_acct_util(const struct nvmlmath_acct *a, uint64_t w0_us, uint64_
 /* A run's figures over n_devs devices. members: the run's processes, sorted
  * (those alive and those that left since the previous reading); acct:
  * accounting of members that exited, used on a device only for a member
- * with no sample there. Per device, utilization is the sum of its members'
- * (clamped to 100) and VRAM their used memory; the run takes the busiest
+ * with no sample there. Per device, utilization is its members' busy time
+ * over the time between the two reads (clamped to 100: a sum over the run's
+ * gpu_seconds is then their busy time), and VRAM their used memory; the run takes the busiest
  * device and the sum of VRAM. Any device not read, or read once only, makes
  * the percent unknown; any device's lists not read, or a member's memory
  * not measured, the VRAM. The members found on a device are written to
