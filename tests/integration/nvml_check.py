@@ -210,7 +210,22 @@ async def main():
         fx.write()
         await until(ws, time.time() + 1.1, lambda g: g["percent"] == 0 and
                     g["vram_used_gb"] == 2.0, "figures back after the GPU answers again")
-    print(json.dumps({"run_id": run_id, "phase_seconds": 0.5 * (t2 - t1) / 1e6,
+
+    # The last interval: A busy at 50 % from t3 until the run ends at t4,
+    # some 0.8 s after a reading: the reading after the end counts it up to
+    # t4 (the driver keeps an exited process's samples), nothing after.
+    last = await next_reading(log, run_id, time.time())
+    t3 = (int(last[2] * 1e6) // PERIOD_US + 2) * PERIOD_US
+    fx.busy.append((a, 50, t3, t3 + 60 * 10**6))
+    fx.write()
+    r = await next_reading(log, run_id, t3 / 1e6)
+    t4 = (int(r[2] * 1e6) // PERIOD_US + 8) * PERIOD_US
+    fx.busy[-1] = (a, 50, t3, t4)
+    fx.write()
+    await asyncio.sleep(max(0, (t4 - now_us()) / 1e6))
+    os.kill(a, signal.SIGKILL)
+    os.kill(parent, signal.SIGKILL)
+    print(json.dumps({"run_id": run_id, "phase_seconds": 0.5 * (t2 - t1 + t4 - t3) / 1e6,
                       "acct_seconds": 0.4 * (e / 1e6 - prev[2])}))
 
 

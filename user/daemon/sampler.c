@@ -100,6 +100,11 @@ bool sampler_run_done(struct sampler *s, struct run *r)
 {
 	struct tokscan_result res;
 
+	/* Its GPU use up to its end: the first walk after it, made now unless
+	 * one was made in the last SAMPLER_END_WALK_NS (then the next tick's). */
+	if (gpu_end_pending(s->gpu, r) &&
+	    (sampler_sample(s, SAMPLER_END_WALK_NS), gpu_end_pending(s->gpu, r)))
+		return false;
 	switch (tokscan_end(s->tokscan, r->slot, r->gen, clock_mono_ns(), &res)) {
 	case TOKSCAN_END_PENDING:
 		return false;
@@ -129,8 +134,10 @@ const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns)
 		size_t n;
 
 		sampler_read_run(s, r);
-		if (!runs_is_open(r))
+		if (!runs_is_open(r)) {
+			gpu_end_run(s->gpu, r, mono);
 			continue;
+		}
 		/* Each run's rate over at least SAMPLER_RATE_MIN_NS since its own
 		 * base: a run attached a moment before a walk gets its first
 		 * rate at the first walk a second after it started. */

@@ -18,6 +18,8 @@
 /* Rates (runs' cores) span at least this long: a walk asked for sooner
  * reuses the latest rates. */
 #define SAMPLER_RATE_MIN_NS (900 * 1000000LL)
+/* An ended run's last GPU reading makes a walk, at most one this often. */
+#define SAMPLER_END_WALK_NS (20 * 1000000LL)
 
 struct sampler_opts {
 	const char *proc_root;
@@ -54,10 +56,11 @@ void sampler_read_run(struct sampler *s, struct run *r);
 /* r has just started: its root process is looked at for transcripts now, so
  * that what its agent writes from the start is counted. */
 void sampler_run_started(struct sampler *s, struct run *r);
-/* r has ended or is detached: its transcripts are read a last time into
- * r->tokens and let go, off the loop thread. false while that read is under
- * way (ask again: it gives up after TOKSCAN_END_WAIT_NS, keeping the
- * figures read before); true once r->tokens is final, and after that. */
+/* r has ended or is detached: its GPU use is read up to its end (a walk,
+ * at most one per SAMPLER_END_WALK_NS), and its transcripts a last time
+ * into r->tokens and let go, off the loop thread. false while either is
+ * under way (ask again: the token read gives up after TOKSCAN_END_WAIT_NS,
+ * keeping the figures read before); true once both are final, and after. */
 bool sampler_run_done(struct sampler *s, struct run *r);
 /* The GPU subsystem, read at each walk (gpu.h: a run's figures, the
  * devices). */

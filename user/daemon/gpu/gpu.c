@@ -16,6 +16,7 @@ struct slot_gpu {
 	struct nvml_run nv;
 	struct gpu_usage fig; /* both backends */
 	struct gpufig_busy busy; /* gpu_seconds */
+	bool ended; /* its last interval is read: nothing more is added */
 };
 
 struct gpu {
@@ -97,7 +98,7 @@ void gpu_read_run(struct gpu *g, struct run *r, const pid_t *pids, size_t n, int
 	struct slot_gpu *sg = &g->slot[r->slot];
 	int64_t t0 = clock_mono_ns(), t1, prev;
 
-	if (!g->host.available)
+	if (!g->host.available || (sg->gen == r->gen && sg->ended))
 		return;
 	if (sg->gen != r->gen) {
 		/* A new run in the slot: its clients start from fresh baselines. */
@@ -144,6 +145,26 @@ void gpu_read_run(struct gpu *g, struct run *r, const pid_t *pids, size_t n, int
 		log_debug("gpu of run %s: %.6f %% over %.9f s to %.6f, gpu_seconds %.9f", r->run_id,
 			  all.percent, (double)(mono - prev) / 1e9, (double)clock_real_ns() / 1e9,
 			  sg->busy.seconds);
+}
+
+bool gpu_end_pending(const struct gpu *g, const struct run *r)
+{
+	const struct slot_gpu *sg = &g->slot[r->slot];
+
+	return g->host.available && sg->gen == r->gen && sg->valid && !sg->ended;
+}
+
+void gpu_end_run(struct gpu *g, struct run *r, int64_t mono_ns)
+{
+	if (!gpu_end_pending(g, r))
+		return;
+	/* No process left: NVML's samples of those seen at the previous
+	 * reading, up to their exit (and their accounting); DRM's clients are
+	 * gone with them. */
+	gpu_read_run(g, r, NULL, 0, mono_ns);
+	g->slot[r->slot].ended = true;
+	log_debug("gpu of run %s: last interval read, gpu_seconds %.9f", r->run_id,
+		  r->gpu_seconds);
 }
 
 bool gpu_usage(const struct gpu *g, const struct run *r, struct gpu_usage *out)

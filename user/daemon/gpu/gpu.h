@@ -46,6 +46,16 @@ void gpu_read_devices(struct gpu *g);
 /* Reads open run r's use from its live processes (pids) at mono_ns, and
  * adds to r's gpu_seconds. Nothing without a GPU that reports usage. */
 void gpu_read_run(struct gpu *g, struct run *r, const pid_t *pids, size_t n, int64_t mono_ns);
+/* Whether ended run r still waits for its last interval: a reading after
+ * its end, which gpu_end_run takes in the first walk after it. */
+bool gpu_end_pending(const struct gpu *g, const struct run *r);
+/* Reads ended run r once more, with none of its processes left: what its
+ * processes did from the last reading to their end (NVML's samples of
+ * those seen then, which the driver keeps after they exit; DRM clients
+ * leave with their processes, so DRM adds nothing) is added to its
+ * gpu_seconds, and nothing after. Called once per walk for each ended run;
+ * reads only the first time. */
+void gpu_end_run(struct gpu *g, struct run *r, int64_t mono_ns);
 /* r's figures at the latest reading, DRM and NVML together: the busiest
  * device or engine, VRAM summed; unknown where either backend does not know.
  * No run (r NULL), or a run with nothing alive, uses none (zeros, known); a
