@@ -28,6 +28,7 @@ from ws_rules import check_message, fail, recv_after, recv_json  # noqa: E402
 
 GIB = 1 << 30
 TOTAL = 150754820096  # an H200's memory as NVML reports it
+TOTAL1 = 85520809984  # an H100's, the second NVIDIA device (accounting mode off)
 DRM_TOTAL = 8 * GIB  # the fake amdgpu card beside it
 PERIOD_US = 100000  # the fake's sample period
 
@@ -37,19 +38,23 @@ def now_us():
 
 
 class Fixture:
-    """The fake library's state file: one device, processes, samples, errors."""
+    """The fake library's state file: two devices, processes, samples, errors."""
 
     def __init__(self, path):
         self.path = path
         self.procs = []  # (list, pid, bytes or "na")
         self.busy = []  # (pid, sm, from_us, to_us)
+        self.busy1 = []  # the same, on the second device
         self.acct = []  # (pid, util, start_us, time_ms)
         self.error = 0
 
     def write(self):
-        lines = ["devices 1", "name 0 NVIDIA H200", f"memory 0 {TOTAL} {10 * GIB}", "util 0 37",
-                 "accounting 0 1", f"error 0 {self.error}",
-                 f"samples 0 {os.environ.get('FAKENVML_MODE', 'all')}"]
+        mode = os.environ.get("FAKENVML_MODE", "all")
+        lines = ["devices 2", "name 0 NVIDIA H200", f"memory 0 {TOTAL} {10 * GIB}", "util 0 37",
+                 "accounting 0 1", f"error 0 {self.error}", f"samples 0 {mode}",
+                 "name 1 NVIDIA H100", f"memory 1 {TOTAL1} {GIB}", "util 1 5", "accounting 1 0",
+                 f"samples 1 {mode}"]
+        lines += [f"busy 1 {pid} {sm} {a} {b}" for pid, sm, a, b in self.busy1]
         lines += [f"proc 0 {lst} {pid} {mem}" for lst, pid, mem in self.procs]
         lines += [f"busy 0 {pid} {sm} {a} {b}" for pid, sm, a, b in self.busy]
         lines += [f"acct 0 {pid} {u} {s} {ms} 0" for pid, u, s, ms in self.acct]
@@ -126,7 +131,7 @@ async def main():
         m = await recv_json(ws)
         check_message(m, project, gpu=True)
         run_id = m["run"]["run_id"]
-        total_gb = round((TOTAL + DRM_TOTAL) / GIB, 1)
+        total_gb = round((TOTAL + TOTAL1 + DRM_TOTAL) / GIB, 1)
         # VRAM of the run's own processes, A once for its two lists; its
         # idle processes use no SM time while another's is busy.
         g = (await until(ws, time.time(), lambda g: g["percent"] is not None,
@@ -169,6 +174,8 @@ async def main():
                                    "method": "samples+accounting", "memory_total_bytes": TOTAL, "memory_used_bytes": 10 * GIB,
                                    "utilization_percent": 37}:
             fail(f"status --gpus nvidia0: {devs.get('nvidia0')}")
+        if devs.get("nvidia1", {}).get("method") != "samples":
+            fail(f"status --gpus nvidia1 (accounting mode off): {devs.get('nvidia1')}")
         if devs.get("renderD128", {}).get("utilization_percent") != 12 or \
                 devs["renderD128"].get("method") != "fdinfo":
             fail(f"status --gpus renderD128: {devs.get('renderD128')}")
@@ -211,6 +218,14 @@ async def main():
         await until(ws, time.time() + 1.1, lambda g: g["percent"] == 0 and
                     g["vram_used_gb"] == 2.0, "figures back after the GPU answers again")
 
+    # The second device: A busy at 30 % there for 2 s, alone: the run's
+    # busiest device then.
+    t5 = (now_us() // PERIOD_US + 5) * PERIOD_US
+    t6 = t5 + 2 * 10**6
+    fx.busy1.append((a, 30, t5, t6))
+    fx.write()
+    await asyncio.sleep((t6 - now_us()) / 1e6 + 1.2)
+
     # The last interval: A busy at 50 % from t3 until the run ends at t4,
     # some 0.8 s after a reading: the reading after the end counts it up to
     # t4 (the driver keeps an exited process's samples), nothing after.
@@ -225,7 +240,8 @@ async def main():
     await asyncio.sleep(max(0, (t4 - now_us()) / 1e6))
     os.kill(a, signal.SIGKILL)
     os.kill(parent, signal.SIGKILL)
-    print(json.dumps({"run_id": run_id, "phase_seconds": 0.5 * (t2 - t1 + t4 - t3) / 1e6,
+    print(json.dumps({"run_id": run_id,
+                      "phase_seconds": (0.5 * (t2 - t1 + t4 - t3) + 0.3 * (t6 - t5)) / 1e6,
                       "acct_seconds": 0.4 * (e / 1e6 - prev[2])}))
 
 

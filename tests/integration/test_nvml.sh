@@ -31,10 +31,10 @@ done
 check_mode() {
 export FAKENVML_MODE=$1
 export FAKENVML_STATE=$T/nvml.state
-printf 'devices 1\nname 0 NVIDIA H200\nmemory 0 150754820096 10737418240\nutil 0 37\naccounting 0 1\nsamples 0 %s\n' \
+printf 'devices 2\nname 0 NVIDIA H200\nmemory 0 150754820096 10737418240\nutil 0 37\naccounting 0 1\nsamples 0 %s\nname 1 NVIDIA H100\nmemory 1 85520809984 1073741824\n' \
 	"$1" >"$FAKENVML_STATE"
 daemon_start -v --nvml-lib "$LIB" --sys-root "$F/sys"
-grep -q "GPU: a DRM device and NVML report usage; 2 devices: renderD128 (amdgpu 0000:04:00.0, 8.0 GiB), nvidia0 (NVIDIA H200, 140.4 GiB)" \
+grep -q "GPU: a DRM device and NVML report usage; 3 devices: renderD128 (amdgpu 0000:04:00.0, 8.0 GiB), nvidia0 (NVIDIA H200, 140.4 GiB), nvidia1 (NVIDIA H100, 79.6 GiB)" \
 	"$T/daemon.log" || fail "the devices were not named at start"
 
 # The run: a shell and two children (A stays, B exits); another process outside it.
@@ -53,12 +53,16 @@ out=$($PY "$ROOT/tests/integration/nvml_check.py" "$AGENTPERF_SERVER" "nvml-$1" 
 	"$T/daemon.log" "$AP" "$parent" "$a" "$b" "$other") || fail "nvml"
 "$AP" status --gpus | grep -Eq "^nvidia0 +nvml +samples\+accounting +[0-9]+% " ||
 	fail "status --gpus does not say how nvidia0 is read: $("$AP" status --gpus)"
+"$AP" status --gpus | grep -Eq "^nvidia1 +nvml +samples +[0-9]+% " ||
+	fail "status --gpus does not say how nvidia1 is read: $("$AP" status --gpus)"
 grep -q "NVML: nvidia0: GPU is lost: its figures are unknown until it answers" "$T/daemon.log" ||
 	fail "the lost GPU was not logged"
 grep -q "NVML: nvidia0 answers again" "$T/daemon.log" || fail "the GPU's return was not logged"
 
 # The record: gpu_seconds is the sum of the readings' percent × interval,
-# and the integral of what the fake served: A's 3 s at 50 %, B's accounting.
+# and the integral of what the fake served: A's 3 s at 50 %, its 2 s at 30 %
+# on the second device, its last 50 % phase up to the run's end, B's
+# accounting.
 kill "$a" "$parent" 2>/dev/null || true
 rec=$(wait_record "nvml-$1")
 run_id=$(jq -r .run_id <<<"$out")

@@ -303,13 +303,26 @@ static int cmp_sample(const void *a, const void *b)
 	return (x->ts_us > y->ts_us) - (x->ts_us < y->ts_us);
 }
 
+/* Where the next read starts after a read at real_us: after its newest
+ * sample, and never before the previous read (this one's, for the first).
+ * With no sample at all, lastSeenTimeStamp 0 would ask for the mean over
+ * the driver's whole buffer, and a process's first sample would then cover
+ * everything since 1970. A sample the driver stamps before the previous
+ * read but gives only after this one is lost: the driver lags less. */
+static void next_start(struct nvml_dev *d, uint64_t real_us)
+{
+	uint64_t floor = d->read_once ? d->prev_us : real_us;
+
+	if (d->last_ts < floor)
+		d->last_ts = floor;
+}
+
 /* The utilization samples since the last read, sorted by pid. Returns
  * whether they were read (none since then is a read). */
-static bool read_samples(struct nvml *n, struct nvml_dev *d, size_t *ns)
+static bool read_samples(struct nvml *n, struct nvml_dev *d, uint64_t real_us, size_t *ns)
 {
 	unsigned count = 0;
 	nvmlReturn_t rc = NVML_ERROR_INSUFFICIENT_SIZE;
-
 	uint64_t seen = d->last_ts;
 
 	*ns = 0;
@@ -323,8 +336,10 @@ static bool read_samples(struct nvml *n, struct nvml_dev *d, size_t *ns)
 		count = n->cap_usamples;
 		rc = n->api.samples(d->h, n->usamples, &count, d->last_ts);
 	}
-	if (rc == NVML_ERROR_NOT_FOUND)
+	if (rc == NVML_ERROR_NOT_FOUND) {
+		next_start(d, real_us);
 		return true; /* no sample since the last: idle */
+	}
 	if (rc != NVML_SUCCESS || grow((void **)&d->samples, &d->cap_samples, count,
 				       sizeof(*d->samples))) {
 		failed(d, rc != NVML_SUCCESS ? rc : NVML_ERROR_INSUFFICIENT_SIZE);
@@ -342,6 +357,7 @@ static bool read_samples(struct nvml *n, struct nvml_dev *d, size_t *ns)
 			d->last_ts = d->samples[i].ts_us;
 	qsort(d->samples, *ns, sizeof(*d->samples), cmp_sample);
 	d->period_us = nvmlmath_period(d->samples, *ns, d->period_us);
+	next_start(d, real_us);
 	return true;
 }
 
@@ -385,7 +401,7 @@ void nvml_read(struct nvml *n, uint64_t real_us)
 			      read_list(n, d, n->api.graphics, &np);
 		r->procs = d->procs;
 		r->n_procs = r->procs_ok ? np : 0;
-		r->util_ok = read_samples(n, d, &ns);
+		r->util_ok = read_samples(n, d, real_us, &ns);
 		r->samples = d->samples;
 		r->n_samples = ns;
 		r->period_us = d->period_us;
