@@ -88,9 +88,33 @@ class _Latest:
         return item
 
 
+async def _end(tasks):
+    """Cancels tasks until each has ended. Once is not always enough: before
+    Python 3.12, asyncio.wait_for (which websockets' connect and close use)
+    loses a cancellation that lands as its inner await completes
+    (gh-86296), and the task goes on: a relay cancelled at that moment
+    reconnected for ever. A cancellation of the caller meanwhile waits until
+    they have ended (a cleanup cut short would leave one running), then goes
+    on up."""
+    pending = set(tasks)
+    cancelled = False
+    while pending:
+        for t in pending:
+            t.cancel()
+        try:
+            _, pending = await asyncio.wait(pending, timeout=0.1)
+        except asyncio.CancelledError:
+            cancelled = True
+            pending = {t for t in pending if not t.done()}
+    for t in tasks:
+        if not t.cancelled():
+            t.exception()  # retrieved: their errors are the caller's to look at
+    if cancelled:
+        raise asyncio.CancelledError
+
+
 async def _stop(task):
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await _end([task])
 
 
 async def _forward(latest, send, fallback):
@@ -234,9 +258,7 @@ async def relay(project, send, *, server=None, token=None, stop=None, as_dict=Fa
             done, _ = await asyncio.wait(tasks[1:], return_when=asyncio.FIRST_COMPLETED)
     finally:
         # On every way out, cancellation included: close agentperfd's connection.
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _end(tasks)
     if fwd in done:
         logger.debug("agentperf relay for %s: the page's socket is gone (%r); stopping", project,
                      None if fwd.cancelled() else fwd.exception())

@@ -712,6 +712,60 @@ async def unit_fallback():
         fail("hung agentperfd: sources in order %s, %d fallback tasks left" % (" ".join(runs(sent)), len(live)))
     print("hung agentperfd, keepalive 0.3 s: the fallback took over after %.2f s" % took)
 
+    # A cancellation lost on the way (Python 3.11's asyncio.wait_for loses
+    # one that lands as its inner await completes, gh-86296): in the
+    # upstream task (an on_connect that swallows it stands in) and in the
+    # fallback's. The relay still ends, and with it both.
+    async def lose_one(ws=None):
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass
+
+    async def stubborn():
+        live.append(1)
+        try:
+            await lose_one()
+            while True:
+                await asyncio.sleep(0.02)
+        finally:
+            live.pop()
+
+    conns = []
+
+    async def on_connect(ws):
+        conns.append(ws)
+        await lose_one()
+
+    async with websockets.serve(metrics, "127.0.0.1", 0) as srv:
+        server = "127.0.0.1:%d" % srv.sockets[0].getsockname()[1]
+        task = asyncio.ensure_future(relay("demo", send, server=server, on_connect=on_connect))
+        await until(lambda: conns, "no connection")
+        task.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 3)
+        except asyncio.CancelledError:
+            pass
+        except asyncio.TimeoutError:
+            fail("a lost cancellation in the upstream task: the relay did not end within 3 s")
+        if not is_closed(conns[0]):
+            fail("a lost cancellation in the upstream task: its connection stays open")
+    srv = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    server = "127.0.0.1:%d" % srv.sockets[0].getsockname()[1]
+    task = asyncio.ensure_future(relay("demo", send, server=server, fallback=stubborn))
+    await until(lambda: live, "no fallback")
+    task.cancel()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), 3)
+    except asyncio.CancelledError:
+        pass
+    except asyncio.TimeoutError:
+        fail("a lost cancellation in the fallback: the relay did not end within 3 s")
+    srv.close()
+    if live:
+        fail("a lost cancellation in the fallback: its task still runs")
+    print("lost cancellations (upstream, fallback): the relay ended, both tasks with it")
+
 
 def main():
     if len(sys.argv) < 2:
