@@ -102,9 +102,11 @@ bool sampler_run_done(struct sampler *s, struct run *r)
 
 	/* Its GPU use up to its end: the first walk after it, made now unless
 	 * one was made in the last SAMPLER_END_WALK_NS (then the next tick's). */
-	if (gpu_end_pending(s->gpu, r) &&
-	    (sampler_sample(s, SAMPLER_END_WALK_NS), gpu_end_pending(s->gpu, r)))
-		return false;
+	if (gpu_end_pending(s->gpu, r)) {
+		sampler_sample(s, SAMPLER_END_WALK_NS);
+		if (gpu_end_pending(s->gpu, r))
+			return false;
+	}
 	switch (tokscan_end(s->tokscan, r->slot, r->gen, clock_mono_ns(), &res)) {
 	case TOKSCAN_END_PENDING:
 		return false;
