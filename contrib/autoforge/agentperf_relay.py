@@ -88,24 +88,32 @@ class _Latest:
         return item
 
 
-async def _end(tasks):
-    """Cancels tasks until each has ended. Once is not always enough: before
-    Python 3.12, asyncio.wait_for (which websockets' connect and close use)
-    loses a cancellation that lands as its inner await completes
-    (gh-86296), and the task goes on: a relay cancelled at that moment
-    reconnected for ever. A cancellation of the caller meanwhile waits until
-    they have ended (a cleanup cut short would leave one running), then goes
-    on up."""
+async def _end(tasks, grace=2.0):
+    """Cancels tasks and waits until each has ended. Once is not always
+    enough: before Python 3.12, asyncio.wait_for (which websockets' connect
+    and close use) loses a cancellation that lands as its inner await
+    completes (gh-86296), and the task goes on: a relay cancelled at that
+    moment reconnected for ever. So a task still running after grace
+    seconds (longer than any cleanup here: the closing handshake's 1 s) is
+    cancelled again, every half second. A cancellation of the caller
+    meanwhile waits until they have ended (a cleanup cut short would leave
+    one running), then goes on up."""
+    loop = asyncio.get_running_loop()
     pending = set(tasks)
     cancelled = False
+    for t in pending:
+        t.cancel()
+    deadline = loop.time() + grace
     while pending:
-        for t in pending:
-            t.cancel()
         try:
-            _, pending = await asyncio.wait(pending, timeout=0.1)
+            _, pending = await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
         except asyncio.CancelledError:
             cancelled = True
             pending = {t for t in pending if not t.done()}
+        if pending and loop.time() >= deadline:
+            for t in pending:  # a cancellation lost on the way: again
+                t.cancel()
+            deadline = loop.time() + 0.5
     for t in tasks:
         if not t.cancelled():
             t.exception()  # retrieved: their errors are the caller's to look at

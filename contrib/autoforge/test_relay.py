@@ -743,11 +743,11 @@ async def unit_fallback():
         await until(lambda: conns, "no connection")
         task.cancel()
         try:
-            await asyncio.wait_for(asyncio.shield(task), 3)
+            await asyncio.wait_for(asyncio.shield(task), 5)
         except asyncio.CancelledError:
             pass
         except asyncio.TimeoutError:
-            fail("a lost cancellation in the upstream task: the relay did not end within 3 s")
+            fail("a lost cancellation in the upstream task: the relay did not end within 5 s")
         if not is_closed(conns[0]):
             fail("a lost cancellation in the upstream task: its connection stays open")
     srv = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
@@ -756,11 +756,11 @@ async def unit_fallback():
     await until(lambda: live, "no fallback")
     task.cancel()
     try:
-        await asyncio.wait_for(asyncio.shield(task), 3)
+        await asyncio.wait_for(asyncio.shield(task), 5)
     except asyncio.CancelledError:
         pass
     except asyncio.TimeoutError:
-        fail("a lost cancellation in the fallback: the relay did not end within 3 s")
+        fail("a lost cancellation in the fallback: the relay did not end within 5 s")
     srv.close()
     if live:
         fail("a lost cancellation in the fallback: its task still runs")

@@ -99,24 +99,27 @@ void sampler_run_started(struct sampler *s, struct run *r)
 bool sampler_run_done(struct sampler *s, struct run *r)
 {
 	struct tokscan_result res;
+	bool done = true;
 
-	/* Its GPU use up to its end: the first walk after it, made now unless
-	 * one was made in the last SAMPLER_END_WALK_NS (then the next tick's). */
-	if (gpu_end_pending(s->gpu, r)) {
-		sampler_sample(s, SAMPLER_END_WALK_NS);
-		if (gpu_end_pending(s->gpu, r))
-			return false;
-	}
+	/* The final token read is asked for first: the runs that stop
+	 * together (--cleanup, shutdown) have theirs read together. */
 	switch (tokscan_end(s->tokscan, r->slot, r->gen, clock_mono_ns(), &res)) {
 	case TOKSCAN_END_PENDING:
-		return false;
+		done = false;
+		break;
 	case TOKSCAN_END_DONE:
 		apply_tokens(r, &res);
 		break;
 	case TOKSCAN_END_NONE:
 		break;
 	}
-	return true;
+	/* Its GPU use up to its end: the first walk after it, made now unless
+	 * one was made in the last SAMPLER_END_WALK_NS (then the next tick's). */
+	if (gpu_end_pending(s->gpu, r)) {
+		sampler_sample(s, SAMPLER_END_WALK_NS);
+		done = done && !gpu_end_pending(s->gpu, r);
+	}
+	return done;
 }
 
 const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns)

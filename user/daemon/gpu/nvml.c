@@ -343,6 +343,7 @@ static bool read_samples(struct nvml *n, struct nvml_dev *d, uint64_t real_us, s
 	if (rc != NVML_SUCCESS || grow((void **)&d->samples, &d->cap_samples, count,
 				       sizeof(*d->samples))) {
 		failed(d, rc != NVML_SUCCESS ? rc : NVML_ERROR_INSUFFICIENT_SIZE);
+		next_start(d, real_us); /* never 0, nor a backlog of the outage */
 		return false;
 	}
 	for (unsigned i = 0; i < count; i++) {

@@ -42,6 +42,7 @@ struct worker {
 	/* Under r->mu: */
 	registry_name *names; /* the latest read's, sorted */
 	size_t n_names;
+	bool published; /* its registry was read once (names may be none) */
 	bool force; /* read the registry at once (registry_knows) */
 	bool stop;
 	bool asking; /* an attach request below waits for the loop */
@@ -59,6 +60,7 @@ struct registry {
 	pthread_cond_t answered;
 	int ask_fd; /* eventfd on the loop: a worker asks for an attach */
 	int64_t forced_ns; /* the latest read asked for by registry_knows */
+	int64_t served_ns; /* when the workers started */
 	/* Given to registry_serve. */
 	const char *proc_root;
 	registry_attach_fn attach;
@@ -128,6 +130,20 @@ static void drain_fd(int fd)
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(a, b);
+}
+
+/* Whether one of the first k workers has not read its registry yet, while
+ * REGISTRY_FIRST_READ_NS have not passed since they started (r->mu held):
+ * until then, a later registry's lock may be for a name an earlier one
+ * holds. Past it, one that cannot be read (a hung path) stops no other. */
+static bool earlier_unread(const struct registry *r, size_t k, int64_t mono_ns)
+{
+	if (mono_ns - r->served_ns >= REGISTRY_FIRST_READ_NS)
+		return false;
+	for (size_t j = 0; j < k; j++)
+		if (!r->w[j].published)
+			return true;
+	return false;
 }
 
 /* Whether one of the first k workers' latest reads holds name (r->mu held). */
@@ -226,6 +242,7 @@ static void publish(struct worker *w)
 	old = w->names;
 	w->names = names;
 	w->n_names = e->n;
+	w->published = true;
 	pthread_mutex_unlock(&w->r->mu);
 	free(old);
 }
@@ -278,8 +295,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct registry *r = w->r;
 	int ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	int64_t next_look = 0;
-	bool watching = false;
+	int64_t next_look = 0, wait_ns;
+	bool watching = false, due = false, held;
 	uint64_t gen = 0;
 
 	privs_thread("registry");
@@ -292,8 +309,15 @@ static void *worker_main(void *arg)
 		};
 		bool force, db_changed, locks_changed, look, listed = false;
 
-		if (next_look > now)
-			poll(fds, 3, (int)((next_look - now + 999999) / 1000000));
+		/* A look held back for the earlier registries' first reads is
+		 * tried again soon. */
+		wait_ns = due && next_look - now > REGISTRY_HELD_NS ? REGISTRY_HELD_NS
+								      : next_look - now;
+		if (wait_ns > 0)
+			poll(fds, 3, (int)((wait_ns + 999999) / 1000000));
+		/* Emptied before the flags are read: a request made after this
+		 * is seen now or wakes the next poll, never lost between. */
+		drain_fd(w->wake_fd);
 		pthread_mutex_lock(&r->mu);
 		force = w->force;
 		w->force = false;
@@ -302,7 +326,6 @@ static void *worker_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&r->mu);
-		drain_fd(w->wake_fd);
 		db_changed = drain_registry_dir(ino_fd, &watching);
 		locks_changed = regengine_drain(w->engine);
 		now = clock_mono_ns();
@@ -315,8 +338,16 @@ static void *worker_main(void *arg)
 				publish(w);
 			}
 		}
-		if (look || locks_changed || listed)
+		/* The locks, once the earlier registries have been read (at
+		 * start): a name they hold is theirs, whichever reads first. */
+		due = due || look || locks_changed || listed;
+		pthread_mutex_lock(&r->mu);
+		held = earlier_unread(r, w->k, clock_mono_ns());
+		pthread_mutex_unlock(&r->mu);
+		if (due && !held) {
 			regengine_watch(w->engine, r->proc_root, ask_loop, w);
+			due = false;
+		}
 		if (look)
 			next_look = clock_mono_ns() + REGISTRY_LOOK_NS;
 	}
@@ -337,6 +368,7 @@ int registry_serve(struct registry *r, struct http *h, const char *proc_root,
 	r->proc_root = proc_root;
 	r->attach = fn;
 	r->attach_ctx = ctx;
+	r->served_ns = clock_mono_ns();
 	if ((err = http_watch_fd(h, r->ask_fd, on_ask, r)))
 		return err;
 	/* Every signal blocked: the loop takes them. */

@@ -15,6 +15,10 @@
 #define REGISTRY_FORCE_NS (250 * 1000000LL)
 /* Each registry's worker looks at its locks at least this often. */
 #define REGISTRY_LOOK_NS (1000 * 1000000LL)
+/* At start, a later registry's locks wait this long at most for the earlier
+ * registries' first reads (a name two hold is the earlier one's). */
+#define REGISTRY_FIRST_READ_NS (5000 * 1000000LL)
+#define REGISTRY_HELD_NS (50 * 1000000LL) /* how often such a look is tried again */
 
 struct registry;
 struct http;
