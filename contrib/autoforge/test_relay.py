@@ -731,6 +731,16 @@ async def unit_fallback():
         finally:
             live.pop()
 
+    async def cancelled_ends(task, where):
+        """Cancels the relay once; it must end within 5 s all the same."""
+        task.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 5)
+        except asyncio.CancelledError:
+            pass
+        except asyncio.TimeoutError:
+            fail("a lost cancellation in %s: the relay did not end within 5 s" % where)
+
     conns = []
 
     async def on_connect(ws):
@@ -741,26 +751,14 @@ async def unit_fallback():
         server = "127.0.0.1:%d" % srv.sockets[0].getsockname()[1]
         task = asyncio.ensure_future(relay("demo", send, server=server, on_connect=on_connect))
         await until(lambda: conns, "no connection")
-        task.cancel()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), 5)
-        except asyncio.CancelledError:
-            pass
-        except asyncio.TimeoutError:
-            fail("a lost cancellation in the upstream task: the relay did not end within 5 s")
+        await cancelled_ends(task, "the upstream task")
         if not is_closed(conns[0]):
             fail("a lost cancellation in the upstream task: its connection stays open")
     srv = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
     server = "127.0.0.1:%d" % srv.sockets[0].getsockname()[1]
     task = asyncio.ensure_future(relay("demo", send, server=server, fallback=stubborn))
     await until(lambda: live, "no fallback")
-    task.cancel()
-    try:
-        await asyncio.wait_for(asyncio.shield(task), 5)
-    except asyncio.CancelledError:
-        pass
-    except asyncio.TimeoutError:
-        fail("a lost cancellation in the fallback: the relay did not end within 5 s")
+    await cancelled_ends(task, "the fallback")
     srv.close()
     if live:
         fail("a lost cancellation in the fallback: its task still runs")
