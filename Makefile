@@ -49,13 +49,14 @@ DAEMON_PURE := config exporter history host journal lifecycle log perfmsg privs 
 	gpu/drmmath gpu/fdinfo gpu/gpu gpu/gpudevs gpu/gpufig gpu/gpuscan gpu/nvml gpu/nvmlmath \
 	registry/agentlock http/wsrules \
 	tokens/jscan tokens/tokdirs tokens/tokfiles tokens/tokneg tokens/tokprocs tokens/tokrun \
-	tokens/tokengine tokens/tokscan tokens/toksess tokens/transcript tokens/transcript_ids tokens/transcript_lines tokens/useropen
+	tokens/tokengine tokens/tokscan tokens/toksess tokens/transcript tokens/transcript_ids tokens/transcript_lines \
+	tokens/transcript_tools tokens/useropen actions/actexec actions/acttab actions/actions
 DAEMON_IO := agentperfd commands control daemon startup http/http http/wssession \
 	registry/regengine registry/reglocks registry/registry tracker/pins tracker/tracker tracker/trackerinfo
 CLIENT_PURE := runenv topview
 CLIENT_IO := agentperf cli client runcmd runwait topui watch
 
-DAEMON_DIRS := tracker registry http tokens gpu
+DAEMON_DIRS := tracker registry http tokens gpu actions
 DAEMON_INC := -Iuser/daemon
 # Tests and fuzz targets reach into the subsystems' parts directly.
 PART_INC := $(patsubst %,-Iuser/daemon/%,$(DAEMON_DIRS))

@@ -37,6 +37,13 @@ struct {
 	__type(value, struct tracker_run);
 } run_info SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TRACKER_MAX_RUNS);
+	__type(key, __u32);
+	__type(value, struct tracker_agent);
+} run_agent SEC(".maps");
+
 /* CPU of exited members by command name: updated once per task, at its final
  * switch, never per switch. Userspace reads and deletes a run's keys when its
  * record is written. When full, the rest stays in cpu_ns, not in "top". */
@@ -57,6 +64,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tracker_task);
 } pending_tasks SEC(".maps");
+
+/* Action events for userspace (tracker_abi.h): not pinned, each load has
+ * its own; only the acting load writes. Full: the action is not started
+ * (its tasks stay in the enclosing one) or a task's end is not told; both
+ * are counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Scratch for one exec event, too big for the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tracker_ev_exec);
+} exec_scratch SEC(".maps");
 
 /* Which load acts, and the ABI (tracker_abi.h). */
 struct {
@@ -155,8 +179,94 @@ static __always_inline void join(struct tracker_task *t, struct task_struct *p, 
 	t->slot = slot;
 	t->gen = gen;
 	t->flags = 0;
+	t->action = 0;
 	t->last_ns = t->base_ns = p->se.sum_exec_runtime;
 	t->base_delay_ns = run_delay_of(p);
+}
+
+static __always_inline __u32 depth_of(const struct tracker_task *t)
+{
+	return (t->flags >> TRACKER_TASK_DEPTH_SHIFT) & TRACKER_TASK_DEPTH_MAX;
+}
+
+/* Which action a new task of the run belongs to. A thread stays in its
+ * process's action (and leads it if its process does). A new process starts
+ * an action when its parent is the run's agent, or, while the agent is not
+ * known, when its parent is the agent level or an action's leader and the
+ * nesting is under nest_max; otherwise it joins its parent's action. The
+ * action is told to userspace before the child runs; with no room for the
+ * event, the child joins its parent's action (counted). */
+static __always_inline void place(struct tracker_task *ct, const struct tracker_task *pt,
+				  struct tracker_counters *c, __u32 parent_tgid, __u32 tgid)
+{
+	__u32 depth = depth_of(pt), slot = ct->slot;
+	struct tracker_ev_action *ev;
+	struct tracker_agent *a;
+	bool start;
+
+	ct->action = pt->action;
+	ct->flags = (ct->flags & TRACKER_TASK_DONE) | (depth << TRACKER_TASK_DEPTH_SHIFT);
+	if (tgid == parent_tgid) {
+		ct->flags |= pt->flags & TRACKER_TASK_LEADS;
+		return;
+	}
+	a = bpf_map_lookup_elem(&run_agent, &slot);
+	if (!a)
+		return;
+	start = parent_tgid == a->agent_tgid ||
+		(depth < a->nest_max && (!pt->action || (pt->flags & TRACKER_TASK_LEADS)) &&
+		 c->actions_started < TRACKER_NEST_ACTIONS_MAX);
+	if (!start || depth >= TRACKER_TASK_DEPTH_MAX)
+		return;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		c->actions_lost++;
+		return;
+	}
+	/* Unique without atomics: this CPU's count, tagged with the CPU (the
+	 * counters are per CPU and tracepoints run with preemption off). */
+	ct->action = ((__u64)bpf_get_smp_processor_id() << 32) | ++c->actions_started;
+	ct->flags = (ct->flags & TRACKER_TASK_DONE) | TRACKER_TASK_LEADS |
+		    ((depth + 1) << TRACKER_TASK_DEPTH_SHIFT);
+	ev->hdr.type = TRACKER_EV_ACTION;
+	ev->hdr.slot = ct->slot;
+	ev->hdr.gen = ct->gen;
+	ev->hdr.pad = 0;
+	ev->hdr.action = ct->action;
+	ev->parent = pt->action;
+	ev->spawner_tgid = parent_tgid;
+	ev->tgid = tgid;
+	ev->depth = depth + 1;
+	ev->pad = 0;
+	ev->fork_ns = bpf_ktime_get_boot_ns();
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* A task of an action leaves it (its final switch, or moving to another
+ * run): its whole CPU in the run, for the action's figures. */
+static __always_inline void tell_end(struct task_struct *p, const struct tracker_task *t,
+				     __u64 cpu_ns, struct tracker_counters *c)
+{
+	struct tracker_ev_task_end *ev;
+
+	if (!t->action)
+		return;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&c->actions_lost, 1);
+		return;
+	}
+	ev->hdr.type = TRACKER_EV_TASK_END;
+	ev->hdr.slot = t->slot;
+	ev->hdr.gen = t->gen;
+	ev->hdr.pad = 0;
+	ev->hdr.action = t->action;
+	ev->tgid = BPF_CORE_READ(p, tgid);
+	ev->pid = BPF_CORE_READ(p, pid);
+	ev->cpu_ns = cpu_ns;
+	ev->end_ns = bpf_ktime_get_boot_ns();
+	bpf_probe_read_kernel(ev->comm, sizeof(ev->comm), p->comm);
+	bpf_ringbuf_submit(ev, 0);
 }
 
 /* A member's whole CPU in the run, credited to its command name once. */
@@ -199,6 +309,9 @@ static __always_inline void account(struct task_struct *prev, struct tracker_tas
 	 * only becomes visible here, after sched_process_exit. Counted once. */
 	if ((get_task_state(prev) & TASK_DEAD) && !(t->flags & TRACKER_TASK_DONE)) {
 		t->flags |= TRACKER_TASK_DONE;
+		/* Told before it is counted: userspace that sees the count
+		 * and then drains the events has this one. */
+		tell_end(prev, t, t->last_ns - t->base_ns, c);
 		c->tasks_exited++;
 		c->run_delay_ns += run_delay_of(prev) - t->base_delay_ns;
 		credit_comm(prev, t);
@@ -235,6 +348,7 @@ static __always_inline int inherit(struct task_struct *parent, struct task_struc
 	if (ct->gen == pt->gen && ct->slot == pt->slot)
 		return 0;
 	join(ct, child, pt->slot, pt->gen);
+	place(ct, pt, c, parent->tgid, child->tgid);
 	c->tasks_started++;
 	return 0;
 }
@@ -262,6 +376,64 @@ static __always_inline int on_exit(struct task_struct *p)
 		return 0;
 	r->exit_code = p->exit_code;
 	r->root_exited = TRACKER_ROOT_EXITED;
+	return 0;
+}
+
+/* An action's leader execs for the first time: its arguments and
+ * environment go to userspace, which tells tool calls by them (Codex's
+ * CODEX_TOOL_CALL_ID, Claude Code's shell command). Only the new program's
+ * own stack pages are read, which exec has just written. */
+static __always_inline int on_exec(struct task_struct *p, struct tracker_task *t)
+{
+	struct tracker_counters *c;
+	struct tracker_ev_exec *ev;
+	__u64 start, end, len, alen;
+	struct mm_struct *mm;
+	__u32 zero = 0;
+
+	if (!t || !t->action || !(t->flags & TRACKER_TASK_LEADS) ||
+	    (t->flags & TRACKER_TASK_EXECD) || p->pid != p->tgid || !acting())
+		return 0;
+	c = live_run(t) ? counters_of(t->slot) : NULL;
+	mm = p->mm;
+	ev = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!c || !mm || !ev)
+		return 0;
+	t->flags |= TRACKER_TASK_EXECD;
+	ev->hdr.type = TRACKER_EV_EXEC;
+	ev->hdr.slot = t->slot;
+	ev->hdr.gen = t->gen;
+	ev->hdr.pad = 0;
+	ev->hdr.action = t->action;
+	ev->tgid = p->tgid;
+	ev->exec_ns = bpf_ktime_get_boot_ns();
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len > TRACKER_EXEC_ARGS_MAX)
+		len = TRACKER_EXEC_ARGS_MAX;
+	barrier_var(len);
+	if (len > TRACKER_EXEC_ARGS_MAX || bpf_probe_read_user(ev->data, len, (void *)start))
+		len = 0;
+	alen = len;
+	start = BPF_CORE_READ(mm, env_start);
+	end = BPF_CORE_READ(mm, env_end);
+	len = end > start ? end - start : 0;
+	if (len > TRACKER_EXEC_ENV_MAX)
+		len = TRACKER_EXEC_ENV_MAX;
+	barrier_var(len);
+	barrier_var(alen);
+	if (len > TRACKER_EXEC_ENV_MAX || alen > TRACKER_EXEC_ARGS_MAX ||
+	    bpf_probe_read_user(ev->data + alen, len, (void *)start))
+		len = 0;
+	ev->args_len = alen;
+	ev->env_len = len;
+	len = offsetof(struct tracker_ev_exec, data) + alen + len;
+	barrier_var(len);
+	if (len > sizeof(*ev))
+		return 0;
+	if (bpf_ringbuf_output(&events, ev, len, 0))
+		c->actions_lost++;
 	return 0;
 }
 
@@ -295,6 +467,13 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
 {
 	return on_exit(p);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_sched_process_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	return on_exec(p, member_of(p));
 }
 
 /* Variant "raw_tp": raw tracepoint arguments are untyped, so the subject task
@@ -341,6 +520,7 @@ static __always_inline struct tracker_task *storage_of(struct task_struct *t)
 
 static __always_inline int park_child(struct task_struct *child)
 {
+	struct task_struct *cur = bpf_get_current_task_btf();
 	struct tracker_counters *c;
 	struct tracker_task *pt, v;
 	__u64 *count;
@@ -348,7 +528,7 @@ static __always_inline int park_child(struct task_struct *child)
 
 	if (!acting())
 		return 0;
-	pt = storage_of(bpf_get_current_task_btf());
+	pt = storage_of(cur);
 	if (!pt || !live_run(pt))
 		return 0;
 	c = counters_of(pt->slot);
@@ -361,6 +541,7 @@ static __always_inline int park_child(struct task_struct *child)
 	/* Parked already (another load's handler, during a handover): once. */
 	if (bpf_map_lookup_elem(&pending_tasks, &tid))
 		return 0;
+	place(&v, pt, c, cur->tgid, BPF_CORE_READ(child, tgid));
 	if (bpf_map_update_elem(&pending_tasks, &tid, &v, BPF_NOEXIST)) {
 		c->tasks_lost++;
 		return 0;
@@ -404,6 +585,15 @@ SEC("raw_tp/sched_process_exit")
 int BPF_PROG(handle_sched_process_exit_raw)
 {
 	return on_exit(bpf_get_current_task_btf());
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(handle_sched_process_exec_raw)
+{
+	struct task_struct *p = bpf_get_current_task_btf();
+
+	/* A parked child may exec before its first switch-out. */
+	return on_exec(p, storage_of(p));
 }
 
 /* Seeding: mark a task, and with seed_tgid's descendants, an existing tree. */
@@ -465,6 +655,8 @@ int handle_seed(struct bpf_iter__task *ctx)
 			__sync_fetch_and_add(&oc->cpu_ns, sum - t->last_ns);
 			__sync_fetch_and_add(&oc->tasks_exited, 1);
 		}
+		if (oc)
+			tell_end(task, t, sum - t->base_ns, oc);
 		/* Its root leaving, the old run will see no root exit: it ends
 		 * when its last task is gone, with no exit status. */
 		if (task->tgid == old->root_tgid && !old->root_exited)
@@ -516,6 +708,7 @@ int handle_sample(struct bpf_iter__task *ctx)
 	rec.slot = slot;
 	rec.tgid = task->tgid;
 	rec.pid = task->pid;
+	rec.action = t->action;
 	rec.cpu_ns = sum - t->base_ns;
 	bpf_probe_read_kernel(rec.comm, sizeof(rec.comm), task->comm);
 	/* RSS is per process: count each thread group once, through its leader. */

@@ -13,7 +13,7 @@
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."
-declare -A FACADE=([tracker]=tracker [registry]=registry [http]=http [tokens]=tokscan [gpu]=gpu)
+declare -A FACADE=([tracker]=tracker [registry]=registry [http]=http [tokens]=tokscan [gpu]=gpu [actions]=actions)
 fail=0
 
 daemon_syms=$(nm --defined-only "$B"/user/daemon/*.o "$B"/user/daemon/*/*.o |

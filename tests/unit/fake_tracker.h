@@ -51,6 +51,28 @@ size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, si
 	return 1;
 }
 
+/* Actions: the fake kernel tells none. */
+int tracker_events_fd(const struct tracker *t)
+{
+	return -1;
+}
+
+int tracker_drain_events(struct tracker *t, tracker_event_fn fn, void *ctx)
+{
+	return 0;
+}
+
+const struct tracker_proc *tracker_live_records(const struct tracker *t, size_t *n)
+{
+	*n = 0;
+	return NULL;
+}
+
+int tracker_set_agent(struct tracker *t, uint32_t slot, pid_t agent)
+{
+	return 0;
+}
+
 int tracker_top(struct tracker *t, uint32_t slot, uint32_t gen, bool with_live, struct top *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -43,6 +43,17 @@ static void test_running(void **state)
 	top_add(&acc, "cc1", 280100000000ULL);
 	top_add(&acc, "node", 90249600000ULL);
 	top_result(&acc, &r->top);
+	/* One tool call still running, and the CPU of calls past the shown. */
+	r->tools.n = 1;
+	strcpy(r->tools.tools[0].id, "call_1");
+	strcpy(r->tools.tools[0].name, "exec_command");
+	r->tools.tools[0].started_ns = INT64_C(1795514401) * 1000000000 + 250999999;
+	r->tools.tools[0].cpu_ns = 1500000000;
+	r->tools.tools[0].tasks = 3;
+	r->tools.tools[0].top.n = 1;
+	strcpy(r->tools.tools[0].top.e[0].comm, "python3");
+	r->tools.tools[0].top.e[0].ns = 1500000000;
+	r->tools.other_cpu_ns = 250000000;
 	json = render(r);
 	/* Live members' run delay counts while they are alive. */
 	assert_string_equal(json,
@@ -52,6 +63,10 @@ static void test_running(void **state)
 		"\"tasks_started\":1893,\"tasks_alive\":37,\"tasks_lost\":0,\"peak_rss_bytes\":1073741824,"
 		"\"run_delay_seconds\":3.25,\"gpu_seconds\":null,\"tokens\":null,"
 		"\"top\":[{\"comm\":\"cc1\",\"cpu_seconds\":280.1},{\"comm\":\"node\",\"cpu_seconds\":90.2496}],"
+		"\"tools\":[{\"id\":\"call_1\",\"name\":\"exec_command\","
+		"\"started_at\":\"2026-11-24T10:00:01.250Z\",\"ended_at\":null,\"cpu_seconds\":1.5,"
+		"\"tasks\":3,\"top\":[{\"comm\":\"python3\",\"cpu_seconds\":1.5}]}],"
+		"\"tools_other_cpu_seconds\":0.25,"
 		"\"detached\":false,\"adopted\":false}");
 	free(json);
 }

@@ -147,7 +147,7 @@ static int setup(void **state)
 	sh("mkdir -p %s %s %s/src/demo %s/src/other", proj, codex_day, T, T);
 	snprintf(cwd, sizeof(cwd), "%s/src/demo", T);
 	fake_proc(100, cwd, "PATH=/bin;HOME=%s;CODEX_HOME=%s/codex", home, T);
-	ts = tokengine_new(proc, use_inotify);
+	ts = tokengine_new(proc, use_inotify, NULL, NULL);
 	assert_non_null(ts);
 	return 0;
 }

@@ -155,6 +155,7 @@ static int open_all(struct daemon *a)
 	/* Each module puts what it owns on the loop. */
 	exporter_serve(a->exporter, a->http);
 	if ((e = stream_serve(a->stream, a->http)) || (e = commands_serve(a->commands, a->http)) ||
+	    (e = sampler_serve(a->sampler, a->http)) ||
 	    (a->registry && (e = registry_serve(a->registry, a->http, c->proc_root,
 						lifecycle_agent_lock, a->lifecycle)))) {
 		fprintf(stderr, "agentperfd: cannot put the daemon's descriptors and timers on "

@@ -150,9 +150,11 @@ void lifecycle_listen(struct lifecycle *l, lifecycle_settled_fn fn, void *ctx)
 void lifecycle_prepare_record(struct lifecycle *l, struct run *r)
 {
 	take_reported(l, r);
-	/* A finished run's top was read when it finished. */
-	if (runs_is_open(r))
+	/* A finished run's top and tools were read when it finished. */
+	if (runs_is_open(r)) {
 		lifecycle_read_top(l, r);
+		sampler_read_tools(l->p.sampler, r);
+	}
 }
 
 static void tell_settled(struct lifecycle *l, struct run *r)

@@ -224,6 +224,35 @@ static bool add_top(cJSON *o, const struct top *t)
 	return arr != NULL;
 }
 
+static cJSON *time_or_null(int64_t ns)
+{
+	char buf[TIMEFMT_ISO_LEN];
+
+	return ns ? cJSON_CreateString(timefmt_iso_ms(ns, buf)) : cJSON_CreateNull();
+}
+
+/* The agent's costliest tool calls, and the CPU of the rest. */
+static bool add_tools(cJSON *o, const struct acttab_report *t)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "tools");
+
+	for (size_t i = 0; arr && i < t->n; i++) {
+		const struct acttab_tool *x = &t->tools[i];
+		cJSON *e = cJSON_CreateObject();
+
+		if (!e || !cJSON_AddItemToArray(arr, e) || !cJSON_AddStringToObject(e, "id", x->id) ||
+		    !cJSON_AddItemToObject(e, "name", x->name[0] ? cJSON_CreateString(x->name)
+								 : cJSON_CreateNull()) ||
+		    !cJSON_AddItemToObject(e, "started_at", time_or_null(x->started_ns)) ||
+		    !cJSON_AddItemToObject(e, "ended_at", time_or_null(x->ended_ns)) ||
+		    !cJSON_AddNumberToObject(e, "cpu_seconds", (double)x->cpu_ns / 1e9) ||
+		    !cJSON_AddNumberToObject(e, "tasks", (double)x->tasks) || !add_top(e, &x->top))
+			return false;
+	}
+	return arr && cJSON_AddNumberToObject(o, "tools_other_cpu_seconds",
+					      (double)t->other_cpu_ns / 1e9);
+}
+
 uint64_t runs_transcript_tokens(const struct run *r)
 {
 	return r->tokens.have ? transcript_usage_total(&r->tokens.usage) : 0;
@@ -306,7 +335,7 @@ cJSON *runs_record(const struct run *r)
 	     (r->have_gpu_seconds ? cJSON_AddNumberToObject(o, "gpu_seconds", r->gpu_seconds)
 				  : cJSON_AddNullToObject(o, "gpu_seconds")) &&
 	     add_tokens(o, &r->tokens) &&
-	     add_top(o, &r->top) &&
+	     add_top(o, &r->top) && add_tools(o, &r->tools) &&
 	     cJSON_AddBoolToObject(o, "detached", r->detached) &&
 	     cJSON_AddBoolToObject(o, "adopted", r->adopted);
 	if (!ok) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "actions/actions.h"
 #include "names.h"
 #include "top.h"
 #include "tracker_abi.h"
@@ -75,6 +76,8 @@ struct run {
 	 * sampler at each walk; have_ false while nothing was known. */
 	bool have_gpu_seconds;
 	double gpu_seconds;
+	/* Its agent's tool calls, filled when a record is made (not per tick). */
+	struct acttab_report tools;
 };
 
 struct runs {

@@ -17,8 +17,10 @@ struct sampler {
 	struct gpu *gpu;
 	int ncpus;
 	struct tokscan *tokscan;
+	struct actions *actions;
 	struct sample latest;
 	uint64_t walks;
+	struct acttab_report report; /* 6 KiB: kept off the stack */
 	pid_t pids[SAMPLER_MAX_PIDS];
 };
 
@@ -35,7 +37,8 @@ struct sampler *sampler_new(struct tracker *t, struct runs *runs, const struct s
 	struct gpu_opts go = {
 	    .proc_root = o->proc_root, .sys_root = o->sys_root, .nvml_lib = o->nvml_lib};
 
-	if (!(s->tokscan = tokscan_new(o->proc_root, true)) || !(s->gpu = gpu_new(&go))) {
+	if (!(s->tokscan = tokscan_new(o->proc_root, true)) || !(s->gpu = gpu_new(&go)) ||
+	    !(s->actions = actions_new())) {
 		sampler_free(s);
 		return NULL;
 	}
@@ -48,6 +51,7 @@ void sampler_free(struct sampler *s)
 		return;
 	gpu_free(s->gpu);
 	tokscan_free(s->tokscan);
+	actions_free(s->actions);
 	free(s);
 }
 
@@ -67,8 +71,35 @@ void sampler_read_run(struct sampler *s, struct run *r)
 			 (double)rs.cpu_ns / 1e9, (unsigned long long)rs.tasks_started);
 }
 
-static void apply_tokens(struct run *r, const struct tokscan_result *res)
+static void on_event(void *ctx, const void *data, size_t len)
 {
+	actions_event(ctx, data, len);
+}
+
+/* The kernel's action events so far. */
+static void drain_events(struct sampler *s)
+{
+	int n = tracker_drain_events(s->tracker, on_event, s->actions);
+
+	if (n < 0)
+		log_warn("reading the BPF events: %s", strerror(-n));
+}
+
+static void on_events_ready(void *ctx)
+{
+	drain_events(ctx);
+}
+
+int sampler_serve(struct sampler *s, struct http *h)
+{
+	return http_watch_fd(h, tracker_events_fd(s->tracker), on_events_ready, s);
+}
+
+static void apply_tokens(struct sampler *s, struct run *r, struct tokscan_result *res)
+{
+	actions_tools(s->actions, r->slot, r->gen, res->tools, res->n_tools);
+	free(res->tools);
+	res->tools = NULL;
 	if (res->have && transcript_usage_total(&res->usage) != runs_transcript_tokens(r))
 		log_debug("tokens of run %s: %llu (%s)", r->run_id,
 			  (unsigned long long)transcript_usage_total(&res->usage),
@@ -83,8 +114,21 @@ static void read_tokens(struct sampler *s, struct run *r, size_t n, int64_t mono
 {
 	struct tokscan_result res;
 
+	pid_t agent;
+
 	tokscan_run(s->tokscan, r->slot, r->gen, r->started_ns, r->owner, s->pids, n, mono, &res);
-	apply_tokens(r, &res);
+	apply_tokens(s, r, &res);
+	/* Once a tool call's shell names the agent, only its forks start
+	 * actions: its helpers' children nest no more. */
+	if ((agent = actions_new_agent(s->actions, r->slot, r->gen))) {
+		int err = tracker_set_agent(s->tracker, r->slot, agent);
+
+		if (err)
+			log_warn("run %s: telling the kernel its agent: %s", r->run_id,
+				 strerror(-err));
+		else
+			log_info("run %s: its agent is process %d", r->run_id, (int)agent);
+	}
 }
 
 void sampler_run_started(struct sampler *s, struct run *r)
@@ -93,7 +137,7 @@ void sampler_run_started(struct sampler *s, struct run *r)
 
 	tokscan_start(s->tokscan, r->slot, r->gen, r->started_ns, r->owner, r->pid,
 		      clock_mono_ns(), &res);
-	apply_tokens(r, &res);
+	apply_tokens(s, r, &res);
 }
 
 bool sampler_run_done(struct sampler *s, struct run *r)
@@ -101,6 +145,7 @@ bool sampler_run_done(struct sampler *s, struct run *r)
 	struct tokscan_result res;
 	bool done = true;
 
+	drain_events(s);
 	/* The final token read is asked for first: the runs that stop
 	 * together (--cleanup, shutdown) have theirs read together. */
 	switch (tokscan_end(s->tokscan, r->slot, r->gen, clock_mono_ns(), &res)) {
@@ -108,7 +153,7 @@ bool sampler_run_done(struct sampler *s, struct run *r)
 		done = false;
 		break;
 	case TOKSCAN_END_DONE:
-		apply_tokens(r, &res);
+		apply_tokens(s, r, &res);
 		break;
 	case TOKSCAN_END_NONE:
 		break;
@@ -119,7 +164,30 @@ bool sampler_run_done(struct sampler *s, struct run *r)
 		sampler_sample(s, SAMPLER_END_WALK_NS);
 		done = done && !gpu_end_pending(s->gpu, r);
 	}
+	/* Its tool calls, final: every task's end has been told. */
+	if (done && actions_report(s->actions, r->slot, r->gen, r->ended, &s->report)) {
+		r->tools = s->report;
+		actions_forget(s->actions, r->slot, r->gen);
+	}
 	return done;
+}
+
+void sampler_read_tools(struct sampler *s, struct run *r)
+{
+	drain_events(s);
+	if (actions_report(s->actions, r->slot, r->gen, false, &s->report))
+		r->tools = s->report;
+}
+
+/* The pass's live members, to their actions. */
+static void live_actions(struct sampler *s)
+{
+	size_t n;
+	const struct tracker_proc *p = tracker_live_records(s->tracker, &n);
+
+	actions_live_begin(s->actions);
+	for (size_t i = 0; i < n; i++)
+		actions_live(s->actions, &p[i]);
 }
 
 const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns)
@@ -129,9 +197,12 @@ const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns)
 
 	if (s->latest.mono_ns && mono - s->latest.mono_ns < max_age_ns)
 		return &s->latest;
+	/* Actions that started before the pass are known to it. */
+	drain_events(s);
 	err = tracker_refresh_live(s->tracker);
 	if (err)
 		log_warn("sampling pass: %s", strerror(-err));
+	live_actions(s);
 	s->walks++;
 	tokscan_begin(s->tokscan);
 	gpu_read_devices(s->gpu);

@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "actions/actions.h"
 #include "gpu/gpu.h"
 #include "host.h"
+#include "http/http.h"
 #include "runs.h"
 #include "tokens/tokscan.h"
 #include "tracker/tracker.h"
@@ -58,10 +60,16 @@ void sampler_read_run(struct sampler *s, struct run *r);
 void sampler_run_started(struct sampler *s, struct run *r);
 /* r has ended or is detached: its GPU use is read up to its end (a walk,
  * at most one per SAMPLER_END_WALK_NS), and its transcripts a last time
- * into r->tokens and let go, off the loop thread. false while either is
+ * into r->tokens and let go, off the loop thread; once both are final, its
+ * tool calls into r->tools. false while either is
  * under way (ask again: the token read gives up after TOKSCAN_END_WAIT_NS,
  * keeping the figures read before); true once both are final, and after. */
 bool sampler_run_done(struct sampler *s, struct run *r);
+/* Puts the kernel's action events on the loop: they are taken as they come
+ * (a fork storm fills no buffer between walks). Returns 0 or -errno. */
+int sampler_serve(struct sampler *s, struct http *h);
+/* r's tool calls and their CPU so far, into r->tools (a record of a live run). */
+void sampler_read_tools(struct sampler *s, struct run *r);
 /* The GPU subsystem, read at each walk (gpu.h: a run's figures, the
  * devices). */
 struct gpu *sampler_gpu(const struct sampler *s);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* Values inside at most this many containers are handed to the callback. */
-#define JSCAN_KEYS 4
+#define JSCAN_KEYS 5
 
 enum jscan_type {
 	JSCAN_STRING,

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "transcript.h"
+#include "transcript_tools.h"
 
 /* A process's environment, working directory and fd table are looked at
  * again this often (new processes at once); the fd table is walked again
@@ -41,11 +42,19 @@
  * last token_count within this many bytes before where reading starts. */
 #define TOKSCAN_TAIL_MAX (256 * 1024)
 
+/* Tool events waiting for the loop, per run; past it the newest are
+ * dropped (counted in the log). */
+#define TOKSCAN_TOOLS_MAX 4096
+
 /* A run's tokens so far. */
 struct tokscan_result {
 	bool have; /* some usage line was seen */
 	enum transcript_source source; /* the one with the most tokens */
 	struct transcript_usage usage;
+	/* The tool events read since the last result (tokscan only; the
+	 * caller frees tools). */
+	struct toolcall_event *tools;
+	size_t n_tools;
 };
 
 /* What was read, for -v and the tests. */

@@ -27,6 +27,8 @@ struct tokengine {
 	struct tokprocs *procs;
 	struct tokrun run[TRACKER_MAX_RUNS];
 	struct claude_tally claude[TRACKER_MAX_RUNS];
+	tokengine_tool_fn tool;
+	void *tool_ctx;
 };
 
 static struct tokrun *run_of(struct tokengine *ts, uint32_t slot, uint32_t gen)
@@ -47,13 +49,25 @@ static void on_claude(void *ctx, uint32_t slot, uint32_t gen, const struct trans
 	ts->claude[slot].seen = true;
 }
 
-struct tokengine *tokengine_new(const char *proc_root, bool inotify)
+/* A tool event of the run's: handed on. */
+static void on_tool(void *ctx, uint32_t slot, uint32_t gen, const struct toolcall_event *e)
+{
+	struct tokengine *ts = ctx;
+
+	if (ts->tool && run_of(ts, slot, gen))
+		ts->tool(ts->tool_ctx, slot, gen, e);
+}
+
+struct tokengine *tokengine_new(const char *proc_root, bool inotify, tokengine_tool_fn tool,
+				void *tool_ctx)
 {
 	struct tokengine *ts = calloc(1, sizeof(*ts));
 
 	if (!ts)
 		return NULL;
-	if (!(ts->files = tokfiles_new(on_claude, ts)) ||
+	ts->tool = tool;
+	ts->tool_ctx = tool_ctx;
+	if (!(ts->files = tokfiles_new(on_claude, on_tool, ts)) ||
 	    !(ts->dirs = tokdirs_new(ts->files, ts->run, inotify)) ||
 	    !(ts->procs = tokprocs_new(proc_root, ts->dirs, ts->files))) {
 		tokdirs_free(ts->dirs);

@@ -12,14 +12,20 @@
 #include <sys/types.h>
 
 #include "tokdefs.h"
+#include "transcript_tools.h"
 
 struct tokengine;
 
+/* A tool event of run (slot, gen), handed on as it is read. */
+typedef void (*tokengine_tool_fn)(void *ctx, uint32_t slot, uint32_t gen,
+				  const struct toolcall_event *e);
+
 /* proc_root is kept (not copied): it must outlive the engine. Directories
  * are watched with inotify when asked and the kernel allows; otherwise they
- * are listed each tick. NULL with errno ENOMEM. tokengine_free(NULL) is a
- * no-op. */
-struct tokengine *tokengine_new(const char *proc_root, bool inotify);
+ * are listed each tick. tool (may be NULL) gets the runs' tool events. NULL
+ * with errno ENOMEM. tokengine_free(NULL) is a no-op. */
+struct tokengine *tokengine_new(const char *proc_root, bool inotify, tokengine_tool_fn tool,
+				void *tool_ctx);
 void tokengine_free(struct tokengine *e);
 /* Before a tick's runs: takes the directory events since the last tick and
  * starts the tick's budgets. */

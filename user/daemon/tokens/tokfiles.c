@@ -28,7 +28,9 @@ struct tokfile {
 
 struct tokfiles {
 	tokfiles_claude_fn claude;
+	tokfiles_tool_fn tool;
 	void *ctx;
+	bool tail; /* reading a Codex rollout's tail from before the run */
 	struct tokfile **files;
 	size_t n_files, cap_files;
 	size_t n_run[TRACKER_MAX_RUNS]; /* files followed per run, by slot */
@@ -41,13 +43,14 @@ struct tokfiles {
 	char buf[64 * 1024];
 };
 
-struct tokfiles *tokfiles_new(tokfiles_claude_fn claude, void *ctx)
+struct tokfiles *tokfiles_new(tokfiles_claude_fn claude, tokfiles_tool_fn tool, void *ctx)
 {
 	struct tokfiles *fs = calloc(1, sizeof(*fs));
 
 	if (!fs)
 		return NULL;
 	fs->claude = claude;
+	fs->tool = tool;
 	fs->ctx = ctx;
 	return fs;
 }
@@ -137,6 +140,22 @@ static void codex_event(struct tokfile *f, const struct transcript_codex *ev)
 	f->have_total = true;
 }
 
+/* The line's tool events, if it may hold some. */
+static void tool_line(struct tokfiles *fs, const struct tokfile *f, const char *line, size_t len)
+{
+	struct toolcall_event ev[TOOLCALL_PER_LINE];
+	int n;
+
+	if (fs->tail || !fs->tool)
+		return;
+	if (f->src == TRANSCRIPT_CLAUDE ? !memmem(line, len, "\"tool_", 6)
+					: !memmem(line, len, "_call", 5))
+		return;
+	n = transcript_parse_tools(f->src, line, len, ev, TOOLCALL_PER_LINE);
+	for (int i = 0; i < n; i++)
+		fs->tool(fs->ctx, f->slot, f->gen, &ev[i]);
+}
+
 static void on_line(void *ctx, const char *line, size_t len)
 {
 	struct tokfiles *fs = ctx;
@@ -144,6 +163,8 @@ static void on_line(void *ctx, const char *line, size_t len)
 	struct transcript_claude m;
 	struct transcript_codex ev;
 	int ret;
+
+	tool_line(fs, f, line, len);
 
 	/* Agents write compact JSON: a line without the key holds no usage,
 	 * and most lines (prompts, tool output) are skipped here, unparsed. */
@@ -196,7 +217,9 @@ static void codex_baseline(struct tokfiles *fs, struct tokfile *f)
 			n -= nl + 1 - p;
 			p = nl + 1;
 		}
+		fs->tail = true;
 		transcript_lines_feed(&tail, p, (size_t)n, on_line, fs);
+		fs->tail = false;
 	}
 	transcript_lines_free(&tail);
 	/* Found: the totals so far are the baseline. Else the first event

@@ -13,6 +13,7 @@
 #include "tokrun.h"
 #include "tokdefs.h"
 #include "transcript.h"
+#include "transcript_tools.h"
 
 struct tokfiles;
 struct tokfile;
@@ -22,9 +23,14 @@ struct tokdir; /* tokdirs': the directory a file was found in */
 typedef void (*tokfiles_claude_fn)(void *ctx, uint32_t slot, uint32_t gen,
 				   const struct transcript_claude *m);
 
-/* claude gets each Claude Code message read. NULL with errno ENOMEM.
- * tokfiles_free(NULL) is a no-op. */
-struct tokfiles *tokfiles_new(tokfiles_claude_fn claude, void *ctx);
+/* A tool event of a file followed for run (slot, gen), read from where the
+ * file stood when found (never from a Codex rollout's tail before it). */
+typedef void (*tokfiles_tool_fn)(void *ctx, uint32_t slot, uint32_t gen,
+				 const struct toolcall_event *e);
+
+/* claude gets each Claude Code message read, tool each tool event. NULL
+ * with errno ENOMEM. tokfiles_free(NULL) is a no-op. */
+struct tokfiles *tokfiles_new(tokfiles_claude_fn claude, tokfiles_tool_fn tool, void *ctx);
 void tokfiles_free(struct tokfiles *fs);
 /* Before a tick: its read budget (TOKSCAN_TICK_READ_MAX) starts afresh. */
 void tokfiles_begin(struct tokfiles *fs);

@@ -38,6 +38,12 @@ struct worker {
 	uint32_t next; /* the slot it looks at first: runs take turns */
 	pid_t *pids; /* the job in hand's (its thread's) */
 	size_t pids_cap;
+	/* The job in hand's tool events (its thread's), for its mailbox. */
+	struct wtool {
+		uint32_t slot, gen;
+		struct toolcall_event ev;
+	} *tools;
+	size_t n_tools, cap_tools;
 	/* Runs given up on (their end came too late): forgotten by its engine
 	 * once it is free again. */
 	struct {
@@ -64,6 +70,10 @@ struct mailbox {
 	struct tokscan_result res;
 	bool ended; /* res is the final read's */
 	int64_t end_asked_ns; /* CLOCK_MONOTONIC of the first tokscan_end; 0 */
+	/* Tool events read and not yet handed to the loop. */
+	struct toolcall_event *tools;
+	size_t n_tools, cap_tools;
+	uint64_t tools_dropped;
 };
 
 struct tokscan {
@@ -113,15 +123,57 @@ static void deliver(struct tokscan *ts, struct worker *w, uint32_t slot, uint32_
 		    const struct job *job, bool have, const struct tokscan_result *res)
 {
 	struct mailbox *b = &ts->box[slot];
+	size_t n = 0;
 
-	if (b->w != w || b->gen != gen)
+	if (b->w != w || b->gen != gen) {
+		w->n_tools = 0;
 		return;
+	}
+	for (size_t i = 0; i < w->n_tools; i++)
+		if (w->tools[i].slot == slot && w->tools[i].gen == gen)
+			n++;
+	if (n) {
+		struct toolcall_event *t;
+		size_t room = TOKSCAN_TOOLS_MAX - b->n_tools;
+
+		if (n > room) {
+			b->tools_dropped += n - room;
+			n = room;
+		}
+		t = buf_grow(b->tools, &b->cap_tools, b->n_tools + n, sizeof(*t));
+		if (t) {
+			b->tools = t;
+			for (size_t i = 0; i < w->n_tools && n; i++)
+				if (w->tools[i].slot == slot && w->tools[i].gen == gen) {
+					b->tools[b->n_tools++] = w->tools[i].ev;
+					n--;
+				}
+		} else {
+			b->tools_dropped += n;
+		}
+	}
+	w->n_tools = 0;
 	if (have) {
 		b->res = *res;
 		b->have = true;
 	}
 	if (job->end)
 		b->ended = true;
+}
+
+/* A tool event the engine read (the worker's thread): kept for the mailbox. */
+static void on_tool(void *ctx, uint32_t slot, uint32_t gen, const struct toolcall_event *e)
+{
+	struct worker *w = ctx;
+	struct wtool *t;
+
+	if (w->n_tools >= TOKSCAN_TOOLS_MAX)
+		return;
+	t = buf_grow(w->tools, &w->cap_tools, w->n_tools + 1, sizeof(*t));
+	if (!t)
+		return;
+	w->tools = t;
+	t[w->n_tools++] = (struct wtool){ .slot = slot, .gen = gen, .ev = *e };
 }
 
 static void *worker_main(void *arg)
@@ -193,7 +245,7 @@ static struct worker *worker_new(struct tokscan *ts, uid_t uid)
 	w->ts = ts;
 	w->uid = uid;
 	w->tick = ts->tick - 1; /* its first job begins a tick */
-	if (!(w->engine = tokengine_new(ts->proc_root, ts->inotify)) ||
+	if (!(w->engine = tokengine_new(ts->proc_root, ts->inotify, on_tool, w)) ||
 	    pthread_cond_init(&w->wake, NULL)) {
 		tokengine_free(w->engine);
 		free(w);
@@ -232,6 +284,7 @@ static bool worker_join(struct worker *w, const struct timespec *until)
 		return false;
 	pthread_cond_destroy(&w->wake);
 	free(w->pids);
+	free(w->tools);
 	free(w);
 	return true;
 }
@@ -265,6 +318,10 @@ static void let_go(struct mailbox *b)
 	pid_t *pids = b->job.pids;
 	size_t cap = b->job.cap;
 
+	if (b->tools_dropped)
+		log_warn("tokens: %llu tool event(s) of a run were dropped (more than %d waiting)",
+			 (unsigned long long)b->tools_dropped, TOKSCAN_TOOLS_MAX);
+	free(b->tools);
 	if (b->w)
 		b->w->runs--;
 	memset(b, 0, sizeof(*b));
@@ -343,6 +400,15 @@ void tokscan_begin(struct tokscan *ts)
 	}
 }
 
+/* The mailbox's tool events go to out (the mutex held). */
+static void take_tools(struct mailbox *b, struct tokscan_result *out)
+{
+	out->tools = b->tools;
+	out->n_tools = b->n_tools;
+	b->tools = NULL;
+	b->n_tools = b->cap_tools = 0;
+}
+
 void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
 		 uid_t owner, const pid_t *pids, size_t n, int64_t mono_ns,
 		 struct tokscan_result *out)
@@ -373,6 +439,8 @@ void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t starte
 	}
 	if (b && b->have)
 		*out = b->res;
+	if (b)
+		take_tools(b, out);
 	pthread_mutex_unlock(&ts->mu);
 }
 
@@ -410,8 +478,10 @@ enum tokscan_end tokscan_end(struct tokscan *ts, uint32_t slot, uint32_t gen, in
 	uid = b->w->uid;
 	if (b->ended || late) {
 		ret = b->have ? TOKSCAN_END_DONE : TOKSCAN_END_NONE;
-		if (b->have)
+		if (b->have) {
 			*out = b->res;
+			take_tools(b, out);
+		}
 		/* Given up on: its engine forgets it once free, files and all. */
 		if (late && b->w->n_drops < TRACKER_MAX_RUNS) {
 			b->w->drops[b->w->n_drops].slot = slot;

@@ -40,8 +40,10 @@ void tokscan_begin(struct tokscan *ts);
  * uids are all owner's name transcripts), whose processes are pids: handed
  * to owner's worker, which looks at new processes at once and the others
  * every TOKSCAN_RESCAN_NS, and reads what the transcripts gained. out: the
- * figures of the worker's last tick of that run (nothing before its first).
- * A new gen in the slot starts from nothing. Never blocks on the worker. */
+ * figures of the worker's last tick of that run (nothing before its first),
+ * and the tool events read since the last call (out->tools: the caller
+ * frees it). A new gen in the slot starts from nothing. Never blocks on the
+ * worker. */
 void tokscan_run(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t started_ns,
 		 uid_t owner, const pid_t *pids, size_t n, int64_t mono_ns,
 		 struct tokscan_result *out);
@@ -54,7 +56,7 @@ void tokscan_start(struct tokscan *ts, uint32_t slot, uint32_t gen, int64_t star
 enum tokscan_end {
 	TOKSCAN_END_NONE, /* nothing was read of that run: out untouched */
 	TOKSCAN_END_PENDING, /* the final read is under way: ask again */
-	TOKSCAN_END_DONE, /* out: the final figures; the run is let go */
+	TOKSCAN_END_DONE, /* out: the final figures and tool events; the run is let go */
 };
 /* The run has ended: asks its worker to read its transcripts one last time
  * (directories made during the run included) and let its files go. DONE

@@ -16,9 +16,9 @@
 #include "pins.h"
 
 /* The maps that hold run state; the per-load .bss (sampling scratch) is not. */
-static const char *const state_maps[] = { "task_runs",	  "run_counters", "run_info",
-					  "run_comms",	  "pending_tasks", "pending_count",
-					  "tracker_ctl" };
+static const char *const state_maps[] = { "task_runs",	  "run_counters",  "run_info",
+					  "run_agent",	  "run_comms",	   "pending_tasks",
+					  "pending_count", "tracker_ctl" };
 
 int pins_prepare(const char *dir)
 {

@@ -16,12 +16,13 @@
 
 
 /* The programs whose links are pinned, in both variants. */
-#define TRACKER_N_LINKS 8
+#define TRACKER_N_LINKS 10
 static const char *const link_names[TRACKER_N_LINKS] = {
 	"handle_sched_switch",	       "handle_sched_process_fork",
 	"handle_task_newtask",	       "handle_sched_process_exit",
-	"handle_sched_switch_raw",     "handle_sched_process_fork_raw",
-	"handle_task_newtask_raw",     "handle_sched_process_exit_raw",
+	"handle_sched_process_exec",   "handle_sched_switch_raw",
+	"handle_sched_process_fork_raw", "handle_task_newtask_raw",
+	"handle_sched_process_exit_raw", "handle_sched_process_exec_raw",
 };
 
 static void skel_links(struct tracker_bpf *skel, struct bpf_link *out[TRACKER_N_LINKS])
@@ -30,10 +31,12 @@ static void skel_links(struct tracker_bpf *skel, struct bpf_link *out[TRACKER_N_
 	out[1] = skel->links.handle_sched_process_fork;
 	out[2] = skel->links.handle_task_newtask;
 	out[3] = skel->links.handle_sched_process_exit;
-	out[4] = skel->links.handle_sched_switch_raw;
-	out[5] = skel->links.handle_sched_process_fork_raw;
-	out[6] = skel->links.handle_task_newtask_raw;
-	out[7] = skel->links.handle_sched_process_exit_raw;
+	out[4] = skel->links.handle_sched_process_exec;
+	out[5] = skel->links.handle_sched_switch_raw;
+	out[6] = skel->links.handle_sched_process_fork_raw;
+	out[7] = skel->links.handle_task_newtask_raw;
+	out[8] = skel->links.handle_sched_process_exit_raw;
+	out[9] = skel->links.handle_sched_process_exec_raw;
 }
 
 /* Programs of each variant; handle_seed belongs to both. */
@@ -43,10 +46,12 @@ static void select_variant(struct tracker_bpf *skel, bool raw)
 	bpf_program__set_autoload(skel->progs.handle_sched_process_fork, !raw);
 	bpf_program__set_autoload(skel->progs.handle_task_newtask, !raw);
 	bpf_program__set_autoload(skel->progs.handle_sched_process_exit, !raw);
+	bpf_program__set_autoload(skel->progs.handle_sched_process_exec, !raw);
 	bpf_program__set_autoload(skel->progs.handle_sched_switch_raw, raw);
 	bpf_program__set_autoload(skel->progs.handle_sched_process_fork_raw, raw);
 	bpf_program__set_autoload(skel->progs.handle_task_newtask_raw, raw);
 	bpf_program__set_autoload(skel->progs.handle_sched_process_exit_raw, raw);
+	bpf_program__set_autoload(skel->progs.handle_sched_process_exec_raw, raw);
 }
 
 /* A random id for this load of the programs (never 0: "nobody acts"). */
@@ -80,6 +85,15 @@ static int take_over(struct tracker *t, uint32_t abi, bool raw)
 	return pins_commit_links(t->pin_dir);
 }
 
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct tracker *t = ctx;
+
+	if (t->event_fn)
+		t->event_fn(t->event_ctx, data, len);
+	return 0;
+}
+
 static int load_variant(struct tracker *t, bool raw, uint32_t abi)
 {
 	int err;
@@ -101,12 +115,19 @@ static int load_variant(struct tracker *t, bool raw, uint32_t abi)
 	if (!err)
 		err = take_over(t, abi, raw);
 	if (!err) {
+		t->events = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+		if (!t->events)
+			err = -errno;
+	}
+	if (!err) {
 		t->seed_link = bpf_program__attach_iter(t->skel->progs.handle_seed, NULL);
 		t->sample_link = bpf_program__attach_iter(t->skel->progs.handle_sample, NULL);
 		if (!t->seed_link || !t->sample_link)
 			err = -errno;
 	}
 	if (err) {
+		ring_buffer__free(t->events);
+		t->events = NULL;
 		bpf_link__destroy(t->seed_link);
 		bpf_link__destroy(t->sample_link);
 		t->seed_link = t->sample_link = NULL;
@@ -243,6 +264,7 @@ void tracker_free(struct tracker *t)
 {
 	if (!t)
 		return;
+	ring_buffer__free(t->events);
 	bpf_link__destroy(t->seed_link);
 	bpf_link__destroy(t->sample_link);
 	tracker_bpf__destroy(t->skel);
@@ -304,8 +326,13 @@ const char *tracker_variant(const struct tracker *t)
 int tracker_begin_run(struct tracker *t, uint32_t slot, uint32_t gen, pid_t root_tgid)
 {
 	struct tracker_run info = { .gen = gen, .root_tgid = (uint32_t)root_tgid };
+	struct tracker_agent agent = { .agent_tgid = (uint32_t)root_tgid,
+				       .nest_max = TRACKER_NEST_MAX };
 
 	memset(t->percpu, 0, (size_t)t->ncpus * sizeof(*t->percpu));
+	if (bpf_map__update_elem(t->skel->maps.run_agent, &slot, sizeof(slot), &agent,
+				 sizeof(agent), BPF_ANY))
+		return -errno;
 	if (bpf_map__update_elem(t->skel->maps.run_counters, &slot, sizeof(slot), t->percpu,
 				 (size_t)t->ncpus * sizeof(*t->percpu), BPF_ANY))
 		return -errno;
@@ -402,6 +429,28 @@ size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, si
 	return n;
 }
 
+const struct tracker_proc *tracker_live_records(const struct tracker *t, size_t *n)
+{
+	*n = t->n_procs;
+	return t->procs;
+}
+
+int tracker_events_fd(const struct tracker *t)
+{
+	return ring_buffer__epoll_fd(t->events);
+}
+
+int tracker_drain_events(struct tracker *t, tracker_event_fn fn, void *ctx)
+{
+	int n;
+
+	t->event_fn = fn;
+	t->event_ctx = ctx;
+	n = ring_buffer__consume(t->events);
+	t->event_fn = NULL;
+	return n;
+}
+
 int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
 {
 	struct tracker_run info;
@@ -436,6 +485,16 @@ int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
 		out->rss_bytes = bss->sample_rss_pages[slot] * (uint64_t)t->page_size;
 		out->root_stopped = bss->sample_root_stopped[slot] != 0;
 	}
+	return 0;
+}
+
+int tracker_set_agent(struct tracker *t, uint32_t slot, pid_t agent)
+{
+	struct tracker_agent a = { .agent_tgid = (uint32_t)agent, .nest_max = 0 };
+
+	if (bpf_map__update_elem(t->skel->maps.run_agent, &slot, sizeof(slot), &a, sizeof(a),
+				 BPF_ANY))
+		return -errno;
 	return 0;
 }
 

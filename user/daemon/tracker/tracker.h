@@ -3,6 +3,7 @@
 #define AGENTPERF_TRACKER_USER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -63,6 +64,18 @@ size_t tracker_live_procs(const struct tracker *t, uint32_t slot, pid_t *out, si
 int tracker_top(struct tracker *t, uint32_t slot, uint32_t gen, bool with_live, struct top *out);
 /* Drops the run's per-command figures once its record is written. */
 void tracker_forget_top(struct tracker *t, uint32_t slot, uint32_t gen);
+/* The run's agent process is agent: from now on only the processes it
+ * forks start actions (none nest). Returns 0 or -errno. */
+int tracker_set_agent(struct tracker *t, uint32_t slot, pid_t agent);
+/* The programs' events (actions starting, their leaders' first execs and
+ * their tasks' ends: tracker_abi.h), one record each. */
+typedef void (*tracker_event_fn)(void *ctx, const void *data, size_t len);
+/* A descriptor that polls readable when events wait. */
+int tracker_events_fd(const struct tracker *t);
+/* Hands every waiting event to fn. Returns how many, or -errno. */
+int tracker_drain_events(struct tracker *t, tracker_event_fn fn, void *ctx);
+/* The latest tracker_refresh_live's member records (tracker_abi.h). */
+const struct tracker_proc *tracker_live_records(const struct tracker *t, size_t *n);
 /* Closes the slot: tasks still carrying it are ignored from now on. */
 int tracker_end_run(struct tracker *t, uint32_t slot);
 /* The kernel's own cost of each loaded program: cb(ctx, name, run_time_ns,

@@ -21,6 +21,10 @@ struct tracker {
 	struct tracker_comm_key *comm_keys;
 	uint64_t *comm_vals;
 	struct top_acc *acc; /* 25 KiB: too big for the stack */
+	/* The acting programs' events (tracker_abi.h), and whoever drains them now. */
+	struct ring_buffer *events;
+	tracker_event_fn event_fn;
+	void *event_ctx;
 	const char *pin_dir;
 	enum tracker_start start;
 	/* TRACKER_REPLACED: each slot's run in the state found, read before it

@@ -1,0 +1,43 @@
+/* The actions subsystem's facade, the one header the rest of the daemon
+ * includes: CPU per agent action. The kernel tells each run's actions (a
+ * process its agent forked, with everything that process forks) and their
+ * tasks' ends through the tracker's event buffer; the agents' transcripts
+ * tell their tool calls; this joins them, one table per run (pure: no I/O,
+ * the caller hands it the events, the live tasks and the tool events). */
+#ifndef AGENTPERF_ACTIONS_H
+#define AGENTPERF_ACTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "acttab.h"
+#include "tracker_abi.h"
+
+struct actions;
+
+/* NULL with errno ENOMEM. actions_free(NULL) is a no-op. */
+struct actions *actions_new(void);
+void actions_free(struct actions *a);
+/* One record of the tracker's event buffer (len bytes). A run's first
+ * event makes its table (a new generation in a slot replaces the old). */
+void actions_event(struct actions *a, const void *data, size_t len);
+/* A sampling pass: live_begin, then each live member the pass saw. */
+void actions_live_begin(struct actions *a);
+void actions_live(struct actions *a, const struct tracker_proc *p);
+/* Tool events the run's transcripts gained. */
+void actions_tools(struct actions *a, uint32_t slot, uint32_t gen,
+		   const struct toolcall_event *ev, size_t n);
+/* The run's agent process, the first time the table knows it (then 0):
+ * the kernel is told, so that only its forks start actions from then on. */
+pid_t actions_new_agent(struct actions *a, uint32_t slot, uint32_t gen);
+/* The run's tool calls so far; with ended (no task of the run is alive)
+ * its live figures are dropped first. false (out zeroed) when nothing of
+ * the run is known. */
+bool actions_report(struct actions *a, uint32_t slot, uint32_t gen, bool ended,
+		    struct acttab_report *out);
+/* The run has been recorded: its table goes. */
+void actions_forget(struct actions *a, uint32_t slot, uint32_t gen);
+
+#endif

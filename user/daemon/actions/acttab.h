@@ -1,0 +1,73 @@
+/* One run's actions and its agent's tool calls (pure). An action is a
+ * process the run's agent forked and everything it forked in turn, counted
+ * in the kernel (tracker_abi.h); a tool call is what the agent's transcript
+ * says it did. The table joins the two: Codex's shells carry their call's id
+ * in CODEX_TOOL_CALL_ID; Claude Code's are told by the tool_use/tool_result
+ * window that holds their fork, and by their command when windows overlap.
+ * Times are unix ns. Born with its run, freed with it. */
+#ifndef AGENTPERF_ACTTAB_H
+#define AGENTPERF_ACTTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "actexec.h"
+#include "top.h"
+
+/* Actions kept per run; later ones count in the action that forked them
+ * (or the agent's share). */
+#define ACTTAB_ACTIONS_MAX 4096
+/* Tool calls kept per run; later ones are not entries. */
+#define ACTTAB_CALLS_MAX 4096
+/* Command names kept per action; the rest count in its CPU only. */
+#define ACTTAB_COMMS 8
+/* Tool calls in a report (the costliest); the rest are summed. */
+#define ACTTAB_TOOLS_SHOWN 20
+
+struct acttab;
+
+struct acttab_tool {
+	char id[TOOLCALL_ID_MAX + 1];
+	char name[TOOLCALL_NAME_MAX + 1]; /* "" unknown */
+	int64_t started_ns, ended_ns; /* ended 0: not yet */
+	uint64_t cpu_ns;
+	uint64_t tasks;
+	struct top top;
+};
+
+struct acttab_report {
+	size_t n;
+	struct acttab_tool tools[ACTTAB_TOOLS_SHOWN]; /* most CPU first */
+	uint64_t other_cpu_ns; /* the tool calls past the shown ones */
+	uint64_t tools_cpu_ns; /* every tool call's */
+	size_t calls; /* tool calls seen */
+	pid_t agent; /* 0: not known */
+};
+
+/* NULL with errno ENOMEM. acttab_free(NULL) is a no-op. */
+struct acttab *acttab_new(void);
+void acttab_free(struct acttab *t);
+
+/* An action started: forked by spawner at fork_ns, inside action parent (0:
+ * the agent level). */
+void acttab_start(struct acttab *t, uint64_t id, uint64_t parent, pid_t spawner, pid_t tgid,
+		  int64_t fork_ns);
+/* Its leader's first exec. */
+void acttab_exec(struct acttab *t, uint64_t id, const struct actexec *x);
+/* A task of action id ended, with cpu_ns in the run. */
+void acttab_task_end(struct acttab *t, uint64_t id, const char *comm, uint64_t cpu_ns,
+		     int64_t end_ns);
+/* A sampling pass: live_begin, then each live task of the run (its action,
+ * command and CPU so far). */
+void acttab_live_begin(struct acttab *t);
+void acttab_live(struct acttab *t, uint64_t id, const char *comm, uint64_t cpu_ns);
+/* Tool events from the agent's transcripts. */
+void acttab_tool_event(struct acttab *t, const struct toolcall_event *e);
+/* The agent process, once an action's marks name it; 0 before. */
+pid_t acttab_agent(const struct acttab *t);
+/* The tool calls and their CPU so far. */
+void acttab_report(const struct acttab *t, struct acttab_report *out);
+
+#endif
