@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= sizeof(struct tracker_ev_hdr)) {
 		const struct tracker_ev_hdr *h = (const void *)data;
 
-		if (actions_report(acts, h->slot, h->gen, data[0] & 1, &report)) {
+		if (actions_report(acts, h->slot, h->gen, data[0] & 1, 1, 2, &report)) {
 			FUZZ_ASSERT(report.n <= ACTTAB_TOOLS_SHOWN && report.n <= report.calls);
 			FUZZ_ASSERT(report.tools_cpu_ns >= report.other_cpu_ns);
 		}

@@ -1,7 +1,8 @@
 /* The tool lines of the agents' transcripts (transcript_parse_tools), the
  * first byte choosing the format: every event written has an id of 1 to
- * TOOLCALL_ID_MAX id characters, a name of at most TOOLCALL_NAME_MAX, a
- * kind, and no more events than asked for. */
+ * TOOLCALL_ID_MAX id characters (a turn: none), a name of at most
+ * TOOLCALL_NAME_MAX, a kind, the turn first, and no more events than asked
+ * for. */
 #include <errno.h>
 
 #include "fuzz.h"
@@ -29,12 +30,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < n; i++) {
 		size_t il = strlen(ev[i].id), nl = strlen(ev[i].name);
 
-		FUZZ_ASSERT(il >= 1 && il <= TOOLCALL_ID_MAX && nl <= TOOLCALL_NAME_MAX);
+		bool turn = ev[i].kind == TOOLCALL_ASK || ev[i].kind == TOOLCALL_ANSWER;
+
+		FUZZ_ASSERT(turn ? !il && !nl : il >= 1 && il <= TOOLCALL_ID_MAX);
+		FUZZ_ASSERT(nl <= TOOLCALL_NAME_MAX);
 		for (size_t k = 0; k < il; k++)
 			FUZZ_ASSERT(id_char(ev[i].id[k], false));
 		for (size_t k = 0; k < nl; k++)
 			FUZZ_ASSERT(id_char(ev[i].name[k], true));
-		FUZZ_ASSERT(ev[i].kind == TOOLCALL_START || ev[i].kind == TOOLCALL_END);
+		FUZZ_ASSERT(turn || ev[i].kind == TOOLCALL_START || ev[i].kind == TOOLCALL_END);
+		FUZZ_ASSERT(!turn || i == 0); /* the turn first */
 		FUZZ_ASSERT(ev[i].source == src && ev[i].at_ns >= 0);
 		FUZZ_ASSERT(ev[i].kind == TOOLCALL_START || !ev[i].cmd_hash);
 	}

@@ -82,6 +82,7 @@ def check_message(m, project, gpu=False):
         "cpu": {"percent", "cores", "host_percent", "run_seconds"},
         "memory": {"used_gb", "total_gb", "percent", "run_rss_gb"},
         "gpu": {"available", "percent", "vram_used_gb", "vram_total_gb"},
+        "agent": {"phase", "tool"},
     }
     for k, fields in shape.items():
         if set(m[k]) != fields:
@@ -90,6 +91,9 @@ def check_message(m, project, gpu=False):
         for f, v in m[k].items():
             if not isinstance(v, (int, float)) or v != round(v, 1) or v < 0:
                 fail(f"{k}.{f} = {v!r} is not a non-negative number with one decimal")
+    if m["agent"]["phase"] not in ("model", "tool", "idle") or not (
+            m["agent"]["tool"] is None or (m["agent"]["phase"] == "tool" and isinstance(m["agent"]["tool"], str))):
+        fail(f"agent {m['agent']}")
     if m["run"]["status"] not in ("running", "paused", "stopped", "crashed"):
         fail(f"run.status {m['run']['status']}")
     r = m["run"]

@@ -103,7 +103,7 @@ static void test_codex(void **state)
 	/* call_b's shell still runs. */
 	acttab_live_begin(t);
 	acttab_live(t, 3, "bash", 250000000);
-	acttab_report(t, r);
+	acttab_report(t, T0, T0 + 10 * S, r);
 	assert_int_equal(r->agent, 101);
 	assert_int_equal(r->n, 2);
 	a = tool(r, "call_a");
@@ -123,7 +123,7 @@ static void test_codex(void **state)
 	assert_int_equal(r->other_cpu_ns, 0);
 	/* Ended: live figures go. */
 	acttab_live_begin(t);
-	acttab_report(t, r);
+	acttab_report(t, T0, T0 + 10 * S, r);
 	assert_int_equal(tool(r, "call_b")->cpu_ns, 0);
 	acttab_free(t);
 	free(r);
@@ -139,7 +139,7 @@ static void test_codex_unnamed(void **state)
 	acttab_start(t, 7, 0, 50, 60, T0);
 	exec_with(t, 7, "sh|-c|x", "CODEX_TOOL_CALL_ID=call_z|");
 	acttab_task_end(t, 7, "sh", 42, T0 + S);
-	acttab_report(t, r);
+	acttab_report(t, T0, T0 + 10 * S, r);
 	assert_int_equal(r->n, 1);
 	assert_string_equal(r->tools[0].id, "call_z");
 	assert_string_equal(r->tools[0].name, "");
@@ -169,6 +169,11 @@ static void test_claude(void **state)
 	snprintf(args2, sizeof(args2),
 		 "/bin/bash|-c|source /root/.claude/shell-snapshots/snapshot-bash-1.sh && "
 		 "eval 'sleep 1; echo \"done\"' \\< /dev/null && pwd -P >| /tmp/claude-2-cwd");
+	/* The prompt goes out 2 s before the model's answer (its tool calls). */
+	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_ASK, "", NULL, T0 - 2 * S, 0);
+	acttab_tool_event(t, &e);
+	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_ANSWER, "", NULL, T0, 0);
+	acttab_tool_event(t, &e);
 	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_START, "toolu_1", "Bash", T0, text_hash(cmd1));
 	acttab_tool_event(t, &e);
 	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_START, "toolu_2", "Bash", T0 + 1000, text_hash(cmd2));
@@ -189,13 +194,33 @@ static void test_claude(void **state)
 	acttab_task_end(t, 14, "git", 8000000, T0 + S);
 	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_END, "toolu_2", NULL, T0 + S + 20000000, 0);
 	acttab_tool_event(t, &e);
+	/* While toolu_1 runs, the phase is the tool's. */
+	acttab_report(t, T0 - 3 * S, T0 + S + 500000000, r);
+	assert_int_equal(r->phase, ACTTAB_TOOL);
+	assert_string_equal(r->phase_tool, "Bash");
+	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_ASK, "", NULL, T0 + S + 20000000, 0);
+	acttab_tool_event(t, &e);
 	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_END, "toolu_1", NULL, T0 + 2 * S + 20000000, 0);
+	acttab_tool_event(t, &e);
+	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_ASK, "", NULL, T0 + 2 * S + 20000000, 0);
+	acttab_tool_event(t, &e);
+	/* Both results are in: the model is asked. */
+	acttab_report(t, T0 - 3 * S, T0 + 2 * S + 30000000, r);
+	assert_int_equal(r->phase, ACTTAB_MODEL);
+	assert_int_equal(r->model_ns, 2 * S + 10000000);
+	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_ANSWER, "", NULL, T0 + 2 * S + 500000000, 0);
 	acttab_tool_event(t, &e);
 	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_START, "toolu_3", "Read", T0 + 3 * S, 0);
 	acttab_tool_event(t, &e);
 	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_END, "toolu_3", NULL, T0 + 3 * S + 5000000, 0);
 	acttab_tool_event(t, &e);
-	acttab_report(t, r);
+	acttab_report(t, T0 - 3 * S, T0 + 4 * S, r);
+	/* The wall time, split: 2 s + 0.48 s waiting for the model, the calls'
+	 * union (2.02 s, then 5 ms) in tools, the rest idle. */
+	assert_int_equal(r->phase, ACTTAB_IDLE);
+	assert_int_equal(r->model_ns, 2480000000);
+	assert_int_equal(r->tool_ns, 2025000000);
+	assert_int_equal(r->idle_ns, 7 * S - 2480000000 - 2025000000);
 	assert_int_equal(r->n, 3);
 	a = tool(r, "toolu_1");
 	b = tool(r, "toolu_2");
@@ -231,7 +256,7 @@ static void test_many(void **state)
 		exec_with(t, (uint64_t)i, "sh", env);
 		acttab_task_end(t, (uint64_t)i, "sh", (uint64_t)i * 1000, T0 + S);
 	}
-	acttab_report(t, r);
+	acttab_report(t, T0, T0 + 10 * S, r);
 	assert_int_equal(r->n, ACTTAB_TOOLS_SHOWN);
 	assert_int_equal(r->calls, 25);
 	assert_string_equal(r->tools[0].id, "call_25");
@@ -291,36 +316,65 @@ static void test_tool_lines(void **state)
 	const char *codex_out =
 		"{\"timestamp\":\"2025-10-20T10:00:06.000Z\",\"type\":\"response_item\",\"payload\":"
 		"{\"type\":\"function_call_output\",\"call_id\":\"call_1\",\"output\":\"x\"}}";
+	const char *codex_user =
+		"{\"timestamp\":\"2025-10-20T10:00:01Z\",\"type\":\"response_item\",\"payload\":"
+		"{\"type\":\"message\",\"role\":\"user\",\"content\":[]}}";
+	const char *codex_said =
+		"{\"type\":\"response_item\",\"payload\":{\"role\":\"assistant\",\"type\":"
+		"\"message\",\"content\":[]},\"timestamp\":\"2025-10-20T10:00:01Z\"}";
 	const char *bad_id = "{\"timestamp\":\"2025-10-20T10:00:05Z\",\"payload\":{\"type\":"
 			     "\"function_call\",\"call_id\":\"a b\"}}";
+	const char *bad_id2 = "{\"timestamp\":\"2025-10-20T10:00:05Z\",\"type\":\"response_item\","
+			      "\"payload\":{\"type\":\"function_call\",\"call_id\":\"a b\"}}";
 	int64_t t0 = INT64_C(1760954400) * S;
 
+	/* Each line: the turn first (the model answered, or was asked), then
+	 * its tool events. */
 	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CLAUDE, claude_use, strlen(claude_use),
-						ev, TOOLCALL_PER_LINE), 1);
-	assert_int_equal(ev[0].kind, TOOLCALL_START);
-	assert_string_equal(ev[0].id, "toolu_01X");
-	assert_string_equal(ev[0].name, "Bash");
+						ev, TOOLCALL_PER_LINE), 2);
+	assert_int_equal(ev[0].kind, TOOLCALL_ANSWER);
+	assert_string_equal(ev[0].id, "");
 	assert_int_equal(ev[0].at_ns, t0 + 2500000000);
-	assert_int_equal(ev[0].cmd_hash, text_hash("make check 2>&1 | tail -n 20"));
+	assert_int_equal(ev[1].kind, TOOLCALL_START);
+	assert_string_equal(ev[1].id, "toolu_01X");
+	assert_string_equal(ev[1].name, "Bash");
+	assert_int_equal(ev[1].at_ns, t0 + 2500000000);
+	assert_int_equal(ev[1].cmd_hash, text_hash("make check 2>&1 | tail -n 20"));
 	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CLAUDE, claude_result,
-						strlen(claude_result), ev, TOOLCALL_PER_LINE), 1);
-	assert_int_equal(ev[0].kind, TOOLCALL_END);
-	assert_string_equal(ev[0].id, "toolu_01X");
-	assert_int_equal(ev[0].at_ns, t0 + 9 * S);
+						strlen(claude_result), ev, TOOLCALL_PER_LINE), 2);
+	assert_int_equal(ev[0].kind, TOOLCALL_ASK);
+	assert_int_equal(ev[1].kind, TOOLCALL_END);
+	assert_string_equal(ev[1].id, "toolu_01X");
+	assert_int_equal(ev[1].at_ns, t0 + 9 * S);
+	/* Room for one: the turn. */
+	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CLAUDE, claude_result,
+						strlen(claude_result), ev, 1), 1);
+	assert_int_equal(ev[0].kind, TOOLCALL_ASK);
 	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CODEX, codex_call, strlen(codex_call), ev,
-						TOOLCALL_PER_LINE), 1);
-	assert_int_equal(ev[0].kind, TOOLCALL_START);
-	assert_string_equal(ev[0].id, "call_1");
-	assert_string_equal(ev[0].name, "exec_command");
-	assert_int_equal(ev[0].at_ns, t0 + 5120000000);
-	assert_int_equal(ev[0].cmd_hash, 0);
+						TOOLCALL_PER_LINE), 2);
+	assert_int_equal(ev[0].kind, TOOLCALL_ANSWER);
+	assert_int_equal(ev[1].kind, TOOLCALL_START);
+	assert_string_equal(ev[1].id, "call_1");
+	assert_string_equal(ev[1].name, "exec_command");
+	assert_int_equal(ev[1].at_ns, t0 + 5120000000);
+	assert_int_equal(ev[1].cmd_hash, 0);
 	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CODEX, codex_out, strlen(codex_out), ev,
+						TOOLCALL_PER_LINE), 2);
+	assert_int_equal(ev[0].kind, TOOLCALL_ASK);
+	assert_int_equal(ev[1].kind, TOOLCALL_END);
+	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CODEX, codex_user, strlen(codex_user), ev,
 						TOOLCALL_PER_LINE), 1);
-	assert_int_equal(ev[0].kind, TOOLCALL_END);
+	assert_int_equal(ev[0].kind, TOOLCALL_ASK);
+	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CODEX, codex_said, strlen(codex_said), ev,
+						TOOLCALL_PER_LINE), 1);
+	assert_int_equal(ev[0].kind, TOOLCALL_ANSWER);
 	/* Not tool lines, or not JSON; an id with a space is no id. */
 	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CODEX, codex_call, 20, ev, 8), -EINVAL);
 	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CLAUDE, "{\"a\":1}", 7, ev, 8), 0);
+	/* Not a response item: nothing (a Codex event_msg); a bad id: the turn only. */
 	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CODEX, bad_id, strlen(bad_id), ev, 8), 0);
+	assert_int_equal(transcript_parse_tools(TRANSCRIPT_CODEX, bad_id2, strlen(bad_id2), ev, 8), 1);
+	assert_int_equal(ev[0].kind, TOOLCALL_ANSWER);
 }
 
 /* The facade takes only events whose sizes hold together. */
@@ -356,11 +410,11 @@ static void test_events(void **state)
 	actions_event(a, &e, sizeof(e));
 	e.hdr.gen = 8; /* another run's */
 	actions_event(a, &e, sizeof(e));
-	assert_true(actions_report(a, 3, 9, true, r));
+	assert_true(actions_report(a, 3, 9, true, T0, T0, r));
 	assert_int_equal(r->n, 1);
 	assert_int_equal(r->tools[0].cpu_ns, 77);
 	actions_forget(a, 3, 9);
-	assert_false(actions_report(a, 3, 9, true, r));
+	assert_false(actions_report(a, 3, 9, true, T0, T0, r));
 	actions_free(a);
 	free(x);
 	free(r);

@@ -33,7 +33,8 @@ static void test_idle_project(void **state)
 		"\"cache_read\":null,\"cache_creation\":null},\"cpu\":{\"percent\":0,\"cores\":0,"
 		"\"host_percent\":0,\"run_seconds\":0},\"memory\":{\"used_gb\":6.2,\"total_gb\":16,"
 		"\"percent\":38.8,\"run_rss_gb\":0},\"gpu\":{\"available\":false,\"percent\":null,"
-		"\"vram_used_gb\":null,\"vram_total_gb\":null}}");
+		"\"vram_used_gb\":null,\"vram_total_gb\":null},"
+		"\"agent\":{\"phase\":\"idle\",\"tool\":null}}");
 	free(json);
 }
 
@@ -46,6 +47,7 @@ static void test_running_with_tokens(void **state)
 		.tokens_current = 1420, .tokens_total = 9180, .cpu_percent = 37.24,
 		.cpu_cores = 0.7449, .host_percent = 55.0, .run_seconds = 412.66,
 		.mem_used_gb = 6.2, .mem_total_gb = 16.0, .mem_percent = 38.8, .run_rss_gb = 1.25,
+		.agent_phase = "tool", .agent_tool = "Bash",
 	};
 	char *json = render(&v);
 
@@ -58,7 +60,8 @@ static void test_running_with_tokens(void **state)
 		"\"cache_creation\":null},\"cpu\":{\"percent\":37.2,\"cores\":0.7,\"host_percent\":55,"
 		"\"run_seconds\":412.7},\"memory\":{\"used_gb\":6.2,\"total_gb\":16,\"percent\":38.8,"
 		"\"run_rss_gb\":1.3},\"gpu\":{\"available\":false,\"percent\":null,"
-		"\"vram_used_gb\":null,\"vram_total_gb\":null}}");
+		"\"vram_used_gb\":null,\"vram_total_gb\":null},"
+		"\"agent\":{\"phase\":\"tool\",\"tool\":\"Bash\"}}");
 	free(json);
 }
 

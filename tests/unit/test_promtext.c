@@ -41,7 +41,8 @@ static void test_golden(void **state)
 				    .ended_mono_ns = 0 };
 	struct promtext_run recent = { .project = "recent", .run_id = "2-y", .cpu_ns = 2500000000ULL,
 				       .ended_mono_ns = PROMTEXT_KEEP_NS, .have_tokens = true,
-				       .tokens = { 52, 334, 32680, 1930 } };
+				       .tokens = { 52, 334, 32680, 1930 }, .n_tools = 2,
+				       .tools = { { "Bash", 1500000001ULL }, { "a\"b", 7 } } };
 	struct promtext_view v = { .version = "v1\"x", .bpf_variant = "tp_btf", .live = &live,
 				   .n_live = 1, .finished = &fin, .now_mono_ns = PROMTEXT_KEEP_NS + 1,
 				   .have_mem = true, .mem_used_bytes = 100, .mem_total_bytes = 200,
@@ -86,6 +87,13 @@ static void test_golden(void **state)
 		"32680\n"
 		"agentperf_run_tokens_total{project=\"recent\",run_id=\"2-y\",type=\"cache_creation\"} "
 		"1930\n"
+		"# HELP agentperf_run_tool_cpu_seconds_total On-CPU time of the processes the run's "
+		"agent started for its tool calls, by tool name (every call of it).\n"
+		"# TYPE agentperf_run_tool_cpu_seconds_total counter\n"
+		"agentperf_run_tool_cpu_seconds_total{project=\"recent\",run_id=\"2-y\",tool=\"Bash\"} "
+		"1.500000001\n"
+		"agentperf_run_tool_cpu_seconds_total{project=\"recent\",run_id=\"2-y\",tool=\"a\\\"b\"} "
+		"0.000000007\n"
 		"# HELP agentperf_host_memory_used_bytes Host memory in use (MemTotal - MemAvailable).\n"
 		"# TYPE agentperf_host_memory_used_bytes gauge\n"
 		"agentperf_host_memory_used_bytes 100\n"

@@ -54,6 +54,10 @@ static void test_running(void **state)
 	strcpy(r->tools.tools[0].top.e[0].comm, "python3");
 	r->tools.tools[0].top.e[0].ns = 1500000000;
 	r->tools.other_cpu_ns = 250000000;
+	r->tools.have_phases = true;
+	r->tools.model_ns = 2500400000;
+	r->tools.tool_ns = 1000000;
+	r->tools.idle_ns = 189000000000;
 	json = render(r);
 	/* Live members' run delay counts while they are alive. */
 	assert_string_equal(json,
@@ -66,7 +70,8 @@ static void test_running(void **state)
 		"\"tools\":[{\"id\":\"call_1\",\"name\":\"exec_command\","
 		"\"started_at\":\"2026-11-24T10:00:01.250Z\",\"ended_at\":null,\"cpu_seconds\":1.5,"
 		"\"tasks\":3,\"top\":[{\"comm\":\"python3\",\"cpu_seconds\":1.5}]}],"
-		"\"tools_other_cpu_seconds\":0.25,"
+		"\"tools_other_cpu_seconds\":0.25,\"phases\":{\"model_seconds\":2.5,"
+		"\"tool_seconds\":0.001,\"idle_seconds\":189},"
 		"\"detached\":false,\"adopted\":false}");
 	free(json);
 }
@@ -197,8 +202,9 @@ static void test_table(void **state)
 
 	record_table_header(head, sizeof(head));
 	record_table_row(rec, row, sizeof(row));
-	/* Columns line up: TOP starts at the same place in both. */
+	/* Columns line up: TOP starts at the same place in both; no tool call. */
 	assert_int_equal(strstr(head, " TOP") - head + 1, strlen(row) - 1);
+	assert_non_null(strstr(row, " -                        -"));
 	assert_non_null(strstr(row, "sig9"));
 	assert_non_null(strstr(row, "1.500"));
 	assert_non_null(strstr(row, "250ms"));
@@ -208,12 +214,16 @@ static void test_table(void **state)
 			  "\"exit_code\":0,\"signal\":null,\"wall_seconds\":10,\"cpu_seconds\":20,"
 			  "\"tasks_started\":30,\"tasks_alive\":0,\"peak_rss_bytes\":1288490189,"
 			  "\"run_delay_seconds\":1.5,\"top\":[{\"comm\":\"cc1\",\"cpu_seconds\":15},"
-			  "{\"comm\":\"make\",\"cpu_seconds\":1}]}");
+			  "{\"comm\":\"make\",\"cpu_seconds\":1}],\"tools\":[{\"id\":\"toolu_1\","
+			  "\"name\":\"Bash\",\"cpu_seconds\":12.5},{\"id\":\"toolu_2\",\"name\":null,"
+			  "\"cpu_seconds\":1}]}");
 	record_table_row(rec, row, sizeof(row));
-	assert_non_null(strstr(row, "   1.2GiB      1.5s cc1 75%, make 5%"));
+	assert_non_null(strstr(row, "   1.2GiB      1.5s Bash 12.5s               cc1 75%, make 5%"));
 	assert_int_equal(strstr(head, " TOP") - head, strstr(row, " cc1") - row);
+	assert_int_equal(strstr(head, " COSTLIEST_TOOL") - head, strstr(row, " Bash") - row);
 	record_summary(rec, row, sizeof(row));
-	assert_non_null(strstr(row, "in 30 tasks. Top commands: cc1 75%, make 5%. Peak RSS 1.2GiB. "
+	assert_non_null(strstr(row, "in 30 tasks. Top commands: cc1 75%, make 5%. Costliest tool "
+				    "call: Bash (toolu_1), 12.500 CPU-seconds. Peak RSS 1.2GiB. "
 				    "Waited 1.5s for a CPU."));
 	cJSON_Delete(rec);
 }

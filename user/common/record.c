@@ -96,12 +96,35 @@ static void top_human(const cJSON *rec, int max, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* The costliest tool call (tools[0]): "exec_command 1.50s" (its name, or
+ * "?" when the transcript gave none); "-" when the run has none with CPU. */
+static void costliest_tool(const cJSON *rec, char *buf, size_t len, const char **id,
+			   const char **tname, double *cpu)
+{
+	const cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rec, "tools"), 0);
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+	const cJSON *tid = cJSON_GetObjectItemCaseSensitive(t, "id");
+	double c = num_or(t, "cpu_seconds", 0);
+	char dur[32];
+
+	*id = cJSON_IsString(tid) ? tid->valuestring : "?";
+	*tname = cJSON_IsString(name) ? name->valuestring : "?";
+	*cpu = c > 0 && c < TIMEFMT_DURATION_MAX ? c : 0;
+	if (*cpu > 0)
+		snprintf(buf, len, "%s %s", *tname, timefmt_duration(*cpu, dur, sizeof(dur)));
+	else
+		snprintf(buf, len, "-");
+}
+
 void record_summary(const cJSON *rec, char *buf, size_t len)
 {
 	double cpu = num_or(rec, "cpu_seconds", 0), wall = wall_seconds(rec);
 	double alive = num_or(rec, "tasks_alive", 0), lost = num_or(rec, "tasks_lost", 0);
 	double peak = num_or(rec, "peak_rss_bytes", -1), delay = num_or(rec, "run_delay_seconds", -1);
-	char end[96], dur[32], cores[64] = "", tail[160] = "", diag[256] = "", top[160], sz[16];
+	char end[96], dur[32], cores[64] = "", tail[160] = "", diag[512] = "", top[160], sz[16];
+	char tool[128];
+	const char *tool_id, *tool_name;
+	double tool_cpu;
 	size_t m = 0;
 	int n;
 
@@ -117,6 +140,11 @@ void record_summary(const cJSON *rec, char *buf, size_t len)
 	top_human(rec, 3, top, sizeof(top));
 	if (strcmp(top, "-"))
 		m += (size_t)snprintf(diag + m, sizeof(diag) - m, " Top commands: %s.", top);
+	costliest_tool(rec, tool, sizeof(tool), &tool_id, &tool_name, &tool_cpu);
+	if (strcmp(tool, "-") && m < sizeof(diag))
+		m += (size_t)snprintf(diag + m, sizeof(diag) - m,
+				      " Costliest tool call: %.64s (%.64s), %.3f CPU-seconds.",
+				      tool_name, tool_id, tool_cpu);
 	if (peak > 0 && m < sizeof(diag))
 		m += (size_t)snprintf(diag + m, sizeof(diag) - m, " Peak RSS %s.",
 				      record_bytes_human(peak, sz, sizeof(sz)));
@@ -139,9 +167,9 @@ void record_summary(const cJSON *rec, char *buf, size_t len)
 
 void record_table_header(char *buf, size_t len)
 {
-	snprintf(buf, len, "%-20s %-32s %-8s %-6s %9s %12s %7s %6s %9s %9s %s", "PROJECT", "RUN_ID",
-		 "STATUS", "EXIT", "WALL", "CPU_SECONDS", "TASKS", "ALIVE", "PEAK_RSS", "CPU_WAIT",
-		 "TOP");
+	snprintf(buf, len, "%-20s %-32s %-8s %-6s %9s %12s %7s %6s %9s %9s %-24s %s", "PROJECT",
+		 "RUN_ID", "STATUS", "EXIT", "WALL", "CPU_SECONDS", "TASKS", "ALIVE", "PEAK_RSS",
+		 "CPU_WAIT", "COSTLIEST_TOOL", "TOP");
 }
 
 void record_table_row(const cJSON *rec, char *buf, size_t len)
@@ -151,6 +179,9 @@ void record_table_row(const cJSON *rec, char *buf, size_t len)
 	double wall = wall_seconds(rec), peak = num_or(rec, "peak_rss_bytes", -1);
 	double delay = num_or(rec, "run_delay_seconds", -1);
 	char exit_s[16] = "-", wall_s[32] = "-", peak_s[16] = "-", delay_s[32] = "-", top[160];
+	char tool[128];
+	const char *tool_id, *tool_name;
+	double tool_cpu;
 
 	if (sig >= 0)
 		snprintf(exit_s, sizeof(exit_s), "sig%d", sig);
@@ -163,10 +194,12 @@ void record_table_row(const cJSON *rec, char *buf, size_t len)
 	if (delay >= 0)
 		timefmt_duration(delay, delay_s, sizeof(delay_s));
 	top_human(rec, 3, top, sizeof(top));
-	snprintf(buf, len, "%-20s %-32s %-8s %-6s %9s %12.3f %7.0f %6.0f %9s %9s %s",
+	costliest_tool(rec, tool, sizeof(tool), &tool_id, &tool_name, &tool_cpu);
+	snprintf(buf, len, "%-20s %-32s %-8s %-6s %9s %12.3f %7.0f %6.0f %9s %9s %-24.24s %s",
 		 str_or(rec, "project", "?"), str_or(rec, "run_id", "?"),
 		 str_or(rec, "status", "?"), exit_s, wall_s, num_or(rec, "cpu_seconds", 0),
-		 num_or(rec, "tasks_started", 0), num_or(rec, "tasks_alive", 0), peak_s, delay_s, top);
+		 num_or(rec, "tasks_started", 0), num_or(rec, "tasks_alive", 0), peak_s, delay_s, tool,
+		 top);
 	if (len)
 		names_sanitize(buf);
 }

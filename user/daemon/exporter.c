@@ -19,7 +19,10 @@ struct exporter {
 		uint32_t gen;
 		uint64_t cpu_ns;
 		uint64_t tokens[PROMTEXT_TOKEN_TYPES];
+		size_t n_tools;
+		struct acttab_name tools[ACTTAB_NAMES];
 	} shown[TRACKER_MAX_RUNS];
+	struct acttab_report report; /* scratch: 6 KiB */
 	struct promtext_run live[TRACKER_MAX_RUNS];
 	struct promtext_prog progs[EXPORTER_MAX_PROGS];
 	size_t n_progs;
@@ -77,6 +80,33 @@ static void shown_tokens(struct exporter *x, const struct run *r, struct promtex
 	}
 }
 
+/* The CPU of the run's tool calls by name, as counters (a live figure
+ * includes tasks that ended since the walk until the next one). */
+static void shown_tools(struct exporter *x, const struct run *r, const struct acttab_report *t,
+			struct promtext_run *p)
+{
+	typeof(x->shown[0]) *sh = &x->shown[r->slot];
+
+	shown_of(x, r);
+	for (size_t i = 0; i < t->n_names; i++) {
+		size_t k;
+
+		for (k = 0; k < sh->n_tools; k++)
+			if (!strcmp(sh->tools[k].name, t->names[i].name))
+				break;
+		if (k == sh->n_tools) {
+			if (k == ACTTAB_NAMES)
+				continue;
+			sh->tools[sh->n_tools++] = (struct acttab_name){ .cpu_ns = 0 };
+			strcpy(sh->tools[k].name, t->names[i].name);
+		}
+		if (t->names[i].cpu_ns > sh->tools[k].cpu_ns)
+			sh->tools[k].cpu_ns = t->names[i].cpu_ns;
+	}
+	p->n_tools = sh->n_tools;
+	memcpy(p->tools, sh->tools, sh->n_tools * sizeof(sh->tools[0]));
+}
+
 void exporter_run_finished(struct exporter *x, const struct run *r)
 {
 	struct promtext_run f = { .cpu_ns = shown_cpu(x, r, r->last.cpu_ns),
@@ -87,6 +117,7 @@ void exporter_run_finished(struct exporter *x, const struct run *r)
 	f.have_gpu_seconds = r->have_gpu_seconds;
 	f.gpu_seconds = r->gpu_seconds;
 	shown_tokens(x, r, &f);
+	shown_tools(x, r, &r->tools, &f);
 	promtext_finished_add(&x->finished, &f);
 }
 
@@ -139,6 +170,8 @@ char *exporter_render(struct exporter *x, int websocket_clients, size_t *len)
 		p->have_gpu_seconds = r->have_gpu_seconds;
 		p->gpu_seconds = r->gpu_seconds;
 		shown_tokens(x, r, p);
+		sampler_tools(x->sampler, r, &x->report);
+		shown_tools(x, r, &x->report, p);
 		v.n_live++;
 	}
 	if (sm->have_mem && sm->mem.total_bytes) {

@@ -153,7 +153,7 @@ void lifecycle_prepare_record(struct lifecycle *l, struct run *r)
 	/* A finished run's top and tools were read when it finished. */
 	if (runs_is_open(r)) {
 		lifecycle_read_top(l, r);
-		sampler_read_tools(l->p.sampler, r);
+		sampler_tools(l->p.sampler, r, &r->tools);
 	}
 }
 

@@ -106,13 +106,14 @@ static bool has_n(const cJSON *o, const char *key, int n)
 
 static bool complete(const cJSON *o)
 {
-	return cJSON_GetArraySize(o) == 8 && has_n(o, "run", 5) && has_n(o, "tokens", 7) &&
-	       has_n(o, "cpu", 4) && has_n(o, "memory", 4) && has_n(o, "gpu", 4);
+	return cJSON_GetArraySize(o) == 9 && has_n(o, "run", 5) && has_n(o, "tokens", 7) &&
+	       has_n(o, "cpu", 4) && has_n(o, "memory", 4) && has_n(o, "gpu", 4) &&
+	       has_n(o, "agent", 2);
 }
 
 char *perfmsg_render(const struct perfmsg_view *v, size_t headroom, size_t *len)
 {
-	cJSON *o = cJSON_CreateObject(), *run, *tokens, *cpu, *mem, *gpu;
+	cJSON *o = cJSON_CreateObject(), *run, *tokens, *cpu, *mem, *gpu, *agent;
 	char ts[32], *json, *out = NULL;
 
 	iso_ms(v->now_ms, ts);
@@ -169,6 +170,10 @@ char *perfmsg_render(const struct perfmsg_view *v, size_t headroom, size_t *len)
 	cJSON_AddItemToObject(gpu, "vram_total_gb",
 			      v->gpu_available && v->gpu_have_vram_total ? num1(v->gpu_vram_total_gb)
 									 : cJSON_CreateNull());
+
+	agent = cJSON_AddObjectToObject(o, "agent");
+	cJSON_AddStringToObject(agent, "phase", v->agent_phase ? v->agent_phase : "idle");
+	cJSON_AddItemToObject(agent, "tool", str_or_null(v->agent_tool));
 
 	/* cJSON's adders fail quietly on ENOMEM (and ignore a NULL parent), so
 	 * the document is checked once, whole, before it is sent. */

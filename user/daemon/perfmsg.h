@@ -24,6 +24,10 @@ struct perfmsg_view {
 	uint64_t tokens_input, tokens_output, tokens_cache_read, tokens_cache_creation;
 	double cpu_percent, cpu_cores, host_percent, run_seconds;
 	double mem_used_gb, mem_total_gb, mem_percent, run_rss_gb;
+	/* agent: the current run's agent's phase ("model", "tool", "idle") and
+	 * its tool call's name (NULL: null) */
+	const char *agent_phase;
+	const char *agent_tool;
 	/* gpu: each figure null unless its have_ flag is set */
 	bool gpu_available;
 	bool gpu_have_percent, gpu_have_vram_used, gpu_have_vram_total;

@@ -38,12 +38,20 @@ size_t promtext_escape(const char *s, char *out, size_t len)
 const char *const promtext_token_type[PROMTEXT_TOKEN_TYPES] = { "input", "output", "cache_read",
 								 "cache_creation" };
 
-enum metric { M_CPU, M_TASKS, M_RSS, M_GPU, M_GPU_SECONDS, M_TOKENS };
+enum metric { M_CPU, M_TASKS, M_RSS, M_GPU, M_GPU_SECONDS, M_TOKENS, M_TOOLS };
 static const char *const metric_name[] = { "agentperf_run_cpu_seconds_total",
 					   "agentperf_run_tasks", "agentperf_run_rss_bytes",
 					   "agentperf_run_gpu_utilization_ratio",
 					   "agentperf_run_gpu_seconds_total",
-					   "agentperf_run_tokens_total" };
+					   "agentperf_run_tokens_total",
+					   "agentperf_run_tool_cpu_seconds_total" };
+
+static void seconds(FILE *f, uint64_t ns)
+{
+	/* Whole nanoseconds, exactly: seconds with nine decimals. */
+	fprintf(f, "%llu.%09llu\n", (unsigned long long)(ns / 1000000000),
+		(unsigned long long)(ns % 1000000000));
+}
 
 static void run_line(FILE *f, enum metric m, const struct promtext_run *r)
 {
@@ -54,6 +62,17 @@ static void run_line(FILE *f, enum metric m, const struct promtext_run *r)
 		return; /* unknown: no sample, rather than a made-up value */
 	promtext_escape(r->project, project, sizeof(project));
 	promtext_escape(r->run_id, run_id, sizeof(run_id));
+	if (m == M_TOOLS) {
+		char tool[2 * TOOLCALL_NAME_MAX + 2];
+
+		for (size_t i = 0; i < r->n_tools; i++) {
+			promtext_escape(r->tools[i].name, tool, sizeof(tool));
+			fprintf(f, "%s{project=\"%s\",run_id=\"%s\",tool=\"%s\"} ", metric_name[m],
+				project, run_id, tool);
+			seconds(f, r->tools[i].cpu_ns);
+		}
+		return;
+	}
 	if (m == M_TOKENS) {
 		for (int i = 0; i < PROMTEXT_TOKEN_TYPES; i++)
 			fprintf(f, "%s{project=\"%s\",run_id=\"%s\",type=\"%s\"} %llu\n",
@@ -64,9 +83,7 @@ static void run_line(FILE *f, enum metric m, const struct promtext_run *r)
 	fprintf(f, "%s{project=\"%s\",run_id=\"%s\"} ", metric_name[m], project, run_id);
 	switch (m) {
 	case M_CPU:
-		/* Whole nanoseconds, exactly: seconds with nine decimals. */
-		fprintf(f, "%llu.%09llu\n", (unsigned long long)(r->cpu_ns / 1000000000),
-			(unsigned long long)(r->cpu_ns % 1000000000));
+		seconds(f, r->cpu_ns);
 		break;
 	case M_TASKS:
 		fprintf(f, "%llu\n", (unsigned long long)r->tasks);
@@ -81,6 +98,7 @@ static void run_line(FILE *f, enum metric m, const struct promtext_run *r)
 		fprintf(f, "%.6f\n", r->gpu_seconds);
 		break;
 	case M_TOKENS:
+	case M_TOOLS:
 		break;
 	}
 }
@@ -195,6 +213,10 @@ char *promtext_render(const struct promtext_view *v, size_t headroom, size_t *le
 	family(f, v, M_TOKENS,
 	       "Tokens the run's agents recorded in their own transcripts "
 	       "(Claude Code, Codex CLI), by type.",
+	       "counter");
+	family(f, v, M_TOOLS,
+	       "On-CPU time of the processes the run's agent started for its tool calls, "
+	       "by tool name (every call of it).",
 	       "counter");
 	if (v->have_mem) {
 		fprintf(f,

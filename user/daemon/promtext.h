@@ -30,6 +30,8 @@ struct promtext_run {
 	double gpu_seconds; /* busy time of its busiest GPU engine or device */
 	bool have_tokens; /* from the agents' transcripts */
 	uint64_t tokens[PROMTEXT_TOKEN_TYPES]; /* by promtext_token_type[] */
+	size_t n_tools; /* CPU of the agent's tool calls by tool name */
+	struct acttab_name tools[ACTTAB_NAMES];
 	int64_t ended_mono_ns; /* finished runs: when they ended (CLOCK_MONOTONIC) */
 };
 

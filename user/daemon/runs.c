@@ -232,9 +232,15 @@ static cJSON *time_or_null(int64_t ns)
 }
 
 /* The agent's costliest tool calls, and the CPU of the rest. */
+/* ns as seconds to the millisecond (transcripts stamp lines in ms). */
+static double ms(uint64_t ns)
+{
+	return (double)((ns + 500000) / 1000000) / 1e3;
+}
+
 static bool add_tools(cJSON *o, const struct acttab_report *t)
 {
-	cJSON *arr = cJSON_AddArrayToObject(o, "tools");
+	cJSON *arr = cJSON_AddArrayToObject(o, "tools"), *p;
 
 	for (size_t i = 0; arr && i < t->n; i++) {
 		const struct acttab_tool *x = &t->tools[i];
@@ -249,8 +255,15 @@ static bool add_tools(cJSON *o, const struct acttab_report *t)
 		    !cJSON_AddNumberToObject(e, "tasks", (double)x->tasks) || !add_top(e, &x->top))
 			return false;
 	}
-	return arr && cJSON_AddNumberToObject(o, "tools_other_cpu_seconds",
-					      (double)t->other_cpu_ns / 1e9);
+	if (!arr || !cJSON_AddNumberToObject(o, "tools_other_cpu_seconds",
+					     (double)t->other_cpu_ns / 1e9))
+		return false;
+	if (!t->have_phases)
+		return cJSON_AddNullToObject(o, "phases");
+	return (p = cJSON_AddObjectToObject(o, "phases")) &&
+	       cJSON_AddNumberToObject(p, "model_seconds", ms(t->model_ns)) &&
+	       cJSON_AddNumberToObject(p, "tool_seconds", ms(t->tool_ns)) &&
+	       cJSON_AddNumberToObject(p, "idle_seconds", ms(t->idle_ns));
 }
 
 uint64_t runs_transcript_tokens(const struct run *r)

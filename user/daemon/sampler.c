@@ -165,18 +165,25 @@ bool sampler_run_done(struct sampler *s, struct run *r)
 		done = done && !gpu_end_pending(s->gpu, r);
 	}
 	/* Its tool calls, final: every task's end has been told. */
-	if (done && actions_report(s->actions, r->slot, r->gen, r->ended, &s->report)) {
+	if (done && actions_report(s->actions, r->slot, r->gen, r->ended, r->started_ns,
+				   r->ended_ns, &s->report)) {
 		r->tools = s->report;
 		actions_forget(s->actions, r->slot, r->gen);
 	}
 	return done;
 }
 
-void sampler_read_tools(struct sampler *s, struct run *r)
+enum acttab_phase sampler_agent_phase(struct sampler *s, const struct run *r,
+				      char tool[TOOLCALL_NAME_MAX + 1])
+{
+	return actions_phase(s->actions, r->slot, r->gen, tool);
+}
+
+bool sampler_tools(struct sampler *s, const struct run *r, struct acttab_report *out)
 {
 	drain_events(s);
-	if (actions_report(s->actions, r->slot, r->gen, false, &s->report))
-		r->tools = s->report;
+	return actions_report(s->actions, r->slot, r->gen, false, r->started_ns, clock_real_ns(),
+			      out);
 }
 
 /* The pass's live members, to their actions. */

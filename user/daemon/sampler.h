@@ -68,8 +68,14 @@ bool sampler_run_done(struct sampler *s, struct run *r);
 /* Puts the kernel's action events on the loop: they are taken as they come
  * (a fork storm fills no buffer between walks). Returns 0 or -errno. */
 int sampler_serve(struct sampler *s, struct http *h);
-/* r's tool calls and their CPU so far, into r->tools (a record of a live run). */
-void sampler_read_tools(struct sampler *s, struct run *r);
+/* r's tool calls and their CPU so far (a live run's). false (out zeroed)
+ * when none of its actions is known. */
+bool sampler_tools(struct sampler *s, const struct run *r, struct acttab_report *out);
+/* What r's agent does now (from its transcripts as read at the latest
+ * walk): waiting for its model, in a tool call (its name in tool, "" when
+ * unknown), or neither. */
+enum acttab_phase sampler_agent_phase(struct sampler *s, const struct run *r,
+				      char tool[TOOLCALL_NAME_MAX + 1]);
 /* The GPU subsystem, read at each walk (gpu.h: a run's figures, the
  * devices). */
 struct gpu *sampler_gpu(const struct sampler *s);

@@ -156,7 +156,7 @@ static void snapshot(struct stream *st, struct project *p, const struct sample *
 		.host_busy = sm->have_cpu ? sm->cpu.busy : 0,
 		.host_total = sm->have_cpu ? sm->cpu.total : 0,
 	};
-	char started[TIMEFMT_ISO_LEN];
+	char started[TIMEFMT_ISO_LEN], tool[TOOLCALL_NAME_MAX + 1];
 	size_t len;
 	char *msg;
 
@@ -177,6 +177,14 @@ static void snapshot(struct stream *st, struct project *p, const struct sample *
 		v.run_rss_gb = open ? (double)r->last.rss_bytes / GIB : 0;
 	}
 	tokens_view(st, p, r, &v);
+	if (open) {
+		static const char *const phase[] = { [ACTTAB_IDLE] = "idle", [ACTTAB_MODEL] = "model",
+						     [ACTTAB_TOOL] = "tool" };
+		enum acttab_phase ph = sampler_agent_phase(st->sampler, r, tool);
+
+		v.agent_phase = phase[ph];
+		v.agent_tool = ph == ACTTAB_TOOL && tool[0] ? tool : NULL;
+	}
 	if (sm->have_mem && sm->mem.total_bytes) {
 		uint64_t used = sm->mem.total_bytes - sm->mem.available_bytes;
 

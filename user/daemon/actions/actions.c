@@ -130,7 +130,7 @@ pid_t actions_new_agent(struct actions *a, uint32_t slot, uint32_t gen)
 }
 
 bool actions_report(struct actions *a, uint32_t slot, uint32_t gen, bool ended,
-		    struct acttab_report *out)
+		    int64_t started_ns, int64_t until_ns, struct acttab_report *out)
 {
 	struct acttab *t = tab_of(a, slot, gen, false);
 
@@ -140,8 +140,17 @@ bool actions_report(struct actions *a, uint32_t slot, uint32_t gen, bool ended,
 	}
 	if (ended)
 		acttab_live_begin(t);
-	acttab_report(t, out);
+	acttab_report(t, started_ns, until_ns, out);
 	return true;
+}
+
+enum acttab_phase actions_phase(struct actions *a, uint32_t slot, uint32_t gen,
+				char tool[TOOLCALL_NAME_MAX + 1])
+{
+	struct acttab *t = tab_of(a, slot, gen, false);
+
+	tool[0] = '\0';
+	return t ? acttab_phase(t, tool) : ACTTAB_IDLE;
 }
 
 void actions_forget(struct actions *a, uint32_t slot, uint32_t gen)

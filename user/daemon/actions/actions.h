@@ -32,11 +32,16 @@ void actions_tools(struct actions *a, uint32_t slot, uint32_t gen,
 /* The run's agent process, the first time the table knows it (then 0):
  * the kernel is told, so that only its forks start actions from then on. */
 pid_t actions_new_agent(struct actions *a, uint32_t slot, uint32_t gen);
-/* The run's tool calls so far; with ended (no task of the run is alive)
- * its live figures are dropped first. false (out zeroed) when nothing of
- * the run is known. */
+/* The run's tool calls so far, and its phases from started_ns to until_ns
+ * (its end, or now); with ended (no task of the run is alive) its live
+ * figures are dropped first. false (out zeroed) when nothing of the run is
+ * known. */
 bool actions_report(struct actions *a, uint32_t slot, uint32_t gen, bool ended,
-		    struct acttab_report *out);
+		    int64_t started_ns, int64_t until_ns, struct acttab_report *out);
+/* The run's agent's phase now (ACTTAB_IDLE when nothing is known), with
+ * ACTTAB_TOOL the open call's name in tool. */
+enum acttab_phase actions_phase(struct actions *a, uint32_t slot, uint32_t gen,
+				char tool[TOOLCALL_NAME_MAX + 1]);
 /* The run has been recorded: its table goes. */
 void actions_forget(struct actions *a, uint32_t slot, uint32_t gen);
 

@@ -28,6 +28,7 @@ struct act {
 struct call {
 	struct toolcall_event start; /* kind TOOLCALL_START once seen */
 	bool have_start;
+	bool open; /* started and not ended, in the phases' count */
 	int64_t end_ns;
 };
 
@@ -38,6 +39,14 @@ struct acttab {
 	struct call *calls;
 	size_t ncalls;
 	pid_t agent;
+	/* Phases: a request waiting for its answer since ask_ns (0: none);
+	 * tool calls open since tools_since. */
+	bool turns; /* some turn or call was told */
+	int64_t ask_ns;
+	uint64_t model_ns;
+	size_t open_calls;
+	int64_t tools_since;
+	uint64_t tool_ns;
 };
 
 struct acttab *acttab_new(void)
@@ -197,11 +206,27 @@ static struct call *call_of(struct acttab *t, const char *id, bool add)
 	return &t->calls[t->ncalls++];
 }
 
+static int64_t since(int64_t from, int64_t to)
+{
+	return to > from ? to - from : 0;
+}
+
 void acttab_tool_event(struct acttab *t, const struct toolcall_event *e)
 {
-	struct call *c = call_of(t, e->id, true);
+	struct call *c;
 
-	if (!c)
+	t->turns = true;
+	if (e->kind == TOOLCALL_ASK) {
+		t->ask_ns = e->at_ns; /* the last of a turn's results sends it */
+		return;
+	}
+	if (e->kind == TOOLCALL_ANSWER) {
+		if (t->ask_ns)
+			t->model_ns += (uint64_t)since(t->ask_ns, e->at_ns);
+		t->ask_ns = 0;
+		return;
+	}
+	if (!(c = call_of(t, e->id, true)))
 		return;
 	if (e->kind == TOOLCALL_START) {
 		/* The first line of a call counts (Claude Code writes a block
@@ -209,9 +234,20 @@ void acttab_tool_event(struct acttab *t, const struct toolcall_event *e)
 		if (!c->have_start) {
 			c->start = *e;
 			c->have_start = true;
+			if (!c->end_ns) {
+				c->open = true;
+				if (!t->open_calls++)
+					t->tools_since = e->at_ns;
+			}
 		}
-	} else if (!c->end_ns || e->at_ns < c->end_ns) {
+		return;
+	}
+	if (!c->end_ns || e->at_ns < c->end_ns)
 		c->end_ns = e->at_ns;
+	if (c->open) {
+		c->open = false;
+		if (!--t->open_calls)
+			t->tool_ns += (uint64_t)since(t->tools_since, e->at_ns);
 	}
 }
 
@@ -323,7 +359,57 @@ static int by_cpu(const void *pa, const void *pb)
 	return strcmp(a->id, b->id);
 }
 
-void acttab_report(const struct acttab *t, struct acttab_report *out)
+static void add_name(struct acttab_report *out, const char *name, uint64_t cpu_ns)
+{
+	size_t i;
+
+	for (i = 0; i < out->n_names; i++)
+		if (!strcmp(out->names[i].name, name))
+			break;
+	if (i == out->n_names) {
+		if (i == ACTTAB_NAMES) {
+			i--; /* the last one sums the rest */
+			strcpy(out->names[i].name, "other");
+		} else {
+			strcpy(out->names[i].name, name);
+			out->n_names++;
+		}
+	}
+	out->names[i].cpu_ns += cpu_ns;
+}
+
+enum acttab_phase acttab_phase(const struct acttab *t, char tool[TOOLCALL_NAME_MAX + 1]);
+
+/* The phases of the wall time up to until_ns. */
+static void phases(const struct acttab *t, int64_t started_ns, int64_t until_ns,
+		   struct acttab_report *out)
+{
+	uint64_t wall = (uint64_t)since(started_ns, until_ns);
+
+	out->have_phases = t->turns;
+	out->model_ns = t->model_ns + (t->ask_ns ? (uint64_t)since(t->ask_ns, until_ns) : 0);
+	out->tool_ns = t->tool_ns + (t->open_calls ? (uint64_t)since(t->tools_since, until_ns) : 0);
+	out->idle_ns = wall > out->model_ns + out->tool_ns ? wall - out->model_ns - out->tool_ns : 0;
+	out->phase = acttab_phase(t, out->phase_tool);
+}
+
+enum acttab_phase acttab_phase(const struct acttab *t, char tool[TOOLCALL_NAME_MAX + 1])
+{
+	int64_t latest = 0;
+
+	tool[0] = '\0';
+	if (!t->open_calls)
+		return t->ask_ns ? ACTTAB_MODEL : ACTTAB_IDLE;
+	for (size_t c = 0; c < t->ncalls; c++)
+		if (t->calls[c].open && t->calls[c].start.at_ns >= latest) {
+			latest = t->calls[c].start.at_ns;
+			strcpy(tool, t->calls[c].start.name);
+		}
+	return ACTTAB_TOOL;
+}
+
+void acttab_report(const struct acttab *t, int64_t started_ns, int64_t until_ns,
+		   struct acttab_report *out)
 {
 	size_t nall = t->ncalls + by_id(t) + 1;
 	struct acttab_tool *all = calloc(nall, sizeof(*all));
@@ -334,6 +420,7 @@ void acttab_report(const struct acttab *t, struct acttab_report *out)
 
 	memset(out, 0, sizeof(*out));
 	out->agent = t->agent;
+	phases(t, started_ns, until_ns, out);
 	if (!all || !acc || !claimed)
 		goto done;
 	claim(&j, claimed, nall);
@@ -380,6 +467,8 @@ void acttab_report(const struct acttab *t, struct acttab_report *out)
 		if (all[c].started_ns)
 			all[kept++] = all[c];
 	used = kept;
+	for (size_t c = 0; c < used; c++)
+		add_name(out, all[c].name[0] ? all[c].name : "unknown", all[c].cpu_ns);
 	qsort(all, used, sizeof(*all), by_cpu);
 	out->calls = used;
 	for (size_t c = 0; c < used; c++) {

@@ -25,6 +25,9 @@
 #define ACTTAB_COMMS 8
 /* Tool calls in a report (the costliest); the rest are summed. */
 #define ACTTAB_TOOLS_SHOWN 20
+/* Tool names whose CPU a report sums (in order of first call); the rest
+ * are summed as "other". */
+#define ACTTAB_NAMES 16
 
 struct acttab;
 
@@ -37,6 +40,16 @@ struct acttab_tool {
 	struct top top;
 };
 
+/* Every call of a tool name, summed. */
+struct acttab_name {
+	char name[TOOLCALL_NAME_MAX + 1]; /* "unknown": calls the transcript did not name */
+	uint64_t cpu_ns;
+};
+
+/* What the agent is doing now: waiting for its model, running a tool
+ * call, or neither. */
+enum acttab_phase { ACTTAB_IDLE, ACTTAB_MODEL, ACTTAB_TOOL };
+
 struct acttab_report {
 	size_t n;
 	struct acttab_tool tools[ACTTAB_TOOLS_SHOWN]; /* most CPU first */
@@ -44,6 +57,15 @@ struct acttab_report {
 	uint64_t tools_cpu_ns; /* every tool call's */
 	size_t calls; /* tool calls seen */
 	pid_t agent; /* 0: not known */
+	size_t n_names;
+	struct acttab_name names[ACTTAB_NAMES];
+	/* The run's wall time, split: waiting for the model (from a request,
+	 * the last of a prompt or tool results, to the model's answer), in
+	 * tool calls (any open), and the rest. */
+	bool have_phases; /* the transcripts told some turn or call */
+	uint64_t model_ns, tool_ns, idle_ns;
+	enum acttab_phase phase;
+	char phase_tool[TOOLCALL_NAME_MAX + 1]; /* ACTTAB_TOOL: the latest open call's name */
 };
 
 /* NULL with errno ENOMEM. acttab_free(NULL) is a no-op. */
@@ -63,11 +85,16 @@ void acttab_task_end(struct acttab *t, uint64_t id, const char *comm, uint64_t c
  * command and CPU so far). */
 void acttab_live_begin(struct acttab *t);
 void acttab_live(struct acttab *t, uint64_t id, const char *comm, uint64_t cpu_ns);
-/* Tool events from the agent's transcripts. */
+/* Events from the agent's transcripts, in the order written. */
 void acttab_tool_event(struct acttab *t, const struct toolcall_event *e);
+/* The agent's phase now, and with ACTTAB_TOOL the latest open call's name
+ * in tool ("" unknown). */
+enum acttab_phase acttab_phase(const struct acttab *t, char tool[TOOLCALL_NAME_MAX + 1]);
 /* The agent process, once an action's marks name it; 0 before. */
 pid_t acttab_agent(const struct acttab *t);
-/* The tool calls and their CPU so far. */
-void acttab_report(const struct acttab *t, struct acttab_report *out);
+/* The tool calls and their CPU so far, and the phases of the run's wall
+ * time from started_ns to until_ns (its end, or now). */
+void acttab_report(const struct acttab *t, int64_t started_ns, int64_t until_ns,
+		   struct acttab_report *out);
 
 #endif

@@ -148,8 +148,10 @@ static void tool_line(struct tokfiles *fs, const struct tokfile *f, const char *
 
 	if (fs->tail || !fs->tool)
 		return;
-	if (f->src == TRANSCRIPT_CLAUDE ? !memmem(line, len, "\"tool_", 6)
-					: !memmem(line, len, "_call", 5))
+	/* Claude Code: user and assistant lines; Codex: response items. */
+	if (f->src == TRANSCRIPT_CLAUDE ? !memmem(line, len, "\"type\":\"user\"", 13) &&
+						  !memmem(line, len, "\"type\":\"assistant\"", 18)
+					: !memmem(line, len, "\"response_item\"", 15))
 		return;
 	n = transcript_parse_tools(f->src, line, len, ev, TOOLCALL_PER_LINE);
 	for (int i = 0; i < n; i++)

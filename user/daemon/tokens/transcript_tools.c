@@ -13,6 +13,8 @@ struct tools_scan {
 	enum transcript_source src;
 	const char *ts;
 	size_t ts_len;
+	int turn; /* TOOLCALL_ASK, TOOLCALL_ANSWER or -1 */
+	bool codex_item, user, assistant; /* Codex: a response_item, its role */
 	/* Codex: the line's payload. */
 	int kind; /* -1: not a tool event */
 	const char *id, *name;
@@ -136,7 +138,8 @@ static void on_codex(struct jscan *s, int depth, enum jscan_type t, const char *
 {
 	static const char *const ts[] = { "timestamp" }, *const type[] = { "payload", "type" },
 				 *const call_id[] = { "payload", "call_id" },
-				 *const name[] = { "payload", "name" };
+				 *const name[] = { "payload", "name" },
+				 *const top[] = { "type" }, *const role[] = { "payload", "role" };
 	struct tools_scan *c = s->ctx;
 
 	if (t != JSCAN_STRING)
@@ -144,12 +147,24 @@ static void on_codex(struct jscan *s, int depth, enum jscan_type t, const char *
 	if (jscan_path_is(s, depth, ts, 1)) {
 		c->ts = v;
 		c->ts_len = n;
+	} else if (jscan_path_is(s, depth, top, 1)) {
+		c->codex_item = jscan_raw_is(v, n, "response_item");
+	} else if (jscan_path_is(s, depth, role, 2)) {
+		c->user = jscan_raw_is(v, n, "user");
+		c->assistant = jscan_raw_is(v, n, "assistant");
 	} else if (jscan_path_is(s, depth, type, 2)) {
-		if (jscan_raw_is(v, n, "function_call") || jscan_raw_is(v, n, "custom_tool_call"))
+		if (jscan_raw_is(v, n, "function_call") || jscan_raw_is(v, n, "custom_tool_call")) {
 			c->kind = TOOLCALL_START;
-		else if (jscan_raw_is(v, n, "function_call_output") ||
-			 jscan_raw_is(v, n, "custom_tool_call_output"))
+			c->turn = TOOLCALL_ANSWER;
+		} else if (jscan_raw_is(v, n, "function_call_output") ||
+			   jscan_raw_is(v, n, "custom_tool_call_output")) {
 			c->kind = TOOLCALL_END;
+			c->turn = TOOLCALL_ASK;
+		} else if (jscan_raw_is(v, n, "reasoning")) {
+			c->turn = TOOLCALL_ANSWER;
+		} else if (jscan_raw_is(v, n, "message")) {
+			c->turn = -2; /* by its role */
+		}
 	} else if (jscan_path_is(s, depth, call_id, 2)) {
 		c->id = v;
 		c->id_len = n;
@@ -161,13 +176,20 @@ static void on_codex(struct jscan *s, int depth, enum jscan_type t, const char *
 
 static void on_claude(struct jscan *s, int depth, enum jscan_type t, const char *v, size_t n)
 {
-	static const char *const ts[] = { "timestamp" }, *const content[] = { "message", "content" };
+	static const char *const ts[] = { "timestamp" }, *const content[] = { "message", "content" },
+				 *const top[] = { "type" };
 	struct tools_scan *c = s->ctx;
 	struct block *b;
 
 	if (jscan_path_is(s, depth, ts, 1) && t == JSCAN_STRING) {
 		c->ts = v;
 		c->ts_len = n;
+		return;
+	}
+	if (jscan_path_is(s, depth, top, 1) && t == JSCAN_STRING) {
+		c->turn = jscan_raw_is(v, n, "user")	  ? TOOLCALL_ASK
+			  : jscan_raw_is(v, n, "assistant") ? TOOLCALL_ANSWER
+							    : -1;
 		return;
 	}
 	/* A block: an object element of message.content. */
@@ -204,9 +226,11 @@ static void on_claude(struct jscan *s, int depth, enum jscan_type t, const char 
 static bool event(const struct tools_scan *c, int kind, const char *id, size_t id_len,
 		  const char *name, size_t name_len, uint64_t cmd_hash, struct toolcall_event *e)
 {
+	bool turn = kind == TOOLCALL_ASK || kind == TOOLCALL_ANSWER;
+
 	memset(e, 0, sizeof(*e));
 	if (kind < 0 || !c->ts || timefmt_parse_iso_ns(c->ts, c->ts_len, &e->at_ns) ||
-	    !copy_token(e->id, TOOLCALL_ID_MAX, id, id_len, false))
+	    (!turn && !copy_token(e->id, TOOLCALL_ID_MAX, id, id_len, false)))
 		return false;
 	e->kind = (enum toolcall_kind)kind;
 	e->source = c->src;
@@ -219,7 +243,7 @@ static bool event(const struct tools_scan *c, int kind, const char *id, size_t i
 int transcript_parse_tools(enum transcript_source src, const char *line, size_t len,
 			   struct toolcall_event *out, size_t max)
 {
-	struct tools_scan c = { .src = src, .kind = -1 };
+	struct tools_scan c = { .src = src, .kind = -1, .turn = -1 };
 	struct jscan s = { .fn = src == TRANSCRIPT_CODEX ? on_codex : on_claude,
 			   .ctx = &c,
 			   .max_depth = TRANSCRIPT_DEPTH_MAX };
@@ -228,8 +252,16 @@ int transcript_parse_tools(enum transcript_source src, const char *line, size_t 
 	if (!jscan_line(&s, line, len))
 		return -EINVAL;
 	if (src == TRANSCRIPT_CODEX) {
-		if (max && event(&c, c.kind, c.id, c.id_len, c.name, c.name_len, 0, &out[0]))
-			k = 1;
+		if (!c.codex_item)
+			return 0;
+		if (c.turn == -2)
+			c.turn = c.user ? TOOLCALL_ASK : c.assistant ? TOOLCALL_ANSWER : -1;
+	}
+	if (k < max && event(&c, c.turn, NULL, 0, NULL, 0, 0, &out[k]))
+		k++;
+	if (src == TRANSCRIPT_CODEX) {
+		if (k < max && event(&c, c.kind, c.id, c.id_len, c.name, c.name_len, 0, &out[k]))
+			k++;
 		return (int)k;
 	}
 	for (size_t i = 0; i < c.nblocks && k < max; i++) {
