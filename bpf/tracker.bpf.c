@@ -74,6 +74,18 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
+/* Userspace drains the events at each sampling pass, and when this much
+ * waits: a wakeup per event would cost each fork a wakeup (an IPI, a VM
+ * exit on a guest) and the daemon a loop turn. */
+#define EVENTS_WAKE_BYTES (512 << 10)
+
+static __always_inline __u64 wake_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= EVENTS_WAKE_BYTES
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
 /* Scratch for one exec event, too big for the stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -239,7 +251,7 @@ static __always_inline void place(struct tracker_task *ct, const struct tracker_
 	ev->depth = depth + 1;
 	ev->pad = 0;
 	ev->fork_ns = bpf_ktime_get_boot_ns();
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags());
 }
 
 /* A task of an action leaves it (its final switch, or moving to another
@@ -266,7 +278,7 @@ static __always_inline void tell_end(struct task_struct *p, const struct tracker
 	ev->cpu_ns = cpu_ns;
 	ev->end_ns = bpf_ktime_get_boot_ns();
 	bpf_probe_read_kernel(ev->comm, sizeof(ev->comm), p->comm);
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags());
 }
 
 /* A member's whole CPU in the run, credited to its command name once. */
@@ -432,7 +444,7 @@ static __always_inline int on_exec(struct task_struct *p, struct tracker_task *t
 	barrier_var(len);
 	if (len > sizeof(*ev))
 		return 0;
-	if (bpf_ringbuf_output(&events, ev, len, 0))
+	if (bpf_ringbuf_output(&events, ev, len, wake_flags()))
 		c->actions_lost++;
 	return 0;
 }
