@@ -50,10 +50,10 @@ DAEMON_PURE := config exporter history host journal lifecycle log perfmsg privs 
 	registry/agentlock http/wsrules \
 	tokens/jscan tokens/tokdirs tokens/tokfiles tokens/tokneg tokens/tokprocs tokens/tokrun \
 	tokens/tokengine tokens/tokscan tokens/toksess tokens/transcript tokens/transcript_ids tokens/transcript_lines \
-	tokens/transcript_tools tokens/useropen actions/actexec actions/acttab actions/actions
+	tokens/transcript_tools tokens/useropen actions/actexec actions/acttab actions/actions actions/timeline
 DAEMON_IO := agentperfd commands control daemon startup http/http http/wssession \
 	registry/regengine registry/reglocks registry/registry tracker/pins tracker/tracker tracker/trackerinfo
-CLIENT_PURE := runenv topview
+CLIENT_PURE := runenv timeview topview
 CLIENT_IO := agentperf cli client runcmd runwait topui watch
 
 DAEMON_DIRS := tracker registry http tokens gpu actions

@@ -12,6 +12,7 @@
 #include "number.h"
 #include "record.h"
 #include "runcmd.h"
+#include "timeview.h"
 #include "topui.h"
 #include "watch.h"
 
@@ -39,6 +40,10 @@ static void usage(FILE *f)
 		"        live runs, one line each; --gpus: the host's GPU devices instead\n"
 		"  runs [--json] [--project NAME]\n"
 		"        run history, newest first\n"
+		"  timeline RUN_ID | --project NAME [--json]\n"
+		"        a run's cores over time with its tool calls and model requests\n"
+		"        marked, and its calls' CPU (the project's newest run with --project);\n"
+		"        --json: every sample and span\n"
 		"  tokens --project NAME --add N | --set-current N [--set-total N]\n"
 		"        report the agent's token counts for the project's dashboards\n"
 		"  top\n"
@@ -236,6 +241,43 @@ static int cmd_list(int argc, char **argv, enum control_cmd cmd)
 	return 0;
 }
 
+static int cmd_timeline(int argc, char **argv)
+{
+	struct control_request req = { .cmd = CONTROL_TIMELINE };
+	const cJSON *tl;
+	struct cli_opts o;
+	cJSON *reply;
+	char *text;
+	int ret;
+
+	if ((ret = cli_parse(argc, argv, " json project ", &o)))
+		return ret;
+	if (optind < argc) {
+		if (strlen(argv[optind]) >= sizeof(req.run_id))
+			return cli_usage_error("\"%s\" is no run id", argv[optind]);
+		snprintf(req.run_id, sizeof(req.run_id), "%s", argv[optind++]);
+	}
+	if (optind < argc)
+		return cli_usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (!req.run_id[0] && !o.project)
+		return cli_usage_error("%s needs a RUN_ID or --project NAME", "timeline");
+	if (o.project)
+		snprintf(req.project, sizeof(req.project), "%s", o.project);
+	reply = call(&req);
+	if (!reply)
+		return 1;
+	tl = cJSON_GetObjectItemCaseSensitive(reply, "timeline");
+	text = o.json ? cJSON_PrintUnformatted(tl) : timeview_render(tl);
+	if (!text) {
+		cJSON_Delete(reply);
+		return cli_fail("out of memory");
+	}
+	printf(o.json ? "%s\n" : "%s", text);
+	free(text);
+	cJSON_Delete(reply);
+	return 0;
+}
+
 /* A token count: a whole number from 0 to 10^15. */
 static int parse_count(const char *opt, const char *s, int64_t *v)
 {
@@ -369,6 +411,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc, argv, CONTROL_RUNS);
 	if (!strcmp(cmd, "tokens"))
 		return cmd_tokens(argc, argv);
+	if (!strcmp(cmd, "timeline"))
+		return cmd_timeline(argc, argv);
 	if (!strcmp(cmd, "watch"))
 		return cmd_watch(argc, argv);
 	if (!strcmp(cmd, "top"))

@@ -10,7 +10,7 @@
 static const char *const cmd_names[] = {
 	[CONTROL_RUN] = "run",	     [CONTROL_ATTACH] = "attach", [CONTROL_DETACH] = "detach",
 	[CONTROL_STATUS] = "status", [CONTROL_RUNS] = "runs",	  [CONTROL_WAIT] = "wait",
-	[CONTROL_TOKENS] = "tokens",
+	[CONTROL_TOKENS] = "tokens", [CONTROL_TIMELINE] = "timeline",
 };
 
 static int fail(char *err, size_t errlen, const char *msg)
@@ -147,10 +147,12 @@ int control_parse_request(const char *line, size_t len, struct control_request *
 		req->pid = (pid_t)pid->valueint;
 	}
 
-	if (req->cmd == CONTROL_WAIT) {
+	if (req->cmd == CONTROL_WAIT || (req->cmd == CONTROL_TIMELINE && (run_id || !project))) {
 		if (!cJSON_IsString(run_id) || !run_id->valuestring[0] ||
 		    strlen(run_id->valuestring) >= sizeof(req->run_id)) {
-			ret = fail(err, errlen, "missing or invalid \"run_id\"");
+			ret = fail(err, errlen, req->cmd == CONTROL_TIMELINE
+							? "timeline takes a \"run_id\" or a \"project\""
+							: "missing or invalid \"run_id\"");
 			goto out;
 		}
 		snprintf(req->run_id, sizeof(req->run_id), "%s", run_id->valuestring);

@@ -1,5 +1,5 @@
 /* The control socket's protocol: one JSON object per line each way.
- * Request:  {"cmd":"run"|"attach"|"detach"|"status"|"runs"|"wait", ...}
+ * Request:  {"cmd":"run"|"attach"|"detach"|"status"|"runs"|"wait"|"tokens"|"timeline", ...}
  * Reply:    {"ok":true, ...} or {"ok":false,"error":"one line"} */
 #ifndef AGENTPERF_CONTROL_PROTO_H
 #define AGENTPERF_CONTROL_PROTO_H
@@ -25,6 +25,7 @@ enum control_cmd {
 	CONTROL_RUNS, /* run history, newest first */
 	CONTROL_WAIT, /* reply when the run's root has exited, or with all: when it ended */
 	CONTROL_TOKENS, /* token counts of the project: add, set_current, set_total */
+	CONTROL_TIMELINE, /* a run's timeline: by run_id, or the project's newest run */
 };
 
 /* agentperf tokens: what to change (docs/interfaces.md). */

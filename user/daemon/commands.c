@@ -387,6 +387,37 @@ static void do_runs(struct commands *cm, struct control_conn *c,
 	reply_ok(c, "runs", arr);
 }
 
+/* A run's timeline: a live (or not yet recorded) run's from the sampler,
+ * a recorded one's from beside the history. */
+static void do_timeline(struct commands *cm, struct control_conn *c,
+			const struct control_request *req)
+{
+	const char *project = req->project[0] ? req->project : NULL;
+	const struct run *r = req->run_id[0] ? runs_find_id(cm->p.runs, project, req->run_id)
+					     : runs_latest(cm->p.runs, project);
+	unsigned skipped = 0;
+	cJSON *tl;
+
+	if (r) {
+		sampler_sample(cm->p.sampler, SAMPLER_RATE_MIN_NS);
+		tl = sampler_timeline(cm->p.sampler, r);
+	} else {
+		tl = history_find_timeline(cm->p.state_dir, project,
+					   req->run_id[0] ? req->run_id : NULL, &skipped);
+	}
+	if (skipped)
+		log_warn("timelines in %s: %u unreadable line(s) skipped", cm->p.state_dir,
+			 skipped);
+	if (!tl && errno == ENOENT)
+		reply_error(c, "no timeline of %s %s", req->run_id[0] ? "run" : "project",
+			    req->run_id[0] ? req->run_id : req->project);
+	else if (!tl)
+		reply_error(c, "cannot read the timelines in %s: %s", cm->p.state_dir,
+			    strerror(errno));
+	else
+		reply_ok(c, "timeline", tl);
+}
+
 static void do_wait(struct commands *cm, struct control_conn *c,
 		    const struct control_request *req)
 {
@@ -500,6 +531,9 @@ static void on_line(void *ctx, struct control_conn *c, char *line, size_t len)
 		break;
 	case CONTROL_TOKENS:
 		do_tokens(cm, c, &req);
+		break;
+	case CONTROL_TIMELINE:
+		do_timeline(cm, c, &req);
 		break;
 	}
 }

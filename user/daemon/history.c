@@ -14,7 +14,9 @@
 #include "history.h"
 
 #define HISTORY_FILE "runs.jsonl"
-#define HISTORY_OLD HISTORY_FILE ".1"
+#define TIMELINE_FILE "timelines.jsonl"
+/* The file kept after a rotation: NAME.1 */
+#define OLD_SUFFIX ".1"
 /* Reads go backwards this much at a time. */
 #define HISTORY_BLOCK (64U << 10)
 
@@ -53,9 +55,8 @@ static int open_rotated(const char *dir, const char *path, size_t line_len, uint
 	*created = stat(path, st) != 0;
 	if (!*created && max_bytes && st->st_size > 0 &&
 	    (uint64_t)st->st_size + line_len > max_bytes) {
-		err = path_of(old, sizeof(old), dir, HISTORY_OLD);
-		if (err)
-			return err;
+		if (snprintf(old, sizeof(old), "%s%s", path, OLD_SUFFIX) >= (int)sizeof(old))
+			return -ENAMETOOLONG;
 		if (rename(path, old))
 			return -errno;
 		*created = true;
@@ -72,7 +73,7 @@ static int open_rotated(const char *dir, const char *path, size_t line_len, uint
 	return fd;
 }
 
-int history_append(const char *dir, const cJSON *rec, uint64_t max_bytes)
+static int append_to(const char *dir, const char *file, const cJSON *rec, uint64_t max_bytes)
 {
 	char path[PATH_MAX], *json = cJSON_PrintUnformatted(rec), *line;
 	size_t n = json ? strlen(json) : 0;
@@ -91,7 +92,7 @@ int history_append(const char *dir, const cJSON *rec, uint64_t max_bytes)
 	memcpy(line + 1, json, n);
 	line[n + 1] = '\n';
 	free(json);
-	err = path_of(path, sizeof(path), dir, HISTORY_FILE);
+	err = path_of(path, sizeof(path), dir, file);
 	fd = err ? err : open_rotated(dir, path, n + 1, max_bytes, &st, &created);
 	if (fd < 0) {
 		free(line);
@@ -116,6 +117,16 @@ int history_append(const char *dir, const cJSON *rec, uint64_t max_bytes)
 	if (!err && created)
 		sync_dir(dir);
 	return err;
+}
+
+int history_append(const char *dir, const cJSON *rec, uint64_t max_bytes)
+{
+	return append_to(dir, HISTORY_FILE, rec, max_bytes);
+}
+
+int history_append_timeline(const char *dir, const cJSON *timeline, uint64_t max_bytes)
+{
+	return append_to(dir, TIMELINE_FILE, timeline, max_bytes);
 }
 
 /* A file's lines, last to first, a block at a time: what is held is a block
@@ -307,10 +318,9 @@ static int scan_file(const char *path, struct want *w, unsigned *skipped)
 }
 
 /* Fills a new array with up to limit wanted records, newest first. NULL with errno. */
-static cJSON *scan(const char *dir, const char *project, const char *run_id, unsigned limit,
-		   unsigned *skipped)
+static cJSON *scan(const char *dir, const char *file, const char *project, const char *run_id,
+		   unsigned limit, unsigned *skipped)
 {
-	static const char *const files[] = { HISTORY_FILE, HISTORY_OLD };
 	struct want w = { .project = project && project[0] ? project : NULL, .run_id = run_id };
 	unsigned dummy;
 	int err = 0;
@@ -325,12 +335,13 @@ static cJSON *scan(const char *dir, const char *project, const char *run_id, uns
 		w.run_id_needle = needle("run_id", w.run_id);
 	if (!w.out || (w.project && !w.project_needle) || (w.run_id && !w.run_id_needle))
 		err = -ENOMEM;
-	for (size_t i = 0; !err && w.left && i < sizeof(files) / sizeof(files[0]); i++) {
+	for (int old = 0; !err && w.left && old < 2; old++) {
 		char path[PATH_MAX];
 
-		err = path_of(path, sizeof(path), dir, files[i]);
-		if (!err)
-			err = scan_file(path, &w, skipped);
+		err = snprintf(path, sizeof(path), "%s/%s%s", dir, file, old ? OLD_SUFFIX : "") >=
+				      (int)sizeof(path)
+			      ? -ENAMETOOLONG
+			      : scan_file(path, &w, skipped);
 	}
 	free(w.project_needle);
 	free(w.run_id_needle);
@@ -344,12 +355,13 @@ static cJSON *scan(const char *dir, const char *project, const char *run_id, uns
 
 cJSON *history_read(const char *dir, const char *project, unsigned limit, unsigned *skipped)
 {
-	return scan(dir, project, NULL, limit, skipped);
+	return scan(dir, HISTORY_FILE, project, NULL, limit, skipped);
 }
 
-cJSON *history_find(const char *dir, const char *project, const char *run_id, unsigned *skipped)
+static cJSON *find_in(const char *dir, const char *file, const char *project, const char *run_id,
+		      unsigned *skipped)
 {
-	cJSON *arr = scan(dir, project, run_id, 1, skipped), *rec;
+	cJSON *arr = scan(dir, file, project, run_id, 1, skipped), *rec;
 
 	if (!arr)
 		return NULL;
@@ -358,4 +370,15 @@ cJSON *history_find(const char *dir, const char *project, const char *run_id, un
 	if (!rec)
 		errno = ENOENT;
 	return rec;
+}
+
+cJSON *history_find(const char *dir, const char *project, const char *run_id, unsigned *skipped)
+{
+	return find_in(dir, HISTORY_FILE, project, run_id, skipped);
+}
+
+cJSON *history_find_timeline(const char *dir, const char *project, const char *run_id,
+			     unsigned *skipped)
+{
+	return find_in(dir, TIMELINE_FILE, project, run_id, skipped);
 }

@@ -25,6 +25,9 @@ int history_prepare(const char *dir);
  * Returns 0 or -errno; on error the file is left without a partial line where
  * the filesystem allows. */
 int history_append(const char *dir, const cJSON *rec, uint64_t max_bytes);
+/* Appends a run's timeline to STATE_DIR/timelines.jsonl, as history_append
+ * does its record (rotated to timelines.jsonl.1 past max_bytes). */
+int history_append_timeline(const char *dir, const cJSON *timeline, uint64_t max_bytes);
 /* Records newest first (runs.jsonl, then runs.jsonl.1), only PROJECT's when it
  * is non-NULL and non-empty, at most limit, and never more than
  * HISTORY_READ_MAX (limit 0: that many). Lines that are not a JSON object are
@@ -38,5 +41,9 @@ cJSON *history_read(const char *dir, const char *project, unsigned limit, unsign
  * skipped lines the same way. NULL with errno ENOENT when there is none, or
  * another errno when the history cannot be read. */
 cJSON *history_find(const char *dir, const char *project, const char *run_id, unsigned *skipped);
+/* The newest timeline with this run_id (and of PROJECT, when non-NULL and
+ * non-empty; run_id NULL: the project's newest), as history_find looks. */
+cJSON *history_find_timeline(const char *dir, const char *project, const char *run_id,
+			     unsigned *skipped);
 
 #endif

@@ -163,6 +163,21 @@ static void tell_settled(struct lifecycle *l, struct run *r)
 		l->settled(l->settled_ctx, r);
 }
 
+/* Writes r's timeline beside its record (once: a failure is logged, the
+ * record stands) and lets its actions go. */
+static void record_timeline(struct lifecycle *l, const struct run *r)
+{
+	cJSON *tl = sampler_timeline(l->p.sampler, r);
+	int err = tl ? history_append_timeline(l->p.state_dir, tl, l->p.history_max_bytes)
+		     : errno == ENOENT ? 0 : -errno;
+
+	if (err)
+		log_warn("cannot write run %s's timeline in %s: %s", r->run_id, l->p.state_dir,
+			 strerror(-err));
+	cJSON_Delete(tl);
+	sampler_run_recorded(l->p.sampler, r);
+}
+
 /* Writes the record of an ended or detached run and forgets it. A run whose
  * final token read is under way (-EINPROGRESS) or whose record cannot be
  * written yet stays for the next tick. Returns 0 or -errno. */
@@ -195,6 +210,7 @@ static int finalize(struct lifecycle *l, struct run *r)
 	}
 	if (l->record_failed_gen[r->slot] == r->gen)
 		log_info("run %s recorded after all", r->run_id);
+	record_timeline(l, r);
 	exporter_run_finished(l->p.exporter, r);
 	if (r->ended)
 		end_tracking(l, r); /* a detached run's slot is closed already */

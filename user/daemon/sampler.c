@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "log.h"
 #include "sampler.h"
+#include "timefmt.h"
 
 #define SAMPLER_MAX_PIDS 4096 /* a run's processes read for GPU use and tokens */
 
@@ -138,6 +139,8 @@ void sampler_run_started(struct sampler *s, struct run *r)
 	tokscan_start(s->tokscan, r->slot, r->gen, r->started_ns, r->owner, r->pid,
 		      clock_mono_ns(), &res);
 	apply_tokens(s, r, &res);
+	/* Its timeline starts at its start. */
+	actions_sample(s->actions, r->slot, r->gen, r->started_ns, 0, 0, false, 0, 0);
 }
 
 bool sampler_run_done(struct sampler *s, struct run *r)
@@ -164,13 +167,49 @@ bool sampler_run_done(struct sampler *s, struct run *r)
 		sampler_sample(s, SAMPLER_END_WALK_NS);
 		done = done && !gpu_end_pending(s->gpu, r);
 	}
-	/* Its tool calls, final: every task's end has been told. */
+	/* Its tool calls, final: every task's end has been told; its
+	 * timeline's last point, up to its end. */
 	if (done && actions_report(s->actions, r->slot, r->gen, r->ended, r->started_ns,
 				   r->ended_ns, &s->report)) {
 		r->tools = s->report;
-		actions_forget(s->actions, r->slot, r->gen);
+		actions_sample(s->actions, r->slot, r->gen, r->ended_ns, r->last.cpu_ns,
+			       r->last.rss_bytes, false, 0, runs_transcript_tokens(r));
 	}
 	return done;
+}
+
+cJSON *sampler_timeline(struct sampler *s, const struct run *r)
+{
+	bool open = runs_is_open(r);
+	cJSON *o = cJSON_CreateObject();
+	char buf[TIMEFMT_ISO_LEN];
+	int err;
+
+	drain_events(s);
+	if (!o || !cJSON_AddStringToObject(o, "project", r->project) ||
+	    !cJSON_AddStringToObject(o, "run_id", r->run_id) ||
+	    !cJSON_AddStringToObject(o, "started_at", timefmt_iso_ms(r->started_ns, buf)) ||
+	    !cJSON_AddItemToObject(o, "ended_at", open ? cJSON_CreateNull()
+						       : cJSON_CreateString(timefmt_iso_ms(
+								 r->ended_ns, buf))) ||
+	    !cJSON_AddNumberToObject(o, "cpu_seconds", (double)r->last.cpu_ns / 1e9)) {
+		cJSON_Delete(o);
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = actions_timeline(s->actions, r->slot, r->gen, r->started_ns,
+			       open ? clock_real_ns() : r->ended_ns, o);
+	if (err) {
+		cJSON_Delete(o);
+		errno = -err;
+		return NULL;
+	}
+	return o;
+}
+
+void sampler_run_recorded(struct sampler *s, const struct run *r)
+{
+	actions_forget(s->actions, r->slot, r->gen);
 }
 
 enum acttab_phase sampler_agent_phase(struct sampler *s, const struct run *r,
@@ -197,9 +236,20 @@ static void live_actions(struct sampler *s)
 		actions_live(s->actions, &p[i]);
 }
 
+/* The run's figures of this pass, for its timeline. */
+static void timeline_pass(struct sampler *s, const struct run *r, int64_t real)
+{
+	struct gpu_usage g;
+	bool have_gpu = gpu_usage(s->gpu, r, &g) && g.have_percent;
+
+	actions_sample(s->actions, r->slot, r->gen, real, r->last.cpu_ns + r->last.inflight_ns,
+		       r->last.rss_bytes, have_gpu, have_gpu ? g.percent : 0,
+		       runs_transcript_tokens(r));
+}
+
 const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns)
 {
-	int64_t mono = clock_mono_ns();
+	int64_t mono = clock_mono_ns(), real = clock_real_ns();
 	int err;
 
 	if (s->latest.mono_ns && mono - s->latest.mono_ns < max_age_ns)
@@ -229,9 +279,10 @@ const struct sample *sampler_sample(struct sampler *s, int64_t max_age_ns)
 		n = tracker_live_procs(s->tracker, r->slot, s->pids, SAMPLER_MAX_PIDS);
 		gpu_read_run(s->gpu, r, s->pids, n, mono);
 		read_tokens(s, r, n, mono);
+		timeline_pass(s, r, real);
 	}
 	s->latest.mono_ns = mono;
-	s->latest.real_ns = clock_real_ns();
+	s->latest.real_ns = real;
 	s->latest.have_mem = !host_read_meminfo(s->opts.proc_root, &s->latest.mem);
 	s->latest.have_cpu = !host_read_stat(s->opts.proc_root, &s->latest.cpu);
 	return &s->latest;

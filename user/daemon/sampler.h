@@ -76,6 +76,12 @@ bool sampler_tools(struct sampler *s, const struct run *r, struct acttab_report 
  * unknown), or neither. */
 enum acttab_phase sampler_agent_phase(struct sampler *s, const struct run *r,
 				      char tool[TOOLCALL_NAME_MAX + 1]);
+/* r's timeline (actions_timeline) with its project, run_id, started_at,
+ * ended_at (null while open) and cpu_seconds first. NULL with errno ENOENT
+ * (nothing of it is known) or ENOMEM. */
+cJSON *sampler_timeline(struct sampler *s, const struct run *r);
+/* r's record is written: its actions and timeline go. */
+void sampler_run_recorded(struct sampler *s, const struct run *r);
 /* The GPU subsystem, read at each walk (gpu.h: a run's figures, the
  * devices). */
 struct gpu *sampler_gpu(const struct sampler *s);

@@ -1,15 +1,18 @@
 /* CPU per agent action: one table per run, fed by the tracker's events. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actions.h"
 #include "clock.h"
+#include "timefmt.h"
 
 struct actions {
 	struct run_actions {
 		uint32_t gen;
 		struct acttab *tab;
+		struct timeline *timeline;
 		bool agent_told;
 	} run[TRACKER_MAX_RUNS];
 };
@@ -27,8 +30,10 @@ void actions_free(struct actions *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < TRACKER_MAX_RUNS; i++)
+	for (size_t i = 0; i < TRACKER_MAX_RUNS; i++) {
 		acttab_free(a->run[i].tab);
+		free(a->run[i].timeline);
+	}
 	free(a);
 }
 
@@ -45,9 +50,17 @@ static struct acttab *tab_of(struct actions *a, uint32_t slot, uint32_t gen, boo
 	if (!make)
 		return NULL;
 	acttab_free(r->tab);
+	free(r->timeline);
 	memset(r, 0, sizeof(*r));
-	if ((r->tab = acttab_new()))
-		r->gen = gen;
+	r->tab = acttab_new();
+	r->timeline = calloc(1, sizeof(*r->timeline));
+	if (!r->tab || !r->timeline) {
+		acttab_free(r->tab);
+		free(r->timeline);
+		memset(r, 0, sizeof(*r));
+		return NULL;
+	}
+	r->gen = gen;
 	return r->tab;
 }
 
@@ -153,10 +166,134 @@ enum acttab_phase actions_phase(struct actions *a, uint32_t slot, uint32_t gen,
 	return t ? acttab_phase(t, tool) : ACTTAB_IDLE;
 }
 
+void actions_sample(struct actions *a, uint32_t slot, uint32_t gen, int64_t at_ns,
+		    uint64_t cpu_ns, uint64_t rss_bytes, bool have_gpu, double gpu_percent,
+		    uint64_t tokens)
+{
+	if (tab_of(a, slot, gen, true))
+		timeline_add(a->run[slot].timeline, at_ns, cpu_ns, rss_bytes, have_gpu, gpu_percent,
+			     tokens);
+}
+
+static cJSON *time_or_null(int64_t ns)
+{
+	char buf[TIMEFMT_ISO_LEN];
+
+	return ns ? cJSON_CreateString(timefmt_iso_ms(ns, buf)) : cJSON_CreateNull();
+}
+
+/* ns as seconds to the millisecond. */
+static double secs(int64_t ns)
+{
+	return (double)((ns + 500000) / 1000000) / 1e3;
+}
+
+static bool add_samples(cJSON *o, const struct timeline *tl)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "samples");
+
+	for (size_t i = 0; arr && i < tl->n; i++) {
+		const struct timeline_point *p = &tl->p[i];
+		cJSON *e = cJSON_CreateObject();
+
+		if (!e || !cJSON_AddItemToArray(arr, e) ||
+		    !cJSON_AddItemToObject(e, "at", time_or_null(p->at_ns)) ||
+		    !cJSON_AddNumberToObject(e, "seconds", secs(p->span_ns)) ||
+		    !cJSON_AddNumberToObject(e, "cores",
+					     round((double)p->cpu_ns / (double)p->span_ns * 1000) /
+						     1000) ||
+		    !cJSON_AddNumberToObject(e, "rss_bytes", (double)p->rss_bytes) ||
+		    !cJSON_AddItemToObject(e, "gpu_percent",
+					   p->gpu_ns ? cJSON_CreateNumber(round(
+							       p->gpu_busy_ns / (double)p->gpu_ns * 1000) /
+									  10)
+						     : cJSON_CreateNull()) ||
+		    !cJSON_AddNumberToObject(e, "tokens", (double)p->tokens))
+			return false;
+	}
+	return arr != NULL;
+}
+
+static bool add_calls(cJSON *o, const struct acttab_tool *calls, int n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "tools");
+
+	for (int i = 0; arr && i < n; i++) {
+		const struct acttab_tool *x = &calls[i];
+		cJSON *e = cJSON_CreateObject();
+
+		if (!e || !cJSON_AddItemToArray(arr, e) || !cJSON_AddStringToObject(e, "id", x->id) ||
+		    !cJSON_AddItemToObject(e, "name", x->name[0] ? cJSON_CreateString(x->name)
+								 : cJSON_CreateNull()) ||
+		    !cJSON_AddItemToObject(e, "started_at", time_or_null(x->started_ns)) ||
+		    !cJSON_AddItemToObject(e, "ended_at", time_or_null(x->ended_ns)) ||
+		    !cJSON_AddNumberToObject(e, "cpu_seconds", (double)x->cpu_ns / 1e9) ||
+		    !cJSON_AddNumberToObject(e, "tasks", (double)x->tasks))
+			return false;
+	}
+	return arr != NULL;
+}
+
+static bool add_model(cJSON *o, const int64_t (*spans)[2], size_t n, int64_t ask_ns)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "model");
+
+	for (size_t i = 0; arr && i <= n; i++) {
+		int64_t from = i < n ? spans[i][0] : ask_ns, to = i < n ? spans[i][1] : 0;
+		cJSON *e;
+
+		if (i == n && !ask_ns)
+			break;
+		e = cJSON_CreateObject();
+		if (!e || !cJSON_AddItemToArray(arr, e) ||
+		    !cJSON_AddItemToObject(e, "started_at", time_or_null(from)) ||
+		    !cJSON_AddItemToObject(e, "ended_at", time_or_null(to)))
+			return false;
+	}
+	return arr != NULL;
+}
+
+int actions_timeline(struct actions *a, uint32_t slot, uint32_t gen, int64_t started_ns,
+		     int64_t until_ns, cJSON *o)
+{
+	struct acttab *t = tab_of(a, slot, gen, false);
+	struct acttab_report *rep;
+	struct acttab_tool *calls;
+	const int64_t(*spans)[2];
+	size_t nspans;
+	cJSON *ph;
+	int n;
+	bool ok;
+
+	if (!t)
+		return -ENOENT;
+	rep = malloc(sizeof(*rep));
+	n = acttab_calls(t, &calls);
+	if (!rep || n < 0) {
+		free(rep);
+		return -ENOMEM;
+	}
+	acttab_report(t, started_ns, until_ns, rep);
+	nspans = acttab_model_spans(t, &spans);
+	ok = add_samples(o, a->run[slot].timeline) && add_calls(o, calls, n) &&
+	     add_model(o, spans, nspans, acttab_asked(t));
+	if (ok && rep->have_phases)
+		ok = (ph = cJSON_AddObjectToObject(o, "phases")) &&
+		     cJSON_AddNumberToObject(ph, "model_seconds", secs((int64_t)rep->model_ns)) &&
+		     cJSON_AddNumberToObject(ph, "tool_seconds", secs((int64_t)rep->tool_ns)) &&
+		     cJSON_AddNumberToObject(ph, "idle_seconds", secs((int64_t)rep->idle_ns));
+	else if (ok)
+		ok = cJSON_AddNullToObject(o, "phases") != NULL;
+	free(calls);
+	free(rep);
+	return ok ? 0 : -ENOMEM;
+}
+
 void actions_forget(struct actions *a, uint32_t slot, uint32_t gen)
 {
 	if (tab_of(a, slot, gen, false)) {
 		acttab_free(a->run[slot].tab);
+		free(a->run[slot].timeline);
 		memset(&a->run[slot], 0, sizeof(a->run[slot]));
 	}
 }

@@ -12,7 +12,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <cjson/cJSON.h>
+
 #include "acttab.h"
+#include "timeline.h"
 #include "tracker_abi.h"
 
 struct actions;
@@ -42,6 +45,18 @@ bool actions_report(struct actions *a, uint32_t slot, uint32_t gen, bool ended,
  * ACTTAB_TOOL the open call's name in tool. */
 enum acttab_phase actions_phase(struct actions *a, uint32_t slot, uint32_t gen,
 				char tool[TOOLCALL_NAME_MAX + 1]);
+/* A sampling pass's figures of the run, for its timeline: at unix time
+ * at_ns, its CPU so far, RSS, GPU percent (have_gpu), tokens so far. */
+void actions_sample(struct actions *a, uint32_t slot, uint32_t gen, int64_t at_ns,
+		    uint64_t cpu_ns, uint64_t rss_bytes, bool have_gpu, double gpu_percent,
+		    uint64_t tokens);
+/* The run's timeline into o (an object): "samples" (each point's start,
+ * seconds, cores, RSS, GPU percent or null, tokens), "tools" (every call in
+ * the order they began, with its CPU), "model" (the requests), "phases" as
+ * in the record, from started_ns to until_ns. Returns 0, -ENOENT (nothing of
+ * the run is known) or -ENOMEM. */
+int actions_timeline(struct actions *a, uint32_t slot, uint32_t gen, int64_t started_ns,
+		     int64_t until_ns, cJSON *o);
 /* The run has been recorded: its table goes. */
 void actions_forget(struct actions *a, uint32_t slot, uint32_t gen);
 

@@ -44,6 +44,8 @@ struct acttab {
 	bool turns; /* some turn or call was told */
 	int64_t ask_ns;
 	uint64_t model_ns;
+	int64_t (*spans)[2]; /* model requests, for the timeline */
+	size_t nspans;
 	size_t open_calls;
 	int64_t tools_since;
 	uint64_t tool_ns;
@@ -57,7 +59,8 @@ struct acttab *acttab_new(void)
 		return NULL;
 	t->acts = calloc(ACTTAB_ACTIONS_MAX, sizeof(*t->acts));
 	t->calls = calloc(ACTTAB_CALLS_MAX, sizeof(*t->calls));
-	if (!t->acts || !t->calls) {
+	t->spans = calloc(ACTTAB_SPANS_MAX, sizeof(*t->spans));
+	if (!t->acts || !t->calls || !t->spans) {
 		acttab_free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -71,6 +74,7 @@ void acttab_free(struct acttab *t)
 		return;
 	free(t->acts);
 	free(t->calls);
+	free(t->spans);
 	free(t);
 }
 
@@ -221,8 +225,13 @@ void acttab_tool_event(struct acttab *t, const struct toolcall_event *e)
 		return;
 	}
 	if (e->kind == TOOLCALL_ANSWER) {
-		if (t->ask_ns)
+		if (t->ask_ns) {
 			t->model_ns += (uint64_t)since(t->ask_ns, e->at_ns);
+			if (t->nspans < ACTTAB_SPANS_MAX) {
+				t->spans[t->nspans][0] = t->ask_ns;
+				t->spans[t->nspans++][1] = e->at_ns;
+			}
+		}
 		t->ask_ns = 0;
 		return;
 	}
@@ -408,21 +417,23 @@ enum acttab_phase acttab_phase(const struct acttab *t, char tool[TOOLCALL_NAME_M
 	return ACTTAB_TOOL;
 }
 
-void acttab_report(const struct acttab *t, int64_t started_ns, int64_t until_ns,
-		   struct acttab_report *out)
+/* Every call with its CPU, unsorted, into a malloc'd *out. Returns how
+ * many, or -ENOMEM. */
+static int join_calls(const struct acttab *t, struct acttab_tool **out)
 {
-	size_t nall = t->ncalls + by_id(t) + 1;
+	size_t nall = t->ncalls + by_id(t) + 1, used, kept;
 	struct acttab_tool *all = calloc(nall, sizeof(*all));
 	struct top_acc *acc = calloc(1, sizeof(*acc));
 	int32_t *claimed = calloc(t->n + 1, sizeof(*claimed));
 	struct join j = { .t = t };
-	size_t used, kept;
 
-	memset(out, 0, sizeof(*out));
-	out->agent = t->agent;
-	phases(t, started_ns, until_ns, out);
-	if (!all || !acc || !claimed)
-		goto done;
+	*out = NULL;
+	if (!all || !acc || !claimed) {
+		free(all);
+		free(acc);
+		free(claimed);
+		return -ENOMEM;
+	}
 	claim(&j, claimed, nall);
 	used = t->ncalls + j.nextra;
 	for (size_t c = 0; c < t->ncalls; c++) {
@@ -466,20 +477,63 @@ void acttab_report(const struct acttab *t, int64_t started_ns, int64_t until_ns,
 	for (size_t c = 0; c < used; c++)
 		if (all[c].started_ns)
 			all[kept++] = all[c];
-	used = kept;
-	for (size_t c = 0; c < used; c++)
+	free(acc);
+	free(claimed);
+	*out = all;
+	return (int)kept;
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const struct acttab_tool *a = pa, *b = pb;
+
+	if (a->started_ns != b->started_ns)
+		return a->started_ns < b->started_ns ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+int acttab_calls(const struct acttab *t, struct acttab_tool **out)
+{
+	int n = join_calls(t, out);
+
+	if (n > 0)
+		qsort(*out, (size_t)n, sizeof(**out), by_start);
+	return n;
+}
+
+int64_t acttab_asked(const struct acttab *t)
+{
+	return t->ask_ns;
+}
+
+size_t acttab_model_spans(const struct acttab *t, const int64_t (**spans)[2])
+{
+	*spans = t->spans;
+	return t->nspans;
+}
+
+void acttab_report(const struct acttab *t, int64_t started_ns, int64_t until_ns,
+		   struct acttab_report *out)
+{
+	struct acttab_tool *all;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	out->agent = t->agent;
+	phases(t, started_ns, until_ns, out);
+	n = join_calls(t, &all);
+	if (n < 0)
+		return;
+	for (int c = 0; c < n; c++)
 		add_name(out, all[c].name[0] ? all[c].name : "unknown", all[c].cpu_ns);
-	qsort(all, used, sizeof(*all), by_cpu);
-	out->calls = used;
-	for (size_t c = 0; c < used; c++) {
+	qsort(all, (size_t)n, sizeof(*all), by_cpu);
+	out->calls = (size_t)n;
+	for (int c = 0; c < n; c++) {
 		out->tools_cpu_ns += all[c].cpu_ns;
 		if (c < ACTTAB_TOOLS_SHOWN)
 			out->tools[out->n++] = all[c];
 		else
 			out->other_cpu_ns += all[c].cpu_ns;
 	}
-done:
 	free(all);
-	free(acc);
-	free(claimed);
 }

@@ -21,6 +21,8 @@
 #define ACTTAB_ACTIONS_MAX 4096
 /* Tool calls kept per run; later ones are not entries. */
 #define ACTTAB_CALLS_MAX 4096
+/* Model requests kept per run for the timeline; later ones are summed only. */
+#define ACTTAB_SPANS_MAX 2000
 /* Command names kept per action; the rest count in its CPU only. */
 #define ACTTAB_COMMS 8
 /* Tool calls in a report (the costliest); the rest are summed. */
@@ -87,6 +89,14 @@ void acttab_live_begin(struct acttab *t);
 void acttab_live(struct acttab *t, uint64_t id, const char *comm, uint64_t cpu_ns);
 /* Events from the agent's transcripts, in the order written. */
 void acttab_tool_event(struct acttab *t, const struct toolcall_event *e);
+/* Every tool call so far with its CPU, in the order they began (malloc'd
+ * into *out, NULL when none). Returns how many, or -ENOMEM. */
+int acttab_calls(const struct acttab *t, struct acttab_tool **out);
+/* The model requests so far: [start, end) pairs (end 0: still waiting),
+ * at most ACTTAB_SPANS_MAX. */
+size_t acttab_model_spans(const struct acttab *t, const int64_t (**spans)[2]);
+/* When the request the model has not answered yet went out (0: none). */
+int64_t acttab_asked(const struct acttab *t);
 /* The agent's phase now, and with ACTTAB_TOOL the latest open call's name
  * in tool ("" unknown). */
 enum acttab_phase acttab_phase(const struct acttab *t, char tool[TOOLCALL_NAME_MAX + 1]);
