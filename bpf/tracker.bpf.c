@@ -391,8 +391,8 @@ static __always_inline int on_exit(struct task_struct *p)
 	return 0;
 }
 
-/* An action's leader execs for the first time: its arguments and
- * environment go to userspace, which tells tool calls by them (Codex's
+/* An action's leader execs (its first TRACKER_EXEC_TELLS times): its
+ * arguments and environment go to userspace, which tells tool calls by them (Codex's
  * CODEX_TOOL_CALL_ID, Claude Code's shell command). Only the new program's
  * own stack pages are read, which exec has just written. */
 static __always_inline int on_exec(struct task_struct *p, struct tracker_task *t)
@@ -401,17 +401,21 @@ static __always_inline int on_exec(struct task_struct *p, struct tracker_task *t
 	struct tracker_ev_exec *ev;
 	__u64 start, end, len, alen;
 	struct mm_struct *mm;
-	__u32 zero = 0;
+	__u32 zero = 0, execs;
 
-	if (!t || !t->action || !(t->flags & TRACKER_TASK_LEADS) ||
-	    (t->flags & TRACKER_TASK_EXECD) || p->pid != p->tgid || !acting())
+	if (!t || !t->action || !(t->flags & TRACKER_TASK_LEADS) || p->pid != p->tgid ||
+	    !acting())
+		return 0;
+	execs = (t->flags >> TRACKER_TASK_EXECS_SHIFT) & TRACKER_TASK_EXECS_MASK;
+	if (execs >= TRACKER_EXEC_TELLS)
 		return 0;
 	c = live_run(t) ? counters_of(t->slot) : NULL;
 	mm = p->mm;
 	ev = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!c || !mm || !ev)
 		return 0;
-	t->flags |= TRACKER_TASK_EXECD;
+	t->flags = (t->flags & ~(TRACKER_TASK_EXECS_MASK << TRACKER_TASK_EXECS_SHIFT)) |
+		   ((execs + 1) << TRACKER_TASK_EXECS_SHIFT);
 	ev->hdr.type = TRACKER_EV_EXEC;
 	ev->hdr.slot = t->slot;
 	ev->hdr.gen = t->gen;

@@ -44,8 +44,12 @@ struct tracker_task {
 #define TRACKER_TASK_DONE 1
 /* The task's process is the first of its action (its leader). */
 #define TRACKER_TASK_LEADS 2
-/* The leader's first exec has been reported. */
-#define TRACKER_TASK_EXECD 4
+/* Bits 2-3 of flags: how many of the leader's execs have been told; the
+ * first TRACKER_EXEC_TELLS are (Codex's tool process first execs its own
+ * setup with an empty environment, then the shell). */
+#define TRACKER_TASK_EXECS_SHIFT 2
+#define TRACKER_TASK_EXECS_MASK 3
+#define TRACKER_EXEC_TELLS 3
 /* Bits 8-15 of flags: how deep the task's action is nested (0: none). */
 #define TRACKER_TASK_DEPTH_SHIFT 8
 #define TRACKER_TASK_DEPTH_MAX 255
@@ -112,7 +116,7 @@ struct tracker_proc {
 /* Events from the kernel (the events ring buffer), one header each. */
 enum tracker_event_type {
 	TRACKER_EV_ACTION = 1, /* an action started: struct tracker_ev_action */
-	TRACKER_EV_EXEC = 2, /* its leader's first exec: struct tracker_ev_exec */
+	TRACKER_EV_EXEC = 2, /* its leader's exec (the first few): struct tracker_ev_exec */
 	TRACKER_EV_TASK_END = 3, /* a task of an action ended: struct tracker_ev_task_end */
 };
 struct tracker_ev_hdr {
@@ -140,8 +144,8 @@ struct tracker_ev_task_end {
 	__u64 end_ns; /* CLOCK_BOOTTIME */
 	char comm[TRACKER_COMM_LEN];
 };
-/* The leader's first exec: its argument and environment bytes as the new
- * program sees them (NUL-separated), cut at these sizes. */
+/* One of the leader's first execs: its argument and environment bytes as
+ * the new program sees them (NUL-separated), cut at these sizes. */
 #define TRACKER_EXEC_ARGS_MAX 4096
 #define TRACKER_EXEC_ENV_MAX 16384
 struct tracker_ev_exec {

@@ -84,7 +84,10 @@ static void test_codex(void **state)
 	acttab_start(t, 4, 2, 200, 201, T0 + 2 * S + 5000); /* the burner, under shell 2 */
 	acttab_start(t, 5, 1, 101, 400, T0 + 3 * S); /* a helper (git): no call */
 	assert_int_equal(acttab_agent(t), 0);
-	exec_with(t, 2, "/bin/bash|-lc|burn 1", "PATH=/bin|CODEX_TOOL_CALL_ID=call_a|");
+	/* Codex's tool process first execs its own setup, its environment empty. */
+	exec_with(t, 2, "/proc/self/exe|--codex-run-as-process-setup|48", "");
+	assert_int_equal(acttab_agent(t), 0);
+	exec_with(t, 2, "/bin/bash|-c|burn 1", "PATH=/bin|CODEX_TOOL_CALL_ID=call_a|");
 	assert_int_equal(acttab_agent(t), 101);
 	exec_with(t, 3, "/bin/bash|-lc|burn 2", "CODEX_TOOL_CALL_ID=call_b|HOME=/root|");
 	/* The burner inherits the id: it is inside call_a, not a call of its own. */
@@ -165,10 +168,10 @@ static void test_claude(void **state)
 	/* As Claude Code quotes a command: ' becomes '\'' inside '...'. */
 	snprintf(args1, sizeof(args1),
 		 "/bin/bash|-c|source /root/.claude/shell-snapshots/snapshot-bash-1.sh && "
-		 "eval 'python3 -c '\\''burn(1)'\\''' \\< /dev/null && pwd -P >| /tmp/claude-1-cwd");
+		 "eval 'python3 -c '\"'\"'burn(1)'\"'\"'' < /dev/null && pwd -P >| /tmp/claude-1-cwd");
 	snprintf(args2, sizeof(args2),
 		 "/bin/bash|-c|source /root/.claude/shell-snapshots/snapshot-bash-1.sh && "
-		 "eval 'sleep 1; echo \"done\"' \\< /dev/null && pwd -P >| /tmp/claude-2-cwd");
+		 "eval 'sleep 1; echo \"done\"' < /dev/null && pwd -P >| /tmp/claude-2-cwd");
 	/* The prompt goes out 2 s before the model's answer (its tool calls). */
 	e = call(TRANSCRIPT_CLAUDE, TOOLCALL_ASK, "", NULL, T0 - 2 * S, 0);
 	acttab_tool_event(t, &e);
@@ -183,6 +186,9 @@ static void test_claude(void **state)
 	acttab_start(t, 12, 0, 77, 501, T0 + 210000000);
 	acttab_start(t, 13, 11, 501, 502, T0 + 220000000); /* the burner, nested */
 	acttab_start(t, 14, 0, 77, 503, T0 + 100000000); /* git, before any call */
+	acttab_start(t, 15, 0, 77, 504, T0 + 150000000); /* the shell snapshot, in both windows */
+	exec_with(t, 15, "/bin/bash|-c|-l|SNAPSHOT_FILE=/root/.claude/shell-snapshots/s.sh; x",
+		  "CLAUDE_PID=77|");
 	exec_with(t, 11, args2, "CLAUDE_PID=77|CLAUDE_CODE_SESSION_ID=s|");
 	exec_with(t, 12, args1, "CLAUDE_PID=77|");
 	exec_with(t, 14, "git|rev-parse", "CLAUDE_PID=77|");

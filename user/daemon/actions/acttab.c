@@ -136,10 +136,17 @@ void acttab_exec(struct acttab *t, uint64_t id, const struct actexec *x)
 {
 	struct act *a = find(t, id);
 
-	if (!a || a->execd)
+	if (!a)
 		return;
+	/* Each of the leader's first execs may add a mark (Codex's tool
+	 * process first execs its setup, with an empty environment). */
 	a->execd = true;
-	a->x = *x;
+	if (!a->x.call_id[0])
+		memcpy(a->x.call_id, x->call_id, sizeof(x->call_id));
+	if (!a->x.claude_pid)
+		a->x.claude_pid = x->claude_pid;
+	if (!a->x.cmd_hash)
+		a->x.cmd_hash = x->cmd_hash;
 	if (!t->agent && names_agent(t, a))
 		t->agent = a->spawner;
 }
@@ -312,37 +319,24 @@ static void claim(struct join *j, int32_t *claimed, size_t ncalls_all)
 		if (claimed[i] < 0 && t->ncalls + j->nextra < ncalls_all)
 			claimed[i] = (int32_t)(t->ncalls + j->nextra++);
 	}
-	/* Claude Code: the window that holds the fork, with the same command;
-	 * then a shell whose command could not be read, alone in a window. */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t c = 0; c < t->ncalls; c++) {
-			const struct call *call = &t->calls[c];
-			bool taken = false;
-			int32_t only = -1;
-			size_t candidates = 0;
+	/* Claude Code: the window that holds the fork, with the same command
+	 * (parallel calls' windows overlap; the agent's own helpers, a shell
+	 * snapshot among them, run no call's command). */
+	for (size_t c = 0; c < t->ncalls; c++) {
+		const struct call *call = &t->calls[c];
 
-			if (call->start.source != TRANSCRIPT_CLAUDE || !call->start.cmd_hash)
-				continue;
-			for (size_t i = 0; i < t->n; i++)
-				if (claimed[i] == (int32_t)c)
-					taken = true;
-			for (size_t i = 0; i < t->n && !taken; i++) {
-				const struct act *a = &t->acts[i];
+		if (call->start.source != TRANSCRIPT_CLAUDE || !call->start.cmd_hash)
+			continue;
+		for (size_t i = 0; i < t->n; i++) {
+			const struct act *a = &t->acts[i];
 
-				if (claimed[i] >= 0 || !tool_level(t, a) || a->x.call_id[0] ||
-				    !in_window(call, a))
-					continue;
-				if (pass == 0 && a->x.cmd_hash == call->start.cmd_hash) {
-					claimed[i] = (int32_t)c;
-					taken = true;
-				} else if (pass == 1 && !a->x.cmd_hash) {
-					only = (int32_t)i;
-					candidates++;
-				}
+			if (claimed[i] < 0 && tool_level(t, a) && !a->x.call_id[0] &&
+			    in_window(call, a) && a->x.cmd_hash == call->start.cmd_hash) {
+				claimed[i] = (int32_t)c;
+				break;
 			}
-			if (pass == 1 && !taken && candidates == 1)
-				claimed[only] = (int32_t)c;
 		}
+	}
 }
 
 /* The agent's actions that name their call by id. */
