@@ -17,6 +17,25 @@ PACKAGES=(
 	python3-websockets linux-perf procps iproute2 util-linux jq socat curl make gcc
 	tmux sqlite3 groff-base man-db libcap2-bin systemd python3-fuse
 )
+# The real coding agents for test_real_agents.sh, pinned, from npm into
+# AGENTS (their own node_modules: nothing global).
+AGENTS=${AGENTS:-build/agents}
+AGENT_PACKAGES=(@anthropic-ai/claude-code@2.1.332 @openai/codex@0.169.1)
+
+fetch_agents() {
+	local have
+	have=$(cd "$AGENTS" 2>/dev/null && npm ls --depth=0 --parseable --long 2>/dev/null | tr '\n' ' ') || true
+	for p in "${AGENT_PACKAGES[@]}"; do
+		[[ " $have " == *":$p:"* || " $have " == *":$p "* ]] || {
+			command -v npm >/dev/null || { echo "install-deps: npm is needed for ${AGENT_PACKAGES[*]}" >&2; exit 1; }
+			echo "install-deps: installing ${AGENT_PACKAGES[*]} from npm into $AGENTS"
+			mkdir -p "$AGENTS"
+			npm install --prefix "$AGENTS" --no-audit --no-fund --loglevel=error "${AGENT_PACKAGES[@]}" >/dev/null
+			return
+		}
+	done
+}
+
 # Prometheus and promtool for the /metrics tests, unpacked from Debian's
 # package into TOOLS rather than installed: installing would start a server.
 TOOLS=${TOOLS:-build/tools}
@@ -39,6 +58,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	fetch_prometheus
+	fetch_agents
 	exit 0
 fi
 
@@ -51,3 +71,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fetch_prometheus
+fetch_agents
