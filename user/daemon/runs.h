@@ -19,6 +19,7 @@ struct run_sample {
 	uint64_t tasks_started;
 	uint64_t tasks_exited;
 	uint64_t tasks_lost;
+	uint64_t actions_lost; /* action events the kernel could not tell */
 	bool root_exited; /* or root_left */
 	bool root_left; /* the root was attached to another run: no exit status */
 	int exit_status; /* wait(2) status, valid once root_exited and not root_left */

@@ -65,11 +65,16 @@ void sampler_read_run(struct sampler *s, struct run *r)
 		log_warn("reading run %s: %s", r->run_id, strerror(-err));
 		return;
 	}
-	if (runs_apply(r, &rs, clock_real_ns()))
-		log_info("run %s of project %s ended: %s%s, %.3f CPU-seconds, %llu tasks",
-			 r->run_id, r->project, runs_status_name(runs_status(r)),
-			 rs.root_left ? " (its root was attached to another run)" : "",
-			 (double)rs.cpu_ns / 1e9, (unsigned long long)rs.tasks_started);
+	if (!runs_apply(r, &rs, clock_real_ns()))
+		return;
+	log_info("run %s of project %s ended: %s%s, %.3f CPU-seconds, %llu tasks", r->run_id,
+		 r->project, runs_status_name(runs_status(r)),
+		 rs.root_left ? " (its root was attached to another run)" : "",
+		 (double)rs.cpu_ns / 1e9, (unsigned long long)rs.tasks_started);
+	if (rs.actions_lost)
+		log_warn("run %s: %llu action event(s) found the event buffer full: their CPU "
+			 "counts in the agent's share",
+			 r->run_id, (unsigned long long)rs.actions_lost);
 }
 
 static void on_event(void *ctx, const void *data, size_t len)

@@ -467,6 +467,7 @@ int tracker_read(struct tracker *t, uint32_t slot, struct run_sample *out)
 		out->tasks_started += t->percpu[i].tasks_started;
 		out->tasks_exited += t->percpu[i].tasks_exited;
 		out->tasks_lost += t->percpu[i].tasks_lost;
+		out->actions_lost += t->percpu[i].actions_lost;
 		out->run_delay_ns += t->percpu[i].run_delay_ns;
 		if (t->percpu[i].peak_proc_rss_pages * (uint64_t)t->page_size >
 		    out->peak_proc_rss_bytes)
