@@ -19,10 +19,12 @@ FUZZ_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm
 # One target per parser or validator, and the sources each is built from.
 FUZZ_TARGETS := control_proto names wsrules addr number procfs host fdinfo agentlock record \
 		timefmt transcript journal history environ tools actevents
-FUZZ_SRCS_tools := user/daemon/tokens/transcript_tools.c user/daemon/tokens/jscan.c user/common/timefmt.c
+FUZZ_SRCS_tools := user/daemon/tokens/transcript_tools.c user/daemon/tokens/transcript.c user/daemon/tokens/jscan.c \
+		    user/common/timefmt.c
 FUZZ_SRCS_actevents := user/daemon/actions/actions.c user/daemon/actions/acttab.c \
 		       user/daemon/actions/actexec.c user/daemon/tokens/transcript.c \
-		       user/daemon/tokens/jscan.c user/daemon/top.c user/common/clock.c
+		       user/daemon/tokens/jscan.c user/daemon/top.c user/common/clock.c \
+		       user/daemon/actions/timeline.c user/common/timefmt.c
 FUZZ_SRCS_control_proto := user/common/control_proto.c user/common/names.c
 FUZZ_SRCS_names := user/common/names.c
 FUZZ_SRCS_wsrules := user/daemon/http/wsrules.c user/common/names.c user/common/addr.c

@@ -1,7 +1,7 @@
 /* The kernel's action events as the daemon takes them (actions_event): any
  * bytes, of any length, claiming any type and sizes, with the exec event's
  * argument and environment parse (actexec) behind it. Whatever came, a
- * report of the runs stays within its bounds. */
+ * report of the runs stays within its bounds, and a timeline is made. */
 #include "actions.h"
 #include "fuzz.h"
 
@@ -25,6 +25,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (actions_report(acts, h->slot, h->gen, data[0] & 1, 1, 2, &report)) {
 			FUZZ_ASSERT(report.n <= ACTTAB_TOOLS_SHOWN && report.n <= report.calls);
 			FUZZ_ASSERT(report.tools_cpu_ns >= report.other_cpu_ns);
+		}
+		if (data[0] & 2) {
+			cJSON *o = cJSON_CreateObject();
+
+			actions_sample(acts, h->slot, h->gen, (int64_t)size * 1000000, size, size,
+				       data[0] & 4, data[size - 1], size);
+			FUZZ_ASSERT(o);
+			actions_timeline(acts, h->slot, h->gen, 0, (int64_t)size * 1000000, o);
+			cJSON_Delete(o);
 		}
 		if (data[size - 1] == 0xff)
 			actions_forget(acts, h->slot, h->gen);

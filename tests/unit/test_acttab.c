@@ -249,6 +249,37 @@ static void test_claude(void **state)
 	free(r);
 }
 
+/* A thousand calls of one command in turn: each claims its own shell (the
+ * join sorts, so a user's thousands of calls cost the loop n log n). */
+static void test_same_command(void **state)
+{
+	struct acttab *t = acttab_new();
+	struct acttab_report *r = calloc(1, sizeof(*r));
+	struct toolcall_event e;
+	char id[32];
+
+	for (int i = 1; i <= 1000; i++) {
+		snprintf(id, sizeof(id), "toolu_%d", i);
+		e = call(TRANSCRIPT_CLAUDE, TOOLCALL_START, id, "Bash", T0 + i * S, text_hash("make"));
+		acttab_tool_event(t, &e);
+		acttab_start(t, (uint64_t)i, 0, 77, 1000 + i, T0 + i * S + S / 10);
+		exec_with(t, (uint64_t)i, "/bin/bash|-c|eval 'make' < /dev/null", "CLAUDE_PID=77|");
+		acttab_task_end(t, (uint64_t)i, "make", (uint64_t)i * 1000, T0 + i * S + S / 2);
+		e = call(TRANSCRIPT_CLAUDE, TOOLCALL_END, id, NULL, T0 + i * S + S / 2, 0);
+		acttab_tool_event(t, &e);
+	}
+	acttab_report(t, T0, T0 + 1001 * S, r);
+	assert_int_equal(r->calls, 1000);
+	for (int k = 0; k < ACTTAB_TOOLS_SHOWN; k++) {
+		snprintf(id, sizeof(id), "toolu_%d", 1000 - k);
+		assert_string_equal(r->tools[k].id, id);
+		assert_int_equal(r->tools[k].cpu_ns, (uint64_t)(1000 - k) * 1000);
+	}
+	assert_int_equal(r->tools_cpu_ns, (uint64_t)1000 * 1001 / 2 * 1000);
+	acttab_free(t);
+	free(r);
+}
+
 /* More calls than are shown: the rest are summed. */
 static void test_many(void **state)
 {
@@ -431,6 +462,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codex),	     cmocka_unit_test(test_codex_unnamed),
 		cmocka_unit_test(test_claude),	     cmocka_unit_test(test_many),
+		cmocka_unit_test(test_same_command),
 		cmocka_unit_test(test_command_hash), cmocka_unit_test(test_tool_lines),
 		cmocka_unit_test(test_events),
 	};

@@ -99,6 +99,7 @@ void actexec_parse(const char *args, size_t args_len, const char *env, size_t en
 	if ((v = transcript_env_get(env, env_len, "CODEX_TOOL_CALL_ID", &n)) && id_ok(v, n)) {
 		memcpy(out->call_id, v, n);
 		out->call_id[n] = '\0';
+		out->call_hash = transcript_id_hash(v, n);
 	}
 	if ((v = transcript_env_get(env, env_len, "CLAUDE_PID", &n)))
 		out->claude_pid = pid_of(v, n);

@@ -15,6 +15,7 @@
 struct actexec {
 	/* Codex: CODEX_TOOL_CALL_ID, the call's id in the rollout. */
 	char call_id[TOOLCALL_ID_MAX + 1];
+	uint64_t call_hash; /* transcript_id_hash of call_id; 0: none */
 	/* Claude Code: CLAUDE_PID, the agent that started the shell (0: none). */
 	pid_t claude_pid;
 	/* The shell's command (Claude Code's `bash -c '… eval '\''CMD'\'' …'`):

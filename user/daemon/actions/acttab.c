@@ -1,11 +1,13 @@
 /* One run's actions and tool calls, joined. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acttab.h"
 
 #define INDEX_SIZE (2 * ACTTAB_ACTIONS_MAX) /* a power of two */
+#define CALL_INDEX_SIZE (2 * ACTTAB_CALLS_MAX) /* a power of two */
 #define CHAIN_MAX 256 /* parents followed at most (nesting is < 256 deep) */
 
 struct comm {
@@ -26,7 +28,7 @@ struct act {
 };
 
 struct call {
-	struct toolcall_event start; /* kind TOOLCALL_START once seen */
+	struct toolcall_event start; /* its id always; the rest once its START is seen */
 	bool have_start;
 	bool open; /* started and not ended, in the phases' count */
 	int64_t end_ns;
@@ -38,6 +40,8 @@ struct acttab {
 	int32_t index[INDEX_SIZE]; /* open addressing: acts + 1, 0 empty */
 	struct call *calls;
 	size_t ncalls;
+	/* Calls by their id's keyed hash (ids are the user's text): calls + 1, 0 empty. */
+	int32_t call_index[CALL_INDEX_SIZE];
 	pid_t agent;
 	/* Phases: a request waiting for its answer since ask_ns (0: none);
 	 * tool calls open since tools_since. */
@@ -154,9 +158,10 @@ void acttab_exec(struct acttab *t, uint64_t id, const struct actexec *x)
 static struct comm *comm_of(struct act *a, const char *name)
 {
 	char n[TRACKER_COMM_LEN + 1];
+	size_t len = strnlen(name, TRACKER_COMM_LEN);
 
-	memcpy(n, name, TRACKER_COMM_LEN);
-	n[TRACKER_COMM_LEN] = '\0';
+	memcpy(n, name, len);
+	n[len] = '\0';
 	for (size_t i = 0; i < a->ncomms; i++)
 		if (!strcmp(a->comms[i].name, n))
 			return &a->comms[i];
@@ -205,16 +210,38 @@ void acttab_live(struct acttab *t, uint64_t id, const char *comm, uint64_t cpu_n
 		c->live_ns += cpu_ns;
 }
 
-static struct call *call_of(struct acttab *t, const char *id, bool add)
+/* The call of id (keyed hash h), or -1. */
+static int32_t call_find(const struct acttab *t, uint64_t h, const char *id)
 {
-	for (size_t i = 0; i < t->ncalls; i++)
-		if (!strcmp(t->calls[i].start.id, id))
-			return &t->calls[i];
-	if (!add || t->ncalls == ACTTAB_CALLS_MAX)
+	for (size_t i = h & (CALL_INDEX_SIZE - 1), k = 0; k < CALL_INDEX_SIZE;
+	     i = (i + 1) & (CALL_INDEX_SIZE - 1), k++) {
+		int32_t v = t->call_index[i];
+
+		if (!v)
+			return -1;
+		if (t->calls[v - 1].start.id_hash == h && !strcmp(t->calls[v - 1].start.id, id))
+			return v - 1;
+	}
+	return -1;
+}
+
+/* e's call, made if new (NULL when the table is full). */
+static struct call *call_of(struct acttab *t, const struct toolcall_event *e)
+{
+	int32_t c = call_find(t, e->id_hash, e->id);
+	size_t i;
+
+	if (c >= 0)
+		return &t->calls[c];
+	if (t->ncalls == ACTTAB_CALLS_MAX)
 		return NULL;
 	memset(&t->calls[t->ncalls], 0, sizeof(t->calls[0]));
-	strcpy(t->calls[t->ncalls].start.id, id);
-	return &t->calls[t->ncalls++];
+	strcpy(t->calls[t->ncalls].start.id, e->id);
+	t->calls[t->ncalls].start.id_hash = e->id_hash;
+	for (i = e->id_hash & (CALL_INDEX_SIZE - 1); t->call_index[i]; i = (i + 1) & (CALL_INDEX_SIZE - 1))
+		;
+	t->call_index[i] = (int32_t)++t->ncalls;
+	return &t->calls[t->ncalls - 1];
 }
 
 static int64_t since(int64_t from, int64_t to)
@@ -242,7 +269,7 @@ void acttab_tool_event(struct acttab *t, const struct toolcall_event *e)
 		t->ask_ns = 0;
 		return;
 	}
-	if (!(c = call_of(t, e->id, true)))
+	if (!e->id[0] || !(c = call_of(t, e)))
 		return;
 	if (e->kind == TOOLCALL_START) {
 		/* The first line of a call counts (Claude Code writes a block
@@ -272,86 +299,223 @@ pid_t acttab_agent(const struct acttab *t)
 	return t->agent;
 }
 
-/* The report's working state: which call (index into calls, or into the
- * extra calls Codex's ids name) each action belongs to. */
-struct join {
-	const struct acttab *t;
-	int32_t *owner; /* per action: the call it counts for, -1 none */
-	size_t nextra; /* calls named by a shell's CODEX_TOOL_CALL_ID only */
-};
+int64_t acttab_asked(const struct acttab *t)
+{
+	return t->ask_ns;
+}
+
+size_t acttab_model_spans(const struct acttab *t, const int64_t (**spans)[2])
+{
+	*spans = t->spans;
+	return t->nspans;
+}
+
+enum acttab_phase acttab_phase(const struct acttab *t, char tool[TOOLCALL_NAME_MAX + 1])
+{
+	int64_t latest = 0;
+
+	tool[0] = '\0';
+	if (!t->open_calls)
+		return t->ask_ns ? ACTTAB_MODEL : ACTTAB_IDLE;
+	for (size_t c = 0; c < t->ncalls; c++)
+		if (t->calls[c].open && t->calls[c].start.at_ns >= latest) {
+			latest = t->calls[c].start.at_ns;
+			strcpy(tool, t->calls[c].start.name);
+		}
+	return ACTTAB_TOOL;
+}
+
+/* --- joining actions and calls --------------------------------------------
+ * In time linear in the table (or n log n), whatever a user's agent does:
+ * reports run on the loop thread, at each /metrics scrape among others. */
 
 static bool tool_level(const struct acttab *t, const struct act *a)
 {
 	return t->agent && a->spawner == t->agent;
 }
 
-/* The agent's own action around a (the outermost that the agent forked),
- * or NULL when a is not inside one. */
-static const struct act *tool_root(const struct acttab *t, const struct act *a)
+/* One joined call: its entry, and the call (or Codex-only id) it is. */
+struct jcall {
+	struct acttab_tool tool;
+	int32_t key;
+};
+
+/* The working state of one join. */
+struct join {
+	const struct acttab *t;
+	int32_t *root; /* per action: its outermost agent's action, -1 none */
+	int32_t *claimed; /* per action: the jcall it counts for, -1 none */
+	struct jcall *calls; /* t->ncalls, then the Codex-only ones */
+	size_t n;
+};
+
+/* Claude Code's shells and calls, by command and then by time. */
+static int by_cmd_fork(const void *pa, const void *pb, void *ctx)
 {
-	for (int k = 0; a && k < CHAIN_MAX; k++, a = find(t, a->parent))
-		if (tool_level(t, a))
-			return a;
-	return NULL;
+	const struct act *acts = ctx, *a = &acts[*(const int32_t *)pa], *b = &acts[*(const int32_t *)pb];
+
+	if (a->x.cmd_hash != b->x.cmd_hash)
+		return a->x.cmd_hash < b->x.cmd_hash ? -1 : 1;
+	return a->fork_ns < b->fork_ns ? -1 : a->fork_ns > b->fork_ns;
 }
 
-static bool in_window(const struct call *c, const struct act *a)
+static int by_cmd_start(const void *pa, const void *pb, void *ctx)
 {
-	return c->have_start && a->fork_ns >= c->start.at_ns && (!c->end_ns || a->fork_ns <= c->end_ns);
+	const struct call *calls = ctx, *a = &calls[*(const int32_t *)pa],
+			  *b = &calls[*(const int32_t *)pb];
+
+	if (a->start.cmd_hash != b->start.cmd_hash)
+		return a->start.cmd_hash < b->start.cmd_hash ? -1 : 1;
+	return a->start.at_ns < b->start.at_ns ? -1 : a->start.at_ns > b->start.at_ns;
 }
 
-/* Gives each of the agent's actions the call that claims it. */
-static void claim(struct join *j, int32_t *claimed, size_t ncalls_all)
+/* Claude Code: a call claims the earliest unclaimed shell the agent forked
+ * inside its tool_use…tool_result window that ran its command (parallel
+ * calls' windows overlap; the agent's own helpers, a shell snapshot among
+ * them, run no call's command). Returns 0 or -ENOMEM. */
+static int claim_by_command(struct join *j)
+{
+	const struct acttab *t = j->t;
+	int32_t *sh = malloc((t->n + 1) * sizeof(*sh)), *cl = malloc((t->ncalls + 1) * sizeof(*cl));
+	size_t ns = 0, nc = 0, k = 0;
+
+	if (!sh || !cl) {
+		free(sh);
+		free(cl);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (j->claimed[i] < 0 && tool_level(t, &t->acts[i]) && !t->acts[i].x.call_id[0] &&
+		    t->acts[i].x.cmd_hash)
+			sh[ns++] = (int32_t)i;
+	for (size_t c = 0; c < t->ncalls; c++)
+		if (t->calls[c].have_start && t->calls[c].start.source == TRANSCRIPT_CLAUDE &&
+		    t->calls[c].start.cmd_hash)
+			cl[nc++] = (int32_t)c;
+	qsort_r(sh, ns, sizeof(*sh), by_cmd_fork, t->acts);
+	qsort_r(cl, nc, sizeof(*cl), by_cmd_start, t->calls);
+	for (size_t c = 0; c < nc; c++) {
+		const struct call *call = &t->calls[cl[c]];
+		uint64_t h = call->start.cmd_hash;
+
+		/* Shells of smaller commands, or forked before this call (and so
+		 * before every later one of its command), are no one's. */
+		while (k < ns && (t->acts[sh[k]].x.cmd_hash < h ||
+				  (t->acts[sh[k]].x.cmd_hash == h &&
+				   t->acts[sh[k]].fork_ns < call->start.at_ns)))
+			k++;
+		if (k < ns && t->acts[sh[k]].x.cmd_hash == h &&
+		    (!call->end_ns || t->acts[sh[k]].fork_ns <= call->end_ns))
+			j->claimed[sh[k++]] = cl[c];
+	}
+	free(sh);
+	free(cl);
+	return 0;
+}
+
+static void join_free(struct join *j)
+{
+	free(j->root);
+	free(j->claimed);
+	free(j->calls);
+}
+
+/* Every call with its CPU and tasks (no top), in j->calls[0, j->n). */
+static int join(const struct acttab *t, struct join *j)
+{
+	size_t extra = 0, n;
+
+	memset(j, 0, sizeof(*j));
+	j->t = t;
+	for (size_t i = 0; i < t->n; i++)
+		extra += tool_level(t, &t->acts[i]) && t->acts[i].x.call_id[0];
+	j->root = malloc((t->n + 1) * sizeof(*j->root));
+	j->claimed = malloc((t->n + 1) * sizeof(*j->claimed));
+	j->calls = calloc(t->ncalls + extra + 1, sizeof(*j->calls));
+	if (!j->root || !j->claimed || !j->calls) {
+		join_free(j);
+		return -ENOMEM;
+	}
+	n = t->ncalls;
+	for (size_t c = 0; c < t->ncalls; c++) {
+		struct acttab_tool *x = &j->calls[c].tool;
+		const struct call *call = &t->calls[c];
+
+		j->calls[c].key = (int32_t)c;
+		strcpy(x->id, call->start.id);
+		strcpy(x->name, call->start.name);
+		x->started_ns = call->have_start ? call->start.at_ns : 0;
+		x->ended_ns = call->end_ns;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct act *a = &t->acts[i];
+		int32_t c;
+
+		j->claimed[i] = -1;
+		j->root[i] = -1;
+		for (int k = 0; a && k < CHAIN_MAX; k++, a = find(t, a->parent))
+			if (tool_level(t, a)) {
+				j->root[i] = (int32_t)(a - t->acts);
+				break;
+			}
+		a = &t->acts[i];
+		if (!tool_level(t, a) || !a->x.call_id[0])
+			continue;
+		/* Codex: by id; a call the rollout does not hold (yet) is one all the same. */
+		c = call_find(t, a->x.call_hash, a->x.call_id);
+		if (c < 0) {
+			c = (int32_t)n++;
+			strcpy(j->calls[c].tool.id, a->x.call_id);
+			j->calls[c].tool.started_ns = a->fork_ns;
+			j->calls[c].tool.ended_ns = a->end_ns;
+			j->calls[c].key = c;
+		}
+		j->claimed[i] = c;
+	}
+	if (claim_by_command(j)) {
+		join_free(j);
+		return -ENOMEM;
+	}
+	/* Every action counts for the call that claims its outermost agent's action. */
+	for (size_t i = 0; i < t->n; i++) {
+		const struct act *a = &t->acts[i];
+		int32_t r = j->root[i], c = r >= 0 ? j->claimed[r] : -1;
+
+		if (c < 0)
+			continue;
+		j->calls[c].tool.cpu_ns += a->done_ns + a->live_ns;
+		j->calls[c].tool.tasks += a->tasks_done + a->tasks_live;
+	}
+	/* Calls no one has seen begin (an end line alone) are not entries. */
+	j->n = 0;
+	for (size_t c = 0; c < n; c++)
+		if (j->calls[c].tool.started_ns)
+			j->calls[j->n++] = j->calls[c];
+	return 0;
+}
+
+/* The top commands of joined call key. */
+static void call_top(const struct join *j, int32_t key, struct top_acc *acc, struct top *out)
 {
 	const struct acttab *t = j->t;
 
-	for (size_t i = 0; i < t->n; i++)
-		claimed[i] = -1;
-	/* Codex: by id. A call the rollout does not hold (yet) is one all the same. */
+	memset(acc, 0, sizeof(*acc));
 	for (size_t i = 0; i < t->n; i++) {
-		const struct act *a = &t->acts[i];
+		int32_t r = j->root[i];
 
-		if (!tool_level(t, a) || !a->x.call_id[0])
+		if (r < 0 || j->claimed[r] != key)
 			continue;
-		for (size_t c = 0; c < t->ncalls; c++)
-			if (!strcmp(t->calls[c].start.id, a->x.call_id))
-				claimed[i] = (int32_t)c;
-		if (claimed[i] < 0 && t->ncalls + j->nextra < ncalls_all)
-			claimed[i] = (int32_t)(t->ncalls + j->nextra++);
+		for (size_t k = 0; k < t->acts[i].ncomms; k++)
+			top_add(acc, t->acts[i].comms[k].name,
+				t->acts[i].comms[k].done_ns + t->acts[i].comms[k].live_ns);
 	}
-	/* Claude Code: the window that holds the fork, with the same command
-	 * (parallel calls' windows overlap; the agent's own helpers, a shell
-	 * snapshot among them, run no call's command). */
-	for (size_t c = 0; c < t->ncalls; c++) {
-		const struct call *call = &t->calls[c];
-
-		if (call->start.source != TRANSCRIPT_CLAUDE || !call->start.cmd_hash)
-			continue;
-		for (size_t i = 0; i < t->n; i++) {
-			const struct act *a = &t->acts[i];
-
-			if (claimed[i] < 0 && tool_level(t, a) && !a->x.call_id[0] &&
-			    in_window(call, a) && a->x.cmd_hash == call->start.cmd_hash) {
-				claimed[i] = (int32_t)c;
-				break;
-			}
-		}
-	}
-}
-
-/* The agent's actions that name their call by id. */
-static size_t by_id(const struct acttab *t)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < t->n; i++)
-		n += tool_level(t, &t->acts[i]) && t->acts[i].x.call_id[0];
-	return n;
+	top_result(acc, out);
 }
 
 static int by_cpu(const void *pa, const void *pb)
 {
-	const struct acttab_tool *a = pa, *b = pb;
+	const struct acttab_tool *a = &((const struct jcall *)pa)->tool,
+				 *b = &((const struct jcall *)pb)->tool;
 	int64_t wa = (a->ended_ns ? a->ended_ns : a->started_ns) - a->started_ns;
 	int64_t wb = (b->ended_ns ? b->ended_ns : b->started_ns) - b->started_ns;
 
@@ -360,6 +524,31 @@ static int by_cpu(const void *pa, const void *pb)
 	if (wa != wb)
 		return wa > wb ? -1 : 1;
 	return strcmp(a->id, b->id);
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const struct acttab_tool *a = &((const struct jcall *)pa)->tool,
+				 *b = &((const struct jcall *)pb)->tool;
+
+	if (a->started_ns != b->started_ns)
+		return a->started_ns < b->started_ns ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+int acttab_calls(const struct acttab *t, struct acttab_tool **out)
+{
+	struct join j;
+
+	*out = NULL;
+	if (join(t, &j))
+		return -ENOMEM;
+	qsort(j.calls, j.n, sizeof(*j.calls), by_start);
+	*out = malloc((j.n + 1) * sizeof(**out));
+	for (size_t c = 0; *out && c < j.n; c++)
+		(*out)[c] = j.calls[c].tool;
+	join_free(&j);
+	return *out ? (int)j.n : -ENOMEM;
 }
 
 static void add_name(struct acttab_report *out, const char *name, uint64_t cpu_ns)
@@ -381,8 +570,6 @@ static void add_name(struct acttab_report *out, const char *name, uint64_t cpu_n
 	out->names[i].cpu_ns += cpu_ns;
 }
 
-enum acttab_phase acttab_phase(const struct acttab *t, char tool[TOOLCALL_NAME_MAX + 1]);
-
 /* The phases of the wall time up to until_ns. */
 static void phases(const struct acttab *t, int64_t started_ns, int64_t until_ns,
 		   struct acttab_report *out)
@@ -396,138 +583,33 @@ static void phases(const struct acttab *t, int64_t started_ns, int64_t until_ns,
 	out->phase = acttab_phase(t, out->phase_tool);
 }
 
-enum acttab_phase acttab_phase(const struct acttab *t, char tool[TOOLCALL_NAME_MAX + 1])
-{
-	int64_t latest = 0;
-
-	tool[0] = '\0';
-	if (!t->open_calls)
-		return t->ask_ns ? ACTTAB_MODEL : ACTTAB_IDLE;
-	for (size_t c = 0; c < t->ncalls; c++)
-		if (t->calls[c].open && t->calls[c].start.at_ns >= latest) {
-			latest = t->calls[c].start.at_ns;
-			strcpy(tool, t->calls[c].start.name);
-		}
-	return ACTTAB_TOOL;
-}
-
-/* Every call with its CPU, unsorted, into a malloc'd *out. Returns how
- * many, or -ENOMEM. */
-static int join_calls(const struct acttab *t, struct acttab_tool **out)
-{
-	size_t nall = t->ncalls + by_id(t) + 1, used, kept;
-	struct acttab_tool *all = calloc(nall, sizeof(*all));
-	struct top_acc *acc = calloc(1, sizeof(*acc));
-	int32_t *claimed = calloc(t->n + 1, sizeof(*claimed));
-	struct join j = { .t = t };
-
-	*out = NULL;
-	if (!all || !acc || !claimed) {
-		free(all);
-		free(acc);
-		free(claimed);
-		return -ENOMEM;
-	}
-	claim(&j, claimed, nall);
-	used = t->ncalls + j.nextra;
-	for (size_t c = 0; c < t->ncalls; c++) {
-		const struct call *call = &t->calls[c];
-
-		strcpy(all[c].id, call->start.id);
-		strcpy(all[c].name, call->start.name);
-		all[c].started_ns = call->have_start ? call->start.at_ns : 0;
-		all[c].ended_ns = call->end_ns;
-	}
-	for (size_t i = 0; i < t->n; i++) {
-		const struct act *a = &t->acts[i];
-
-		if (claimed[i] >= (int32_t)t->ncalls) {
-			struct acttab_tool *x = &all[claimed[i]];
-
-			strcpy(x->id, a->x.call_id);
-			x->started_ns = a->fork_ns;
-			x->ended_ns = a->end_ns;
-		}
-	}
-	/* Every action counts for the call that claims its outermost agent's action. */
-	for (size_t c = 0; c < used; c++) {
-		struct acttab_tool *x = &all[c];
-
-		memset(acc, 0, sizeof(*acc));
-		for (size_t i = 0; i < t->n; i++) {
-			const struct act *a = &t->acts[i], *r = tool_root(t, a);
-
-			if (!r || claimed[r - t->acts] != (int32_t)c)
-				continue;
-			x->cpu_ns += a->done_ns + a->live_ns;
-			x->tasks += a->tasks_done + a->tasks_live;
-			for (size_t k = 0; k < a->ncomms; k++)
-				top_add(acc, a->comms[k].name, a->comms[k].done_ns + a->comms[k].live_ns);
-		}
-		top_result(acc, &x->top);
-	}
-	/* Calls no one has seen begin (an end line alone) are not entries. */
-	kept = 0;
-	for (size_t c = 0; c < used; c++)
-		if (all[c].started_ns)
-			all[kept++] = all[c];
-	free(acc);
-	free(claimed);
-	*out = all;
-	return (int)kept;
-}
-
-static int by_start(const void *pa, const void *pb)
-{
-	const struct acttab_tool *a = pa, *b = pb;
-
-	if (a->started_ns != b->started_ns)
-		return a->started_ns < b->started_ns ? -1 : 1;
-	return strcmp(a->id, b->id);
-}
-
-int acttab_calls(const struct acttab *t, struct acttab_tool **out)
-{
-	int n = join_calls(t, out);
-
-	if (n > 0)
-		qsort(*out, (size_t)n, sizeof(**out), by_start);
-	return n;
-}
-
-int64_t acttab_asked(const struct acttab *t)
-{
-	return t->ask_ns;
-}
-
-size_t acttab_model_spans(const struct acttab *t, const int64_t (**spans)[2])
-{
-	*spans = t->spans;
-	return t->nspans;
-}
-
 void acttab_report(const struct acttab *t, int64_t started_ns, int64_t until_ns,
 		   struct acttab_report *out)
 {
-	struct acttab_tool *all;
-	int n;
+	struct top_acc *acc = malloc(sizeof(*acc));
+	struct join j;
 
 	memset(out, 0, sizeof(*out));
 	out->agent = t->agent;
 	phases(t, started_ns, until_ns, out);
-	n = join_calls(t, &all);
-	if (n < 0)
+	if (!acc || join(t, &j)) {
+		free(acc);
 		return;
-	for (int c = 0; c < n; c++)
-		add_name(out, all[c].name[0] ? all[c].name : "unknown", all[c].cpu_ns);
-	qsort(all, (size_t)n, sizeof(*all), by_cpu);
-	out->calls = (size_t)n;
-	for (int c = 0; c < n; c++) {
-		out->tools_cpu_ns += all[c].cpu_ns;
-		if (c < ACTTAB_TOOLS_SHOWN)
-			out->tools[out->n++] = all[c];
-		else
-			out->other_cpu_ns += all[c].cpu_ns;
 	}
-	free(all);
+	for (size_t c = 0; c < j.n; c++)
+		add_name(out, j.calls[c].tool.name[0] ? j.calls[c].tool.name : "unknown",
+			 j.calls[c].tool.cpu_ns);
+	qsort(j.calls, j.n, sizeof(*j.calls), by_cpu);
+	out->calls = j.n;
+	for (size_t c = 0; c < j.n; c++) {
+		out->tools_cpu_ns += j.calls[c].tool.cpu_ns;
+		if (c >= ACTTAB_TOOLS_SHOWN) {
+			out->other_cpu_ns += j.calls[c].tool.cpu_ns;
+			continue;
+		}
+		out->tools[out->n] = j.calls[c].tool;
+		call_top(&j, j.calls[c].key, acc, &out->tools[out->n++].top);
+	}
+	join_free(&j);
+	free(acc);
 }

@@ -80,7 +80,8 @@ void acttab_start(struct acttab *t, uint64_t id, uint64_t parent, pid_t spawner,
 		  int64_t fork_ns);
 /* Its leader's first exec. */
 void acttab_exec(struct acttab *t, uint64_t id, const struct actexec *x);
-/* A task of action id ended, with cpu_ns in the run. */
+/* A task of action id ended, with cpu_ns in the run; comm: its command
+ * name, NUL-terminated or TRACKER_COMM_LEN bytes. */
 void acttab_task_end(struct acttab *t, uint64_t id, const char *comm, uint64_t cpu_ns,
 		     int64_t end_ns);
 /* A sampling pass: live_begin, then each live task of the run (its action,

@@ -123,7 +123,7 @@ static uint64_t le_bytes(const unsigned char *p, size_t n)
 }
 
 /* SipHash-1-3 of the id under the process's key; 0 is kept for "no id". */
-static uint64_t id_hash(const char *v, size_t n)
+uint64_t transcript_id_hash(const char *v, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)v;
 	uint64_t s[4], m, h;
@@ -164,7 +164,7 @@ int transcript_parse_claude(const char *line, size_t len, struct transcript_clau
 	if (c.bad || !c.have_in || !c.have_out)
 		return -EINVAL;
 	out->usage = c.u;
-	out->id_hash = c.id && c.id_len ? id_hash(c.id, c.id_len) : 0;
+	out->id_hash = c.id && c.id_len ? transcript_id_hash(c.id, c.id_len) : 0;
 	return 1;
 }
 

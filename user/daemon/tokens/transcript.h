@@ -31,6 +31,10 @@ uint64_t transcript_usage_total(const struct transcript_usage *u);
 /* a += b */
 void transcript_usage_add(struct transcript_usage *a, const struct transcript_usage *b);
 
+/* SipHash-1-3 of an id (n bytes) under a key drawn once per process: for
+ * tables indexed by ids a user writes. Never 0 ("no id"). */
+uint64_t transcript_id_hash(const char *v, size_t n);
+
 /* One Claude Code line that carries usage. */
 struct transcript_claude {
 	uint64_t id_hash; /* of message.id; 0 when the line has none */

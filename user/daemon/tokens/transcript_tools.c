@@ -234,6 +234,8 @@ static bool event(const struct tools_scan *c, int kind, const char *id, size_t i
 		return false;
 	e->kind = (enum toolcall_kind)kind;
 	e->source = c->src;
+	if (!turn)
+		e->id_hash = transcript_id_hash(e->id, id_len);
 	if (kind == TOOLCALL_START && !copy_token(e->name, TOOLCALL_NAME_MAX, name, name_len, true))
 		e->name[0] = '\0';
 	e->cmd_hash = kind == TOOLCALL_START ? cmd_hash : 0;

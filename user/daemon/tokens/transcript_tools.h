@@ -30,6 +30,7 @@ struct toolcall_event {
 	enum toolcall_kind kind;
 	enum transcript_source source;
 	char id[TOOLCALL_ID_MAX + 1]; /* [A-Za-z0-9_.-], 1 to TOOLCALL_ID_MAX; "" for ASK/ANSWER */
+	uint64_t id_hash; /* transcript_id_hash of id (keyed); 0 for ASK/ANSWER */
 	char name[TOOLCALL_NAME_MAX + 1]; /* START: [A-Za-z0-9_.:-]; "" when the line has none */
 	int64_t at_ns; /* the line's timestamp, unix ns */
 	uint64_t cmd_hash; /* START of a shell call: fnv64 of the command text; 0 none */
