@@ -74,6 +74,20 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
+/* Each run's event bytes since the last sampling pass (userspace zeroes
+ * them at each pass): one run's fork storm fills at most its share of the
+ * buffer. */
+__u64 run_event_bytes[TRACKER_MAX_RUNS];
+
+/* Whether slot's run may add len bytes of events now; counts them. */
+static __always_inline bool budget(__u32 slot, __u64 len)
+{
+	if (slot >= TRACKER_MAX_RUNS || run_event_bytes[slot] + len > TRACKER_RUN_EVENT_BYTES)
+		return false;
+	__sync_fetch_and_add(&run_event_bytes[slot], len);
+	return true;
+}
+
 /* Userspace drains the events at each sampling pass, and when this much
  * waits: a wakeup per event would cost each fork a wakeup (an IPI, a VM
  * exit on a guest) and the daemon a loop turn. */
@@ -209,12 +223,13 @@ static __always_inline __u32 depth_of(const struct tracker_task *t)
  * action is told to userspace before the child runs; with no room for the
  * event, the child joins its parent's action (counted). */
 static __always_inline void place(struct tracker_task *ct, const struct tracker_task *pt,
-				  struct tracker_counters *c, __u32 parent_tgid, __u32 tgid)
+				  struct tracker_counters *c, struct tracker_run *r, __u32 parent_tgid,
+				  __u32 tgid)
 {
 	__u32 depth = depth_of(pt), slot = ct->slot;
 	struct tracker_ev_action *ev;
 	struct tracker_agent *a;
-	bool start;
+	bool start, nest;
 
 	ct->action = pt->action;
 	ct->flags = (ct->flags & TRACKER_TASK_DONE) | (depth << TRACKER_TASK_DEPTH_SHIFT);
@@ -225,16 +240,18 @@ static __always_inline void place(struct tracker_task *ct, const struct tracker_
 	a = bpf_map_lookup_elem(&run_agent, &slot);
 	if (!a)
 		return;
-	start = parent_tgid == a->agent_tgid ||
-		(depth < a->nest_max && (!pt->action || (pt->flags & TRACKER_TASK_LEADS)) &&
-		 c->actions_started < TRACKER_NEST_ACTIONS_MAX);
-	if (!start || depth >= TRACKER_TASK_DEPTH_MAX)
+	start = parent_tgid == a->agent_tgid;
+	nest = !start && depth < a->nest_max && (!pt->action || (pt->flags & TRACKER_TASK_LEADS)) &&
+	       r->nested < TRACKER_NEST_ACTIONS_MAX;
+	if (!(start || nest) || depth >= TRACKER_TASK_DEPTH_MAX)
 		return;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	ev = budget(slot, sizeof(*ev)) ? bpf_ringbuf_reserve(&events, sizeof(*ev), 0) : NULL;
 	if (!ev) {
 		c->actions_lost++;
 		return;
 	}
+	if (nest)
+		__sync_fetch_and_add(&r->nested, 1);
 	/* Unique without atomics: this CPU's count, tagged with the CPU (the
 	 * counters are per CPU and tracepoints run with preemption off). */
 	ct->action = ((__u64)bpf_get_smp_processor_id() << 32) | ++c->actions_started;
@@ -255,7 +272,8 @@ static __always_inline void place(struct tracker_task *ct, const struct tracker_
 }
 
 /* A task of an action leaves it (its final switch, or moving to another
- * run): its whole CPU in the run, for the action's figures. */
+ * run): its whole CPU in the run, for the action's figures. p is trusted
+ * (prev, or the iterator's task). */
 static __always_inline void tell_end(struct task_struct *p, const struct tracker_task *t,
 				     __u64 cpu_ns, struct tracker_counters *c)
 {
@@ -263,7 +281,7 @@ static __always_inline void tell_end(struct task_struct *p, const struct tracker
 
 	if (!t->action)
 		return;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	ev = budget(t->slot, sizeof(*ev)) ? bpf_ringbuf_reserve(&events, sizeof(*ev), 0) : NULL;
 	if (!ev) {
 		__sync_fetch_and_add(&c->actions_lost, 1);
 		return;
@@ -273,8 +291,8 @@ static __always_inline void tell_end(struct task_struct *p, const struct tracker
 	ev->hdr.gen = t->gen;
 	ev->hdr.pad = 0;
 	ev->hdr.action = t->action;
-	ev->tgid = BPF_CORE_READ(p, tgid);
-	ev->pid = BPF_CORE_READ(p, pid);
+	ev->tgid = p->tgid;
+	ev->pid = p->pid;
 	ev->cpu_ns = cpu_ns;
 	ev->end_ns = bpf_ktime_get_boot_ns();
 	bpf_probe_read_kernel(ev->comm, sizeof(ev->comm), p->comm);
@@ -345,8 +363,9 @@ static __always_inline int inherit(struct task_struct *parent, struct task_struc
 	struct tracker_task *pt = member_of(parent);
 	struct tracker_counters *c;
 	struct tracker_task *ct;
+	struct tracker_run *r;
 
-	if (!pt || !live_run(pt) || !acting())
+	if (!pt || !(r = live_run(pt)) || !acting())
 		return 0;
 	c = counters_of(pt->slot);
 	if (!c)
@@ -360,7 +379,7 @@ static __always_inline int inherit(struct task_struct *parent, struct task_struc
 	if (ct->gen == pt->gen && ct->slot == pt->slot)
 		return 0;
 	join(ct, child, pt->slot, pt->gen);
-	place(ct, pt, c, parent->tgid, child->tgid);
+	place(ct, pt, c, r, parent->tgid, child->tgid);
 	c->tasks_started++;
 	return 0;
 }
@@ -448,7 +467,7 @@ static __always_inline int on_exec(struct task_struct *p, struct tracker_task *t
 	barrier_var(len);
 	if (len > sizeof(*ev))
 		return 0;
-	if (bpf_ringbuf_output(&events, ev, len, wake_flags()))
+	if (!budget(t->slot, len) || bpf_ringbuf_output(&events, ev, len, wake_flags()))
 		c->actions_lost++;
 	return 0;
 }
@@ -539,13 +558,14 @@ static __always_inline int park_child(struct task_struct *child)
 	struct task_struct *cur = bpf_get_current_task_btf();
 	struct tracker_counters *c;
 	struct tracker_task *pt, v;
+	struct tracker_run *r;
 	__u64 *count;
 	__u32 tid;
 
 	if (!acting())
 		return 0;
 	pt = storage_of(cur);
-	if (!pt || !live_run(pt))
+	if (!pt || !(r = live_run(pt)))
 		return 0;
 	c = counters_of(pt->slot);
 	count = pending();
@@ -557,7 +577,7 @@ static __always_inline int park_child(struct task_struct *child)
 	/* Parked already (another load's handler, during a handover): once. */
 	if (bpf_map_lookup_elem(&pending_tasks, &tid))
 		return 0;
-	place(&v, pt, c, cur->tgid, BPF_CORE_READ(child, tgid));
+	place(&v, pt, c, r, cur->tgid, BPF_CORE_READ(child, tgid));
 	if (bpf_map_update_elem(&pending_tasks, &tid, &v, BPF_NOEXIST)) {
 		c->tasks_lost++;
 		return 0;
@@ -716,7 +736,9 @@ int handle_sample(struct bpf_iter__task *ctx)
 	if (!t || !(r = live_run(t)))
 		return 0;
 	slot = t->slot;
-	if (slot >= TRACKER_MAX_RUNS)
+	/* A zombie whose final switch is counted: its CPU and run delay are in
+	 * the run's counters (and its action's end), not live. */
+	if (slot >= TRACKER_MAX_RUNS || (t->flags & TRACKER_TASK_DONE))
 		return 0;
 	sum = task->se.sum_exec_runtime;
 	__sync_fetch_and_add(&sample_inflight_ns[slot], sum - t->last_ns);

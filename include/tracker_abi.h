@@ -77,14 +77,16 @@ struct tracker_run {
 #define TRACKER_ROOT_EXITED 1 /* exit_code holds its status */
 #define TRACKER_ROOT_LEFT 2 /* attached to another run: this one has no status */
 	__u64 last_exit_ns; /* CLOCK_BOOTTIME of the latest member's final switch */
+	__u32 nested; /* actions started by nesting (the agent not yet known) */
+	__u32 pad;
 };
 
 /* Per-run, written by userspace only: how the run's actions start (CPU per
  * agent action). A process forked by agent_tgid starts an action; so does
  * one forked by the agent level or by an action's leader while the
- * leader's depth is under nest_max and the CPU has started fewer than
- * TRACKER_NEST_ACTIONS_MAX of the run's actions (the agent not yet known:
- * userspace folds nested actions into their outermost tool call). */
+ * leader's depth is under nest_max and the run has nested fewer than
+ * TRACKER_NEST_ACTIONS_MAX actions (the agent not yet known: userspace
+ * folds nested actions into their outermost tool call). */
 struct tracker_agent {
 	__u32 agent_tgid; /* at the start the run's root; then the agent found */
 	__u32 nest_max; /* TRACKER_NEST_MAX until the agent is found, then 0 */
@@ -148,6 +150,10 @@ struct tracker_ev_task_end {
  * the new program sees them (NUL-separated), cut at these sizes. */
 #define TRACKER_EXEC_ARGS_MAX 4096
 #define TRACKER_EXEC_ENV_MAX 16384
+/* Bytes of events one run may put in the shared buffer between two
+ * sampling passes (userspace starts each pass's count afresh): past it its
+ * events are lost (counted), never another run's. */
+#define TRACKER_RUN_EVENT_BYTES (1 << 20)
 struct tracker_ev_exec {
 	struct tracker_ev_hdr hdr;
 	__u32 tgid;
@@ -163,7 +169,7 @@ _Static_assert(sizeof(struct tracker_proc) == 48, "tracker_proc layout");
 _Static_assert(sizeof(struct tracker_ev_action) == 56, "tracker_ev_action layout");
 _Static_assert(sizeof(struct tracker_ev_task_end) == 64, "tracker_ev_task_end layout");
 _Static_assert(sizeof(struct tracker_counters) == 64, "tracker_counters layout");
-_Static_assert(sizeof(struct tracker_run) == 24, "tracker_run layout");
+_Static_assert(sizeof(struct tracker_run) == 32, "tracker_run layout");
 _Static_assert(sizeof(struct tracker_agent) == 8, "tracker_agent layout");
 _Static_assert(sizeof(struct tracker_comm_key) == 24, "tracker_comm_key layout");
 _Static_assert(sizeof(struct tracker_ctl) == 16, "tracker_ctl layout");

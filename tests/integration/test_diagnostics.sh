@@ -54,7 +54,7 @@ awk -v g="$got" -v w="$want" 'BEGIN { exit !(g >= w - 1000000 && g <= w * 1.05 +
 
 # The table tells an operator where the CPU went.
 "$AP" runs --project diag >"$T/runs.txt"
-head -1 "$T/runs.txt" | grep -q "PEAK_RSS  *CPU_WAIT  *TOP" || fail "runs table header: $(head -1 "$T/runs.txt")"
+head -1 "$T/runs.txt" | grep -q "PEAK_RSS  *CPU_WAIT  *COSTLIEST_TOOL  *TOP" || fail "runs table header: $(head -1 "$T/runs.txt")"
 sed -n 2p "$T/runs.txt" | grep -q " burn [0-9][0-9]*%" || fail "runs table row: $(sed -n 2p "$T/runs.txt")"
 cat "$T/runs.txt"
 daemon_stop

@@ -14,11 +14,14 @@
 #define LABEL 6 /* "cores " and the axis */
 #define COLS (TIMEVIEW_WIDTH - LABEL)
 
+/* A figure of the timeline, def unless a number from 0 to 1e9 (no run
+ * has more CPU-seconds or cores: wider is a corrupted reply). */
 static double num(const cJSON *o, const char *key, double def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : def;
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e9 ? v->valuedouble
+										    : def;
 }
 
 static const char *str(const cJSON *o, const char *key)
@@ -87,11 +90,12 @@ static void columns(const cJSON *samples, int64_t t0, double wall, double cores[
 	memset(cores, 0, COLS * sizeof(cores[0]));
 	cJSON_ArrayForEach(s, samples)
 	{
-		double a = at(s, "at", t0), len = num(s, "seconds", 0), c = num(s, "cores", 0);
+		double a = at(s, "at", t0), len = num(s, "seconds", 0), c = fmin(num(s, "cores", 0), 9999);
 
-		if (isnan(a) || len <= 0 || c < 0)
+		if (isnan(a) || len <= 0)
 			continue;
-		for (int k = (int)fmax(0, floor(a / w)); k < COLS && k * w < a + len; k++) {
+		/* Times come from the run's own transcript: clamped before any cast. */
+		for (int k = (int)fmin(COLS, fmax(0, floor(a / w))); k < COLS && k * w < a + len; k++) {
 			double lo = fmax(a, k * w), hi = fmin(a + len, (k + 1) * w);
 
 			if (hi > lo)
@@ -178,7 +182,7 @@ static void model_row(struct out *o, const cJSON *model, int64_t t0, double wall
 			continue;
 		if (isnan(b))
 			b = wall;
-		for (int k = (int)fmax(0, floor(a / w)); k < COLS && k * w <= b; k++)
+		for (int k = (int)fmin(COLS, fmax(0, floor(a / w))); k < COLS && k * w <= b; k++)
 			row[k] = '~';
 	}
 	put(o, "model %s\n", row);
@@ -186,9 +190,9 @@ static void model_row(struct out *o, const cJSON *model, int64_t t0, double wall
 
 static void key(struct out *o, const cJSON *tools, int64_t t0)
 {
-	char a[32], b[32], line[256], name[TIMEVIEW_WIDTH];
+	char a[32], b[32], when[80], line[256], name[TIMEVIEW_WIDTH];
 	const cJSON *t;
-	int n = 0;
+	int n = 0, room;
 
 	cJSON_ArrayForEach(t, tools)
 	{
@@ -197,13 +201,15 @@ static void key(struct out *o, const cJSON *tools, int64_t t0)
 
 		if (++n > TIMEVIEW_KEY_MAX)
 			continue;
+		snprintf(when, sizeof(when), "%7s-%-7s", isnan(s) ? "?" : timefmt_duration(s, a, sizeof(a)),
+			 isnan(e) ? "…" : timefmt_duration(e, b, sizeof(b)));
 		snprintf(name, sizeof(name), "%.20s %.28s", nm ? nm : "?", id ? id : "?");
-		snprintf(line, sizeof(line), "%3d %-46s %7s-%-7s %7.3f CPU-s", n, name,
-			 isnan(s) ? "?" : timefmt_duration(s, a, sizeof(a)),
-			 isnan(e) ? "…" : timefmt_duration(e, b, sizeof(b)),
+		/* "NNN name when CPU CPU-s": the name gives way to long times. */
+		room = TIMEVIEW_WIDTH - 4 - 1 - (int)strlen(when) - 1 - 16;
+		snprintf(line, sizeof(line), "%3d %-*.*s %s %10.3f CPU-s", n, room, room, name, when,
 			 num(t, "cpu_seconds", 0));
 		names_sanitize(line);
-		put(o, "%s\n", line);
+		put(o, "%.*s\n", TIMEVIEW_WIDTH, line);
 	}
 	if (n > TIMEVIEW_KEY_MAX)
 		put(o, "    (%d more tool calls: --json has them all)\n", n - TIMEVIEW_KEY_MAX);
@@ -237,7 +243,7 @@ char *timeview_render(const cJSON *tl)
 		 timefmt_duration(wall, d1, sizeof(d1)), ended ? "" : " so far",
 		 num(tl, "cpu_seconds", 0));
 	names_sanitize(head);
-	put(&o, "%s\n", head);
+	put(&o, "%.*s\n", TIMEVIEW_WIDTH, head); /* long names give way */
 	if (cJSON_IsObject(ph))
 		put(&o, "model %s, tools %s, idle %s\n",
 		    timefmt_duration(num(ph, "model_seconds", 0), d1, sizeof(d1)),

@@ -356,6 +356,8 @@ static void do_status(struct commands *cm, struct control_conn *c)
 		if (!arr)
 			break;
 		lifecycle_read_top(cm->p.lifecycle, r);
+		if (runs_is_open(r))
+			sampler_tools(cm->p.sampler, r, &r->tools);
 		rec = live_record(cm, r);
 		if (!rec || !cJSON_AddItemToArray(arr, rec)) {
 			cJSON_Delete(rec);

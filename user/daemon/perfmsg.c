@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "perfmsg.h"
+#include "timefmt.h"
 
 double perfmsg_round1(double x)
 {
@@ -70,19 +71,6 @@ void perfmsg_cpu_next(struct perfmsg_baseline *base, struct perfmsg_cpu_sample c
 	base->have = true;
 }
 
-static void iso_ms(int64_t ms, char buf[32])
-{
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	if (!gmtime_r(&sec, &tm) || !(n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm))) {
-		buf[0] = '\0';
-		return;
-	}
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms % 1000));
-}
-
 static cJSON *num1(double x)
 {
 	return cJSON_CreateNumber(perfmsg_round1(x));
@@ -114,9 +102,9 @@ static bool complete(const cJSON *o)
 char *perfmsg_render(const struct perfmsg_view *v, size_t headroom, size_t *len)
 {
 	cJSON *o = cJSON_CreateObject(), *run, *tokens, *cpu, *mem, *gpu, *agent;
-	char ts[32], *json, *out = NULL;
+	char ts[TIMEFMT_ISO_LEN], *json, *out = NULL;
 
-	iso_ms(v->now_ms, ts);
+	timefmt_iso_ms(v->now_ms * 1000000, ts);
 	cJSON_AddStringToObject(o, "type", "perf_metrics");
 	cJSON_AddStringToObject(o, "timestamp", ts);
 	cJSON_AddStringToObject(o, "project", v->project);

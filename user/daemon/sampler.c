@@ -71,10 +71,6 @@ void sampler_read_run(struct sampler *s, struct run *r)
 		 r->project, runs_status_name(runs_status(r)),
 		 rs.root_left ? " (its root was attached to another run)" : "",
 		 (double)rs.cpu_ns / 1e9, (unsigned long long)rs.tasks_started);
-	if (rs.actions_lost)
-		log_warn("run %s: %llu action event(s) found the event buffer full: their CPU "
-			 "counts in the agent's share",
-			 r->run_id, (unsigned long long)rs.actions_lost);
 }
 
 static void on_event(void *ctx, const void *data, size_t len)
@@ -129,11 +125,13 @@ static void read_tokens(struct sampler *s, struct run *r, size_t n, int64_t mono
 	if ((agent = actions_new_agent(s->actions, r->slot, r->gen))) {
 		int err = tracker_set_agent(s->tracker, r->slot, agent);
 
-		if (err)
-			log_warn("run %s: telling the kernel its agent: %s", r->run_id,
-				 strerror(-err));
-		else
+		if (err) {
+			log_warn("run %s: telling the kernel its agent (again at the next walk): %s",
+				 r->run_id, strerror(-err));
+		} else {
+			actions_agent_told(s->actions, r->slot, r->gen);
 			log_info("run %s: its agent is process %d", r->run_id, (int)agent);
+		}
 	}
 }
 
@@ -177,6 +175,10 @@ bool sampler_run_done(struct sampler *s, struct run *r)
 	if (done && actions_report(s->actions, r->slot, r->gen, r->ended, r->started_ns,
 				   r->ended_ns, &s->report)) {
 		r->tools = s->report;
+		if (r->last.actions_lost)
+			log_warn("run %s: %llu action event(s) were lost (its share of the event "
+				 "buffer was full): their CPU counts in its agent's share",
+				 r->run_id, (unsigned long long)r->last.actions_lost);
 		actions_sample(s->actions, r->slot, r->gen, r->ended_ns, r->last.cpu_ns,
 			       r->last.rss_bytes, false, 0, runs_transcript_tokens(r));
 	}
@@ -230,13 +232,16 @@ bool sampler_tools(struct sampler *s, const struct run *r, struct acttab_report 
 			      out);
 }
 
-/* The pass's live members, to their actions. */
+/* The pass's live members, to their actions (of the runs still tracked). */
 static void live_actions(struct sampler *s)
 {
 	size_t n;
 	const struct tracker_proc *p = tracker_live_records(s->tracker, &n);
 
-	actions_live_begin(s->actions);
+	runs_for_each(s->runs, r) {
+		if (runs_is_open(r))
+			actions_live_begin(s->actions, r->slot, r->gen);
+	}
 	for (size_t i = 0; i < n; i++)
 		actions_live(s->actions, &p[i]);
 }

@@ -106,11 +106,12 @@ void actions_event(struct actions *a, const void *data, size_t len)
 	}
 }
 
-void actions_live_begin(struct actions *a)
+void actions_live_begin(struct actions *a, uint32_t slot, uint32_t gen)
 {
-	for (size_t i = 0; i < TRACKER_MAX_RUNS; i++)
-		if (a->run[i].tab)
-			acttab_live_begin(a->run[i].tab);
+	struct acttab *t = tab_of(a, slot, gen, false);
+
+	if (t)
+		acttab_live_begin(t);
 }
 
 void actions_live(struct actions *a, const struct tracker_proc *p)
@@ -136,10 +137,13 @@ pid_t actions_new_agent(struct actions *a, uint32_t slot, uint32_t gen)
 	struct acttab *t = tab_of(a, slot, gen, false);
 	pid_t agent = t ? acttab_agent(t) : 0;
 
-	if (!agent || a->run[slot].agent_told)
-		return 0;
-	a->run[slot].agent_told = true;
-	return agent;
+	return agent && !a->run[slot].agent_told ? agent : 0;
+}
+
+void actions_agent_told(struct actions *a, uint32_t slot, uint32_t gen)
+{
+	if (tab_of(a, slot, gen, false))
+		a->run[slot].agent_told = true;
 }
 
 bool actions_report(struct actions *a, uint32_t slot, uint32_t gen, bool ended,
@@ -214,9 +218,36 @@ static bool add_samples(cJSON *o, const struct timeline *tl)
 	return arr != NULL;
 }
 
-static bool add_calls(cJSON *o, const struct acttab_tool *calls, int n)
+static int by_cpu_desc(const void *pa, const void *pb)
 {
-	cJSON *arr = cJSON_AddArrayToObject(o, "tools");
+	const struct acttab_tool *a = pa, *b = pb;
+
+	return a->cpu_ns != b->cpu_ns ? (a->cpu_ns > b->cpu_ns ? -1 : 1) : 0;
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const struct acttab_tool *a = pa, *b = pb;
+
+	return a->started_ns != b->started_ns ? (a->started_ns < b->started_ns ? -1 : 1) : 0;
+}
+
+/* The calls, at most TIMELINE_CALLS_MAX (the costliest), in the order they
+ * began; "tools_left_out": how many more there were. */
+static bool add_calls(cJSON *o, struct acttab_tool *calls, int n)
+{
+	cJSON *arr;
+
+	if (n > TIMELINE_CALLS_MAX) {
+		qsort(calls, (size_t)n, sizeof(*calls), by_cpu_desc);
+		qsort(calls, TIMELINE_CALLS_MAX, sizeof(*calls), by_start);
+	}
+	if (!cJSON_AddNumberToObject(o, "tools_left_out",
+				     n > TIMELINE_CALLS_MAX ? n - TIMELINE_CALLS_MAX : 0))
+		return false;
+	if (n > TIMELINE_CALLS_MAX)
+		n = TIMELINE_CALLS_MAX;
+	arr = cJSON_AddArrayToObject(o, "tools");
 
 	for (int i = 0; arr && i < n; i++) {
 		const struct acttab_tool *x = &calls[i];

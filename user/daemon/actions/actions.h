@@ -26,15 +26,19 @@ void actions_free(struct actions *a);
 /* One record of the tracker's event buffer (len bytes). A run's first
  * event makes its table (a new generation in a slot replaces the old). */
 void actions_event(struct actions *a, const void *data, size_t len);
-/* A sampling pass: live_begin, then each live member the pass saw. */
-void actions_live_begin(struct actions *a);
+/* A sampling pass: live_begin for each run the kernel still tracks (a
+ * detached run keeps its last live figures), then each live member the
+ * pass saw. */
+void actions_live_begin(struct actions *a, uint32_t slot, uint32_t gen);
 void actions_live(struct actions *a, const struct tracker_proc *p);
 /* Tool events the run's transcripts gained. */
 void actions_tools(struct actions *a, uint32_t slot, uint32_t gen,
 		   const struct toolcall_event *ev, size_t n);
-/* The run's agent process, the first time the table knows it (then 0):
- * the kernel is told, so that only its forks start actions from then on. */
+/* The run's agent process once the table knows it, until actions_agent_told
+ * (0 before and after): the kernel is told, so that only its forks start
+ * actions from then on. */
 pid_t actions_new_agent(struct actions *a, uint32_t slot, uint32_t gen);
+void actions_agent_told(struct actions *a, uint32_t slot, uint32_t gen);
 /* The run's tool calls so far, and its phases from started_ns to until_ns
  * (its end, or now); with ended (no task of the run is alive) its live
  * figures are dropped first. false (out zeroed) when nothing of the run is

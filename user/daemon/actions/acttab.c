@@ -12,15 +12,18 @@
 
 struct comm {
 	char name[TRACKER_COMM_LEN + 1];
-	uint64_t done_ns, live_ns;
+	uint64_t done_ns, live_ns, pend_ns;
 };
 
 struct act {
 	uint64_t id, parent;
 	pid_t spawner, tgid;
 	int64_t fork_ns, end_ns;
-	uint64_t done_ns, live_ns; /* CPU of its ended tasks, and of its live ones at the last pass */
-	uint64_t tasks_done, tasks_live;
+	/* CPU of its ended tasks, and of its live ones at the last pass. A
+	 * task's end is pending until the next pass: that pass's live
+	 * figures drop it as they take its end. */
+	uint64_t done_ns, live_ns, pend_ns;
+	uint64_t tasks_done, tasks_live, tasks_pend;
 	bool execd;
 	struct actexec x;
 	struct comm comms[ACTTAB_COMMS];
@@ -145,8 +148,10 @@ void acttab_exec(struct acttab *t, uint64_t id, const struct actexec *x)
 	/* Each of the leader's first execs may add a mark (Codex's tool
 	 * process first execs its setup, with an empty environment). */
 	a->execd = true;
-	if (!a->x.call_id[0])
+	if (!a->x.call_id[0]) {
 		memcpy(a->x.call_id, x->call_id, sizeof(x->call_id));
+		a->x.call_hash = x->call_hash;
+	}
 	if (!a->x.claude_pid)
 		a->x.claude_pid = x->claude_pid;
 	if (!a->x.cmd_hash)
@@ -179,21 +184,26 @@ void acttab_task_end(struct acttab *t, uint64_t id, const char *comm, uint64_t c
 
 	if (!a)
 		return;
-	a->done_ns += cpu_ns;
-	a->tasks_done++;
+	a->pend_ns += cpu_ns;
+	a->tasks_pend++;
 	if (end_ns > a->end_ns)
 		a->end_ns = end_ns;
 	if ((c = comm_of(a, comm)))
-		c->done_ns += cpu_ns;
+		c->pend_ns += cpu_ns;
 }
 
 void acttab_live_begin(struct acttab *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		t->acts[i].live_ns = 0;
-		t->acts[i].tasks_live = 0;
-		for (size_t k = 0; k < t->acts[i].ncomms; k++)
-			t->acts[i].comms[k].live_ns = 0;
+		struct act *a = &t->acts[i];
+
+		a->done_ns += a->pend_ns;
+		a->tasks_done += a->tasks_pend;
+		a->live_ns = a->pend_ns = a->tasks_live = a->tasks_pend = 0;
+		for (size_t k = 0; k < a->ncomms; k++) {
+			a->comms[k].done_ns += a->comms[k].pend_ns;
+			a->comms[k].live_ns = a->comms[k].pend_ns = 0;
+		}
 	}
 }
 

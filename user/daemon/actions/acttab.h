@@ -84,8 +84,10 @@ void acttab_exec(struct acttab *t, uint64_t id, const struct actexec *x);
  * name, NUL-terminated or TRACKER_COMM_LEN bytes. */
 void acttab_task_end(struct acttab *t, uint64_t id, const char *comm, uint64_t cpu_ns,
 		     int64_t end_ns);
-/* A sampling pass: live_begin, then each live task of the run (its action,
- * command and CPU so far). */
+/* A sampling pass: live_begin (the ends told since the last pass count
+ * from now, the last pass's live figures go), then each live task of the
+ * run (its action, command and CPU so far). Between passes a task is
+ * either live or ended, never both. */
 void acttab_live_begin(struct acttab *t);
 void acttab_live(struct acttab *t, uint64_t id, const char *comm, uint64_t cpu_ns);
 /* Events from the agent's transcripts, in the order written. */

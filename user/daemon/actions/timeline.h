@@ -10,6 +10,9 @@
 #include <stdint.h>
 
 #define TIMELINE_POINTS 1000
+/* Tool calls a timeline holds (the costliest): with its points and model
+ * requests its JSON line stays under the history's 1 MiB line. */
+#define TIMELINE_CALLS_MAX 2000
 
 struct timeline_point {
 	int64_t at_ns; /* unix time of its first pass */

@@ -415,6 +415,9 @@ int tracker_refresh_live(struct tracker *t)
 	memset(bss->sample_delay_ns, 0, sizeof(bss->sample_delay_ns));
 	memset(bss->sample_rss_pages, 0, sizeof(bss->sample_rss_pages));
 	memset(bss->sample_root_stopped, 0, sizeof(bss->sample_root_stopped));
+	/* Each run's share of the event buffer starts afresh (its events up
+	 * to here are drained: the sampler drains before each pass). */
+	memset(bss->run_event_bytes, 0, sizeof(bss->run_event_bytes));
 	t->n_procs = 0;
 	return iter_pass(t->sample_link, t);
 }
