@@ -210,6 +210,16 @@ static __always_inline void join(struct tracker_task *t, struct task_struct *p, 
 	t->base_delay_ns = run_delay_of(p);
 }
 
+static __always_inline void ev_hdr(struct tracker_ev_hdr *h, __u32 type,
+				   const struct tracker_task *t)
+{
+	h->type = type;
+	h->slot = t->slot;
+	h->gen = t->gen;
+	h->pad = 0;
+	h->action = t->action;
+}
+
 static __always_inline __u32 depth_of(const struct tracker_task *t)
 {
 	return (t->flags >> TRACKER_TASK_DEPTH_SHIFT) & TRACKER_TASK_DEPTH_MAX;
@@ -257,11 +267,7 @@ static __always_inline void place(struct tracker_task *ct, const struct tracker_
 	ct->action = ((__u64)bpf_get_smp_processor_id() << 32) | ++c->actions_started;
 	ct->flags = (ct->flags & TRACKER_TASK_DONE) | TRACKER_TASK_LEADS |
 		    ((depth + 1) << TRACKER_TASK_DEPTH_SHIFT);
-	ev->hdr.type = TRACKER_EV_ACTION;
-	ev->hdr.slot = ct->slot;
-	ev->hdr.gen = ct->gen;
-	ev->hdr.pad = 0;
-	ev->hdr.action = ct->action;
+	ev_hdr(&ev->hdr, TRACKER_EV_ACTION, ct);
 	ev->parent = pt->action;
 	ev->spawner_tgid = parent_tgid;
 	ev->tgid = tgid;
@@ -286,11 +292,7 @@ static __always_inline void tell_end(struct task_struct *p, const struct tracker
 		__sync_fetch_and_add(&c->actions_lost, 1);
 		return;
 	}
-	ev->hdr.type = TRACKER_EV_TASK_END;
-	ev->hdr.slot = t->slot;
-	ev->hdr.gen = t->gen;
-	ev->hdr.pad = 0;
-	ev->hdr.action = t->action;
+	ev_hdr(&ev->hdr, TRACKER_EV_TASK_END, t);
 	ev->tgid = p->tgid;
 	ev->pid = p->pid;
 	ev->cpu_ns = cpu_ns;
@@ -435,11 +437,7 @@ static __always_inline int on_exec(struct task_struct *p, struct tracker_task *t
 		return 0;
 	t->flags = (t->flags & ~(TRACKER_TASK_EXECS_MASK << TRACKER_TASK_EXECS_SHIFT)) |
 		   ((execs + 1) << TRACKER_TASK_EXECS_SHIFT);
-	ev->hdr.type = TRACKER_EV_EXEC;
-	ev->hdr.slot = t->slot;
-	ev->hdr.gen = t->gen;
-	ev->hdr.pad = 0;
-	ev->hdr.action = t->action;
+	ev_hdr(&ev->hdr, TRACKER_EV_EXEC, t);
 	ev->tgid = p->tgid;
 	ev->exec_ns = bpf_ktime_get_boot_ns();
 	start = BPF_CORE_READ(mm, arg_start);

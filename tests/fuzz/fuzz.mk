@@ -43,7 +43,9 @@ FUZZ_SRCS_environ := user/daemon/tokens/transcript.c user/daemon/tokens/jscan.c 
 		     user/daemon/tokens/transcript_lines.c user/daemon/tokens/toksess.c
 FUZZ_SRCS_history := user/daemon/history.c user/common/buf.c
 FUZZ_SRCS_journal := user/daemon/journal.c user/common/buf.c user/daemon/runs.c user/daemon/projects.c user/daemon/tokens/transcript.c \
-		     user/daemon/tokens/jscan.c user/common/names.c user/common/timefmt.c user/daemon/log.c
+		     user/daemon/tokens/jscan.c user/common/names.c user/common/timefmt.c user/daemon/log.c \
+		     user/daemon/actions/actions.c user/daemon/actions/acttab.c user/daemon/actions/actexec.c \
+		     user/daemon/actions/timeline.c user/daemon/top.c user/common/clock.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 # Any header may be one a target's sources include: rebuild on each.

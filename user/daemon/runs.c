@@ -224,46 +224,24 @@ static bool add_top(cJSON *o, const struct top *t)
 	return arr != NULL;
 }
 
-static cJSON *time_or_null(int64_t ns)
-{
-	char buf[TIMEFMT_ISO_LEN];
-
-	return ns ? cJSON_CreateString(timefmt_iso_ms(ns, buf)) : cJSON_CreateNull();
-}
-
-/* The agent's costliest tool calls, and the CPU of the rest. */
-/* ns as seconds to the millisecond (transcripts stamp lines in ms). */
-static double ms(uint64_t ns)
-{
-	return (double)((ns + 500000) / 1000000) / 1e3;
-}
-
+/* The agent's costliest tool calls, the CPU of the rest, and the phases. */
 static bool add_tools(cJSON *o, const struct acttab_report *t)
 {
-	cJSON *arr = cJSON_AddArrayToObject(o, "tools"), *p;
+	cJSON *arr = cJSON_AddArrayToObject(o, "tools");
 
 	for (size_t i = 0; arr && i < t->n; i++) {
-		const struct acttab_tool *x = &t->tools[i];
-		cJSON *e = cJSON_CreateObject();
+		cJSON *e = actions_call_json(&t->tools[i]);
 
-		if (!e || !cJSON_AddItemToArray(arr, e) || !cJSON_AddStringToObject(e, "id", x->id) ||
-		    !cJSON_AddItemToObject(e, "name", x->name[0] ? cJSON_CreateString(x->name)
-								 : cJSON_CreateNull()) ||
-		    !cJSON_AddItemToObject(e, "started_at", time_or_null(x->started_ns)) ||
-		    !cJSON_AddItemToObject(e, "ended_at", time_or_null(x->ended_ns)) ||
-		    !cJSON_AddNumberToObject(e, "cpu_seconds", (double)x->cpu_ns / 1e9) ||
-		    !cJSON_AddNumberToObject(e, "tasks", (double)x->tasks) || !add_top(e, &x->top))
+		if (!e || !cJSON_AddItemToArray(arr, e)) {
+			cJSON_Delete(e);
+			return false;
+		}
+		if (!add_top(e, &t->tools[i].top))
 			return false;
 	}
-	if (!arr || !cJSON_AddNumberToObject(o, "tools_other_cpu_seconds",
-					     (double)t->other_cpu_ns / 1e9))
-		return false;
-	if (!t->have_phases)
-		return cJSON_AddNullToObject(o, "phases");
-	return (p = cJSON_AddObjectToObject(o, "phases")) &&
-	       cJSON_AddNumberToObject(p, "model_seconds", ms(t->model_ns)) &&
-	       cJSON_AddNumberToObject(p, "tool_seconds", ms(t->tool_ns)) &&
-	       cJSON_AddNumberToObject(p, "idle_seconds", ms(t->idle_ns));
+	return arr &&
+	       cJSON_AddNumberToObject(o, "tools_other_cpu_seconds", (double)t->other_cpu_ns / 1e9) &&
+	       actions_phases_json(o, t);
 }
 
 uint64_t runs_transcript_tokens(const struct run *r)

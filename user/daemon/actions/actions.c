@@ -179,17 +179,46 @@ void actions_sample(struct actions *a, uint32_t slot, uint32_t gen, int64_t at_n
 			     tokens);
 }
 
-static cJSON *time_or_null(int64_t ns)
+cJSON *actions_time_json(int64_t ns)
 {
 	char buf[TIMEFMT_ISO_LEN];
 
 	return ns ? cJSON_CreateString(timefmt_iso_ms(ns, buf)) : cJSON_CreateNull();
 }
 
-/* ns as seconds to the millisecond. */
+/* ns as seconds to the millisecond (transcripts stamp lines in ms). */
 static double secs(int64_t ns)
 {
 	return (double)((ns + 500000) / 1000000) / 1e3;
+}
+
+cJSON *actions_call_json(const struct acttab_tool *x)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	if (!e || !cJSON_AddStringToObject(e, "id", x->id) ||
+	    !cJSON_AddItemToObject(e, "name",
+				   x->name[0] ? cJSON_CreateString(x->name) : cJSON_CreateNull()) ||
+	    !cJSON_AddItemToObject(e, "started_at", actions_time_json(x->started_ns)) ||
+	    !cJSON_AddItemToObject(e, "ended_at", actions_time_json(x->ended_ns)) ||
+	    !cJSON_AddNumberToObject(e, "cpu_seconds", (double)x->cpu_ns / 1e9) ||
+	    !cJSON_AddNumberToObject(e, "tasks", (double)x->tasks)) {
+		cJSON_Delete(e);
+		return NULL;
+	}
+	return e;
+}
+
+bool actions_phases_json(cJSON *o, const struct acttab_report *rep)
+{
+	cJSON *ph;
+
+	if (!rep->have_phases)
+		return cJSON_AddNullToObject(o, "phases") != NULL;
+	return (ph = cJSON_AddObjectToObject(o, "phases")) &&
+	       cJSON_AddNumberToObject(ph, "model_seconds", secs((int64_t)rep->model_ns)) &&
+	       cJSON_AddNumberToObject(ph, "tool_seconds", secs((int64_t)rep->tool_ns)) &&
+	       cJSON_AddNumberToObject(ph, "idle_seconds", secs((int64_t)rep->idle_ns));
 }
 
 static bool add_samples(cJSON *o, const struct timeline *tl)
@@ -201,7 +230,7 @@ static bool add_samples(cJSON *o, const struct timeline *tl)
 		cJSON *e = cJSON_CreateObject();
 
 		if (!e || !cJSON_AddItemToArray(arr, e) ||
-		    !cJSON_AddItemToObject(e, "at", time_or_null(p->at_ns)) ||
+		    !cJSON_AddItemToObject(e, "at", actions_time_json(p->at_ns)) ||
 		    !cJSON_AddNumberToObject(e, "seconds", secs(p->span_ns)) ||
 		    !cJSON_AddNumberToObject(e, "cores",
 					     round((double)p->cpu_ns / (double)p->span_ns * 1000) /
@@ -250,17 +279,12 @@ static bool add_calls(cJSON *o, struct acttab_tool *calls, int n)
 	arr = cJSON_AddArrayToObject(o, "tools");
 
 	for (int i = 0; arr && i < n; i++) {
-		const struct acttab_tool *x = &calls[i];
-		cJSON *e = cJSON_CreateObject();
+		cJSON *e = actions_call_json(&calls[i]);
 
-		if (!e || !cJSON_AddItemToArray(arr, e) || !cJSON_AddStringToObject(e, "id", x->id) ||
-		    !cJSON_AddItemToObject(e, "name", x->name[0] ? cJSON_CreateString(x->name)
-								 : cJSON_CreateNull()) ||
-		    !cJSON_AddItemToObject(e, "started_at", time_or_null(x->started_ns)) ||
-		    !cJSON_AddItemToObject(e, "ended_at", time_or_null(x->ended_ns)) ||
-		    !cJSON_AddNumberToObject(e, "cpu_seconds", (double)x->cpu_ns / 1e9) ||
-		    !cJSON_AddNumberToObject(e, "tasks", (double)x->tasks))
+		if (!e || !cJSON_AddItemToArray(arr, e)) {
+			cJSON_Delete(e);
 			return false;
+		}
 	}
 	return arr != NULL;
 }
@@ -277,8 +301,8 @@ static bool add_model(cJSON *o, const int64_t (*spans)[2], size_t n, int64_t ask
 			break;
 		e = cJSON_CreateObject();
 		if (!e || !cJSON_AddItemToArray(arr, e) ||
-		    !cJSON_AddItemToObject(e, "started_at", time_or_null(from)) ||
-		    !cJSON_AddItemToObject(e, "ended_at", time_or_null(to)))
+		    !cJSON_AddItemToObject(e, "started_at", actions_time_json(from)) ||
+		    !cJSON_AddItemToObject(e, "ended_at", actions_time_json(to)))
 			return false;
 	}
 	return arr != NULL;
@@ -292,7 +316,6 @@ int actions_timeline(struct actions *a, uint32_t slot, uint32_t gen, int64_t sta
 	struct acttab_tool *calls;
 	const int64_t(*spans)[2];
 	size_t nspans;
-	cJSON *ph;
 	int n;
 	bool ok;
 
@@ -307,14 +330,7 @@ int actions_timeline(struct actions *a, uint32_t slot, uint32_t gen, int64_t sta
 	acttab_report(t, started_ns, until_ns, rep);
 	nspans = acttab_model_spans(t, &spans);
 	ok = add_samples(o, a->run[slot].timeline) && add_calls(o, calls, n) &&
-	     add_model(o, spans, nspans, acttab_asked(t));
-	if (ok && rep->have_phases)
-		ok = (ph = cJSON_AddObjectToObject(o, "phases")) &&
-		     cJSON_AddNumberToObject(ph, "model_seconds", secs((int64_t)rep->model_ns)) &&
-		     cJSON_AddNumberToObject(ph, "tool_seconds", secs((int64_t)rep->tool_ns)) &&
-		     cJSON_AddNumberToObject(ph, "idle_seconds", secs((int64_t)rep->idle_ns));
-	else if (ok)
-		ok = cJSON_AddNullToObject(o, "phases") != NULL;
+	     add_model(o, spans, nspans, acttab_asked(t)) && actions_phases_json(o, rep);
 	free(calls);
 	free(rep);
 	return ok ? 0 : -ENOMEM;

@@ -61,6 +61,15 @@ void actions_sample(struct actions *a, uint32_t slot, uint32_t gen, int64_t at_n
  * the run is known) or -ENOMEM. */
 int actions_timeline(struct actions *a, uint32_t slot, uint32_t gen, int64_t started_ns,
 		     int64_t until_ns, cJSON *o);
+/* A time of the actions' JSON (the record's tools, the timeline): ISO with
+ * milliseconds, or null for 0 ("not yet"). NULL on ENOMEM. */
+cJSON *actions_time_json(int64_t ns);
+/* A tool call as the record and the timeline give it: id, name (null when
+ * unknown), started_at, ended_at, cpu_seconds, tasks. NULL on ENOMEM. */
+cJSON *actions_call_json(const struct acttab_tool *x);
+/* Adds "phases" to o: the report's model, tool and idle seconds (to the
+ * millisecond), or null when its transcripts told none. */
+bool actions_phases_json(cJSON *o, const struct acttab_report *rep);
 /* The run has been recorded: its table goes. */
 void actions_forget(struct actions *a, uint32_t slot, uint32_t gen);
 
