@@ -239,6 +239,7 @@ int lifecycle_detach(struct lifecycle *l, struct run *r, struct run *out)
 	/* Live members' figures up to this moment, for the record. */
 	sampler_sample(l->p.sampler, 0);
 	lifecycle_read_top(l, r);
+	sampler_tools(l->p.sampler, r, &r->tools);
 	if (!r->ended)
 		runs_detach(r, now);
 	/* Stop crediting now, even if the record has to wait for the disk. */
