@@ -54,6 +54,26 @@ codex_like() {
 }
 
 codex_like tp_btf
+
+# A live run's timeline: from memory, open, with the call so far; then the
+# recorded one's, from beside the history, with its end.
+"$AP" run --project acts-live --wait-all -- sh -c "
+	CODEX_TOOL_CALL_ID=call_live '$H/burn' 1 1500 & wait" >/dev/null 2>&1 &
+live=$!
+wait_run acts-live >/dev/null
+live_tools() { "$AP" timeline --project acts-live --json >"$T/live.json" &&
+	jq -e '.ended_at == null and (.tools | map(.id) == ["call_live"]) and (.samples | length) >= 1' \
+		"$T/live.json" >/dev/null; }
+wait_until 20 live_tools || fail "no live timeline with the call: $(cat "$T/live.json")"
+wait "$live" || fail "the live run failed"
+wait_record acts-live >/dev/null
+"$AP" timeline --project acts-live --json >"$T/recorded.json" || fail "no recorded timeline"
+jq -e '.ended_at != null and .tools[0].id == "call_live" and .tools[0].cpu_seconds > 1.4 and
+	([.samples[].seconds] | add) > 1' "$T/recorded.json" >/dev/null ||
+	fail "recorded timeline: $(cat "$T/recorded.json")"
+"$AP" timeline --project acts-live | grep -q "call_live" || fail "the chart names no call"
+out=$("$AP" timeline nosuch-run 2>&1) && fail "an unknown run's timeline succeeded: $out"
+grep -q "^agentperf: no timeline of run nosuch-run$" <<<"$out" || fail "an unknown run's timeline: $out"
 daemon_stop
 AGENTPERF_BPF_VARIANT=raw_tp daemon_start
 grep -q "BPF programs attached (raw_tp)" "$T/daemon.log" || fail "raw_tp variant not in use"
