@@ -111,12 +111,13 @@ static void chart(struct out *o, const double cores[COLS])
 
 	for (int k = 0; k < COLS; k++)
 		top = fmax(top, cores[k]);
-	top = top <= 0 ? 1 : ceil(top * 2) / 2; /* a half core's step */
+	top = top <= 0 ? 1 : ceil(fmin(top, 9999) * 2) / 2; /* a half core's step */
 	for (int row = TIMEVIEW_ROWS - 1; row >= 0; row--) {
 		double lo = top * row / TIMEVIEW_ROWS, step = top / TIMEVIEW_ROWS;
 
+		/* The label is 4 columns: 99.5 cores, then whole cores up to 9999. */
 		if (row == TIMEVIEW_ROWS - 1 || row == 0)
-			put(o, "%4.1f ┤", row ? top : 0.0);
+			put(o, row && top >= 99.95 ? "%4.0f ┤" : "%4.1f ┤", row ? top : 0.0);
 		else
 			put(o, "     │");
 		for (int k = 0; k < COLS; k++) {
