@@ -412,6 +412,20 @@ static __always_inline int on_exit(struct task_struct *p)
 	return 0;
 }
 
+/* Copies current's user bytes [start, end), at most max, to dst. Returns
+ * how many (0 when they could not be read). */
+static __always_inline __u64 read_user(char *dst, __u64 max, __u64 start, __u64 end)
+{
+	__u64 len = end > start ? end - start : 0;
+
+	if (len > max)
+		len = max;
+	barrier_var(len);
+	if (len > max || bpf_probe_read_user(dst, len, (void *)start))
+		return 0;
+	return len;
+}
+
 /* An action's leader execs (its first TRACKER_EXEC_TELLS times): its
  * arguments and environment go to userspace, which tells tool calls by them (Codex's
  * CODEX_TOOL_CALL_ID, Claude Code's shell command). Only the new program's
@@ -420,7 +434,7 @@ static __always_inline int on_exec(struct task_struct *p, struct tracker_task *t
 {
 	struct tracker_counters *c;
 	struct tracker_ev_exec *ev;
-	__u64 start, end, len, alen;
+	__u64 len, alen;
 	struct mm_struct *mm;
 	__u32 zero = 0, execs;
 
@@ -440,25 +454,13 @@ static __always_inline int on_exec(struct task_struct *p, struct tracker_task *t
 	ev_hdr(&ev->hdr, TRACKER_EV_EXEC, t);
 	ev->tgid = p->tgid;
 	ev->exec_ns = bpf_ktime_get_boot_ns();
-	start = BPF_CORE_READ(mm, arg_start);
-	end = BPF_CORE_READ(mm, arg_end);
-	len = end > start ? end - start : 0;
-	if (len > TRACKER_EXEC_ARGS_MAX)
-		len = TRACKER_EXEC_ARGS_MAX;
-	barrier_var(len);
-	if (len > TRACKER_EXEC_ARGS_MAX || bpf_probe_read_user(ev->data, len, (void *)start))
-		len = 0;
-	alen = len;
-	start = BPF_CORE_READ(mm, env_start);
-	end = BPF_CORE_READ(mm, env_end);
-	len = end > start ? end - start : 0;
-	if (len > TRACKER_EXEC_ENV_MAX)
-		len = TRACKER_EXEC_ENV_MAX;
-	barrier_var(len);
+	alen = read_user(ev->data, TRACKER_EXEC_ARGS_MAX, BPF_CORE_READ(mm, arg_start),
+			 BPF_CORE_READ(mm, arg_end));
 	barrier_var(alen);
-	if (len > TRACKER_EXEC_ENV_MAX || alen > TRACKER_EXEC_ARGS_MAX ||
-	    bpf_probe_read_user(ev->data + alen, len, (void *)start))
-		len = 0;
+	if (alen > TRACKER_EXEC_ARGS_MAX)
+		return 0;
+	len = read_user(ev->data + alen, TRACKER_EXEC_ENV_MAX, BPF_CORE_READ(mm, env_start),
+			BPF_CORE_READ(mm, env_end));
 	ev->args_len = alen;
 	ev->env_len = len;
 	len = offsetof(struct tracker_ev_exec, data) + alen + len;

@@ -24,7 +24,6 @@ struct act {
 	 * figures drop it as they take its end. */
 	uint64_t done_ns, live_ns, pend_ns;
 	uint64_t tasks_done, tasks_live, tasks_pend;
-	bool execd;
 	struct actexec x;
 	struct comm comms[ACTTAB_COMMS];
 	size_t ncomms;
@@ -147,7 +146,6 @@ void acttab_exec(struct acttab *t, uint64_t id, const struct actexec *x)
 		return;
 	/* Each of the leader's first execs may add a mark (Codex's tool
 	 * process first execs its setup, with an empty environment). */
-	a->execd = true;
 	if (!a->x.call_id[0]) {
 		memcpy(a->x.call_id, x->call_id, sizeof(x->call_id));
 		a->x.call_hash = x->call_hash;

@@ -123,34 +123,26 @@ static void deliver(struct tokscan *ts, struct worker *w, uint32_t slot, uint32_
 		    const struct job *job, bool have, const struct tokscan_result *res)
 {
 	struct mailbox *b = &ts->box[slot];
-	size_t n = 0;
+	size_t want = b->n_tools + w->n_tools;
+	struct toolcall_event *t = NULL;
 
 	if (b->w != w || b->gen != gen) {
 		w->n_tools = 0;
 		return;
 	}
-	for (size_t i = 0; i < w->n_tools; i++)
-		if (w->tools[i].slot == slot && w->tools[i].gen == gen)
-			n++;
-	if (n) {
-		struct toolcall_event *t;
-		size_t room = TOKSCAN_TOOLS_MAX - b->n_tools;
-
-		if (n > room) {
-			b->tools_dropped += n - room;
-			n = room;
-		}
-		t = buf_grow(b->tools, &b->cap_tools, b->n_tools + n, sizeof(*t));
-		if (t) {
-			b->tools = t;
-			for (size_t i = 0; i < w->n_tools && n; i++)
-				if (w->tools[i].slot == slot && w->tools[i].gen == gen) {
-					b->tools[b->n_tools++] = w->tools[i].ev;
-					n--;
-				}
-		} else {
-			b->tools_dropped += n;
-		}
+	/* The job's tool events, up to TOKSCAN_TOOLS_MAX waiting. */
+	if (w->n_tools)
+		t = buf_grow(b->tools, &b->cap_tools, want < TOKSCAN_TOOLS_MAX ? want : TOKSCAN_TOOLS_MAX,
+			     sizeof(*t));
+	if (t)
+		b->tools = t;
+	for (size_t i = 0; i < w->n_tools; i++) {
+		if (w->tools[i].slot != slot || w->tools[i].gen != gen)
+			continue;
+		if (t && b->n_tools < TOKSCAN_TOOLS_MAX)
+			b->tools[b->n_tools++] = w->tools[i].ev;
+		else
+			b->tools_dropped++;
 	}
 	w->n_tools = 0;
 	if (have) {
