@@ -1,6 +1,8 @@
 /* Durations and ISO times: any double (NaN, inf, 1e300, negative zero) and
  * any int64. Input: the double's 8 bytes, then the int64's; or text, read
- * with strtod as a JSON number would be. */
+ * with strtod as a JSON number would be, and as an ISO time a transcript
+ * stamps its lines with (timefmt_parse_iso_ns: a time it takes is one
+ * timefmt_iso_ms writes back, to the millisecond). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&t, data + sizeof(d), sizeof(t));
 		timefmt_iso(t, iso);
 		FUZZ_ASSERT(strnlen(iso, sizeof(iso)) < sizeof(iso));
+		timefmt_iso_ms(t, iso);
+		FUZZ_ASSERT(strnlen(iso, sizeof(iso)) < sizeof(iso));
+	}
+	if (!timefmt_parse_iso_ns((const char *)data, size, &t)) {
+		int64_t back;
+
+		FUZZ_ASSERT(t >= 0);
+		timefmt_iso_ms(t, iso);
+		FUZZ_ASSERT(!timefmt_parse_iso_ns(iso, strlen(iso), &back));
+		FUZZ_ASSERT(back == t - t % 1000000);
 	}
 	s = fuzz_cstr(data, size);
 	d = strtod(s, NULL);

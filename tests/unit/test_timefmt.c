@@ -26,6 +26,8 @@ static void test_iso_ms(void **state)
 	assert_string_equal(timefmt_iso_ms(INT64_C(1795514400) * 1000000000 + 123999999, buf),
 			    "2026-11-24T10:00:00.123Z");
 	assert_string_equal(timefmt_iso_ms(0, buf), "1970-01-01T00:00:00.000Z");
+	assert_string_equal(timefmt_iso_ms(-1, buf), "1969-12-31T23:59:59.999Z");
+	timefmt_iso_ms(INT64_MIN, buf); /* out of the calendar: empty or a date, never UB */
 }
 
 static void parses(const char *s, int64_t want)

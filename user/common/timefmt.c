@@ -18,14 +18,19 @@ char *timefmt_iso(int64_t unix_sec, char buf[TIMEFMT_ISO_LEN])
 
 char *timefmt_iso_ms(int64_t unix_ns, char buf[TIMEFMT_ISO_LEN])
 {
-	int64_t sec = unix_ns >= 0 ? unix_ns / 1000000000LL : -((-unix_ns + 999999999LL) / 1000000000LL);
+	/* Floor division without negating (INT64_MIN has no negation). */
+	int64_t sec = unix_ns / 1000000000LL, rem = unix_ns % 1000000000LL;
 	char s[TIMEFMT_ISO_LEN];
 
+	if (rem < 0) {
+		sec--;
+		rem += 1000000000LL;
+	}
 	if (!timefmt_iso(sec, s)[0] || strlen(s) != 20) {
 		buf[0] = '\0';
 		return buf;
 	}
-	snprintf(buf, TIMEFMT_ISO_LEN, "%.19s.%03dZ", s, (int)((unix_ns - sec * 1000000000LL) / 1000000));
+	snprintf(buf, TIMEFMT_ISO_LEN, "%.19s.%03dZ", s, (int)(rem / 1000000));
 	return buf;
 }
 
